@@ -1,0 +1,90 @@
+// The one door through which @homedb/log touches the file system, so tests can count calls and inject faults.
+import * as fsp from 'node:fs/promises'
+
+/** An open file. Offsets are absolute (positional I/O). */
+export interface FileHandleLike {
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>
+  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>
+  datasync(): Promise<void>
+  sync(): Promise<void>
+  truncate(length: number): Promise<void>
+  size(): Promise<number>
+  close(): Promise<void>
+}
+
+/** Open modes: `'r'` read, `'r+'` read and write an existing file, `'wx'` create exclusively (fails if it exists). */
+export type OpenMode = 'r' | 'r+' | 'wx'
+
+/** Every file operation @homedb/log performs. Implement it to simulate crashes or inject I/O errors. */
+export interface FileLayer {
+  open(path: string, mode: OpenMode): Promise<FileHandleLike>
+  readdir(dir: string): Promise<string[]>
+  mkdir(dir: string): Promise<void>
+  rename(from: string, to: string): Promise<void>
+  unlink(path: string): Promise<void>
+  /** fsync of a directory, so that created, renamed and deleted names are durable. */
+  syncDir(dir: string): Promise<void>
+  /** Size of a file, or `undefined` if it does not exist. */
+  size(path: string): Promise<number | undefined>
+}
+
+class NodeFileHandle implements FileHandleLike {
+  constructor(private readonly handle: fsp.FileHandle) {}
+  async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    return (await this.handle.read(buffer, offset, length, position)).bytesRead
+  }
+  async write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    return (await this.handle.write(buffer, offset, length, position)).bytesWritten
+  }
+  datasync(): Promise<void> {
+    return this.handle.datasync()
+  }
+  sync(): Promise<void> {
+    return this.handle.sync()
+  }
+  truncate(length: number): Promise<void> {
+    return this.handle.truncate(length)
+  }
+  async size(): Promise<number> {
+    return (await this.handle.stat()).size
+  }
+  close(): Promise<void> {
+    return this.handle.close()
+  }
+}
+
+/**
+ * The real file system (node:fs/promises).
+ *
+ * @example
+ * ```ts
+ * const log = await openLog(dir, { fileLayer: nodeFileLayer })
+ * ```
+ */
+export const nodeFileLayer: FileLayer = {
+  async open(path, mode) {
+    return new NodeFileHandle(await fsp.open(path, mode))
+  },
+  readdir: (dir) => fsp.readdir(dir),
+  async mkdir(dir) {
+    await fsp.mkdir(dir, { recursive: true })
+  },
+  rename: (from, to) => fsp.rename(from, to),
+  unlink: (path) => fsp.unlink(path),
+  async syncDir(dir) {
+    const handle = await fsp.open(dir, 'r')
+    try {
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+  },
+  async size(path) {
+    try {
+      return (await fsp.stat(path)).size
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw error
+    }
+  },
+}

@@ -1,0 +1,133 @@
+// Public types of @homedb/log: positions, options, commits, snapshots and the Log interface itself.
+import type { FileLayer } from './file-layer.js'
+
+/** How far `sync()` (and so an acknowledged write) goes. */
+export type Durability = 'fsync' | 'os' | 'memory'
+
+/**
+ * A point in a log's history: the seq of the last commit and the chain value after it.
+ * `chain` is 16 lowercase hex digits (64 bits). Two logs with the same `logId`, `seq` and `chain` hold the same history.
+ */
+export interface Position {
+  readonly seq: number
+  readonly chain: string
+}
+
+/** The position before any commit: seq 0, chain 0. */
+export const GENESIS: Position = Object.freeze({ seq: 0, chain: '0000000000000000' })
+
+/** Options of {@link openLog}. */
+export interface OpenLogOptions {
+  /** Default `'fsync'`. `'memory'` keeps everything in memory and touches no file (dir may be omitted). */
+  durability?: Durability
+  /** A segment is sealed and a new one started once it reaches this many bytes. Default 4 MiB. */
+  segmentBytes?: number
+  /** Largest payload `append` accepts. Default 64 MiB. */
+  maxPayloadBytes?: number
+  /** Open without the lock: never writes, truncates or deletes; follows the writer's new commits. */
+  readOnly?: boolean
+  /** How often a read-only log looks for new commits, in ms. Default 25. */
+  followIntervalMs?: number
+  /** File operations go through this layer (tests inject faults and count calls). Default: node:fs. */
+  fileLayer?: FileLayer
+  /**
+   * Used only when the directory holds no log yet: the new log's id (32 hex digits) and the position
+   * it continues from, so a node can continue someone else's history (replication).
+   */
+  create?: { logId?: string; start?: Position }
+  /** Refuse to create a new log: the directory must already hold one. */
+  mustExist?: boolean
+}
+
+/** One commit as read back from the log. */
+export interface Commit {
+  readonly seq: number
+  /** Chain value after this commit. */
+  readonly chain: string
+  readonly payload: Uint8Array
+}
+
+/** A commit in its encoded on-disk form, exactly as stored (see FORMAT.md), for shipping to another node. */
+export interface EncodedCommit {
+  readonly seq: number
+  readonly chain: string
+  readonly frame: Uint8Array
+}
+
+/** Data for a snapshot: one buffer or a stream of chunks (each chunk is stored and checksummed on its own). */
+export type SnapshotData = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>
+
+/** A durable snapshot: the full state at `seq`. */
+export interface SnapshotInfo {
+  readonly logId: string
+  readonly seq: number
+  readonly chain: string
+  /** Payload bytes (sum of chunks). */
+  readonly bytes: number
+  /** File name inside the log directory (`undefined` in memory mode). */
+  readonly file: string | undefined
+}
+
+/** A snapshot you can read: its chunks in order, or the whole payload concatenated. */
+export interface Snapshot extends SnapshotInfo {
+  chunks(): AsyncIterable<Uint8Array>
+  payload(): Promise<Uint8Array>
+}
+
+/** What recovery did at open. */
+export interface RecoveryReport {
+  /** Bytes cut from the end of the last segment (torn tail). */
+  truncatedBytes: number
+  /** Complete-looking commits dropped with the torn tail because they came after damage in unsynced data. */
+  droppedCommits: number
+  /** File and offset where the tail was cut, if it was. */
+  cutAt?: { file: string; offset: number }
+}
+
+/** The append-only log. Obtain one with {@link openLog}. */
+export interface Log {
+  /** 32 hex digits, fixed when the log was created. */
+  readonly logId: string
+  readonly dir: string | undefined
+  readonly durability: Durability
+  readonly readOnly: boolean
+  /** Position after the last commit. */
+  readonly head: Position
+  /** Position before the oldest commit still held in segments (commits at or below it are only in snapshots). */
+  readonly start: Position
+  /** Set once the log has failed (fail-stop): every later write throws it. */
+  readonly failure: Error | undefined
+  /** What recovery did when this log was opened. */
+  readonly recovery: RecoveryReport
+  readonly closed: boolean
+
+  /** Appends a commit and returns its seq. Synchronous; durability is awaited with {@link Log.sync}. */
+  append(payload: Uint8Array): number
+  /** Resolves when every append so far is durable under the durability mode. */
+  sync(): Promise<void>
+  /** Commits with seq > `from` (default 0) up to the head at the time the read reaches it, streamed. */
+  read(options?: { from?: number }): AsyncIterableIterator<Commit>
+  /** Like `read`, then waits for new commits until `signal` aborts or the log closes. */
+  tail(options?: { from?: number; signal?: AbortSignal }): AsyncIterableIterator<Commit>
+  /** Like `read`, but yields each commit's encoded frame, byte for byte as stored. */
+  readEncoded(options?: { from?: number }): AsyncIterableIterator<EncodedCommit>
+  /**
+   * Appends commits received from another node as encoded frames, after checking each frame's CRC, that its
+   * seq is head + 1 and that its chain follows from the head. Stored byte for byte. All or nothing: if any
+   * frame fails, nothing is appended. Returns the new head seq.
+   */
+  appendEncoded(frames: readonly Uint8Array[]): number
+  /** Calls `listener` after new commits are appended (writer) or seen (read-only follower). */
+  onAppend(listener: (head: Position) => void): () => void
+
+  /** Writes a durable snapshot of the state at `atSeq` (default: head), then releases segments no longer needed. */
+  snapshot(data: SnapshotData, atSeq?: number): Promise<SnapshotInfo>
+  /** The newest complete snapshot, or `undefined`. */
+  latestSnapshot(): Promise<Snapshot | undefined>
+  /** Keeps segments holding commits after `seq` from being deleted until released (replication slots). */
+  hold(name: string, seq: number): void
+  release(name: string): void
+
+  /** Flushes and syncs what was appended, releases the lock and closes files. */
+  close(): Promise<void>
+}

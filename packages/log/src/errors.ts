@@ -3,9 +3,9 @@
 /** Context carried by log errors: where in the log the problem is. */
 export interface LogErrorContext {
   /** Log directory. */
-  dir?: string
+  dir?: string | undefined
   /** File the problem is in (segment, snapshot or lock file). */
-  file?: string
+  file?: string | undefined
   /** Byte offset inside `file`. */
   offset?: number
   /** Sequence number involved (last good seq, expected seq, …). */

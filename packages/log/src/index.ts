@@ -1,0 +1,29 @@
+// Public surface of @homedb/log. Everything not listed here is internal.
+export {
+  LogConfigError,
+  LogCorruptionError,
+  LogError,
+  type LogErrorCode,
+  type LogErrorContext,
+  LogFailedError,
+  LogInputError,
+  LogLockedError,
+  LogSnapshotError,
+  LogStateError,
+} from './errors.js'
+export { type FileHandleLike, type FileLayer, nodeFileLayer, type OpenMode } from './file-layer.js'
+export { openLog } from './open-log.js'
+export {
+  type Commit,
+  type Durability,
+  type EncodedCommit,
+  GENESIS,
+  type Log,
+  type OpenLogOptions,
+  type Position,
+  type RecoveryReport,
+  type Snapshot,
+  type SnapshotData,
+  type SnapshotInfo,
+} from './types.js'
+export { type LogDamage, type VerifyReport, verifyLog } from './verify-log.js'

@@ -1,0 +1,827 @@
+// The Log implementation: group commit, segment rolling, recovery, read-only following, snapshots and retention.
+// File modes and memory mode share this class; memory mode keeps encoded frames in an array instead of files.
+import { join } from 'node:path'
+import { LogCorruptionError, LogFailedError, LogInputError, LogSnapshotError, LogStateError } from '../errors.js'
+import type { FileHandleLike, FileLayer } from '../file-layer.js'
+import type {
+  Commit,
+  Durability,
+  EncodedCommit,
+  Log,
+  Position,
+  RecoveryReport,
+  Snapshot,
+  SnapshotData,
+  SnapshotInfo,
+} from '../types.js'
+import {
+  asBuffer,
+  chainToHex,
+  commitFollows,
+  decodeFrame,
+  decodeSegmentHeader,
+  encodeFrame,
+  encodeSegmentHeader,
+  FrameType,
+  markerPayload,
+  SEGMENT_HEADER_BYTES,
+  segmentFileName,
+} from './format.js'
+import { readFrames } from './frame-reader.js'
+import { listSnapshots, loadSnapshot, type SnapshotEntry, writeSnapshotFile } from './snapshot-file.js'
+
+/** A segment file as the log knows it. */
+export interface SegmentRef {
+  number: number
+  name: string
+  baseSeq: number
+  baseChain: bigint
+}
+
+interface Waiter {
+  seq: number
+  resolve: () => void
+  reject: (error: unknown) => void
+}
+
+export interface HomeLogInit {
+  dir: string | undefined
+  fs: FileLayer | undefined
+  durability: Durability
+  readOnly: boolean
+  logId: string
+  segmentBytes: number
+  maxPayloadBytes: number
+  followIntervalMs: number
+  segments: SegmentRef[]
+  /** Active (last) segment: open handle and the offset where valid data ends. */
+  active: { handle: FileHandleLike; validEnd: number; sealed: boolean } | undefined
+  head: { seq: number; chain: bigint }
+  start: { seq: number; chain: bigint }
+  recovery: RecoveryReport
+  releaseLock: (() => Promise<void>) | undefined
+  snapshots: SnapshotEntry[]
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code
+}
+
+export class HomeLog implements Log {
+  readonly logId: string
+  readonly dir: string | undefined
+  readonly durability: Durability
+  readonly readOnly: boolean
+  readonly recovery: RecoveryReport
+
+  private readonly fs: FileLayer | undefined
+  private readonly segmentBytes: number
+  private readonly maxPayloadBytes: number
+  private readonly followIntervalMs: number
+  private segments: SegmentRef[]
+  private snapshots: SnapshotEntry[]
+  private handle: FileHandleLike | undefined
+  private releaseLock: (() => Promise<void>) | undefined
+
+  // Positions. head includes appends not yet written; written/durable trail it.
+  private headSeq: number
+  private headChain: bigint
+  private headCache: Position | undefined
+  private writtenSeq: number
+  private writtenChain: bigint
+  private durableSeq: number
+  private startSeq: number
+  private startChain: bigint
+
+  // Active segment offsets.
+  private writtenOffset: number
+  private syncedOffset: number
+  private markedSynced: number
+  private activeSealed: boolean
+
+  // Group commit.
+  private pending: Buffer[] = []
+  private pendingBytes = 0
+  private flushScheduled = false
+  private flushing: Promise<void> | undefined
+  private rollRequested = false
+  private waiters: Waiter[] = []
+  private writtenWaiters: Waiter[] = []
+
+  // Memory mode.
+  private readonly memoryFrames: EncodedCommit[] = []
+  private memorySnapshot: { info: SnapshotInfo; chunks: Uint8Array[] } | undefined
+
+  private holds = new Map<string, number>()
+  private appendListeners = new Set<(head: Position) => void>()
+  private followTimer: NodeJS.Timeout | undefined
+  private following: Promise<void> | undefined
+  private closeWakers = new Set<() => void>()
+  private failed: Error | undefined
+  private isClosed = false
+  private closing: Promise<void> | undefined
+
+  constructor(init: HomeLogInit) {
+    this.logId = init.logId
+    this.dir = init.dir
+    this.fs = init.fs
+    this.durability = init.durability
+    this.readOnly = init.readOnly
+    this.recovery = init.recovery
+    this.segmentBytes = init.segmentBytes
+    this.maxPayloadBytes = init.maxPayloadBytes
+    this.followIntervalMs = init.followIntervalMs
+    this.segments = init.segments
+    this.snapshots = init.snapshots
+    this.handle = init.active?.handle
+    this.releaseLock = init.releaseLock
+    this.headSeq = this.writtenSeq = this.durableSeq = init.head.seq
+    this.headChain = this.writtenChain = init.head.chain
+    this.startSeq = init.start.seq
+    this.startChain = init.start.chain
+    this.writtenOffset = this.syncedOffset = init.active?.validEnd ?? 0
+    this.markedSynced = this.syncedOffset
+    this.activeSealed = init.active?.sealed ?? false
+    if (this.readOnly && this.fs) this.startFollowing()
+  }
+
+  get head(): Position {
+    if (this.headCache === undefined)
+      this.headCache = Object.freeze({ seq: this.headSeq, chain: chainToHex(this.headChain) })
+    return this.headCache
+  }
+
+  get start(): Position {
+    return { seq: this.startSeq, chain: chainToHex(this.startChain) }
+  }
+
+  get failure(): Error | undefined {
+    return this.failed
+  }
+
+  get closed(): boolean {
+    return this.isClosed
+  }
+
+  private context(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return { dir: this.dir, seq: this.headSeq, ...extra }
+  }
+
+  private assertWritable(): void {
+    if (this.isClosed || this.closing) throw new LogStateError('LOG_CLOSED', 'the log is closed', this.context())
+    if (this.readOnly) throw new LogStateError('LOG_READ_ONLY', 'the log was opened read-only', this.context())
+    if (this.failed) throw this.failed
+  }
+
+  // ---------------------------------------------------------------- appends
+
+  append(payload: Uint8Array): number {
+    this.assertWritable()
+    if (!(payload instanceof Uint8Array)) {
+      throw new LogInputError('LOG_BAD_FRAME', 'payload must be a Uint8Array', this.context({ got: typeof payload }))
+    }
+    if (payload.byteLength > this.maxPayloadBytes) {
+      throw new LogInputError(
+        'LOG_FRAME_TOO_LARGE',
+        `payload of ${payload.byteLength} bytes is over the limit of ${this.maxPayloadBytes}`,
+        this.context({ bytes: payload.byteLength, limit: this.maxPayloadBytes }),
+      )
+    }
+    const seq = this.headSeq + 1
+    const { frame, chain } = encodeFrame(FrameType.commit, seq, this.headChain, payload)
+    this.enqueue(frame, seq, chain)
+    return seq
+  }
+
+  appendEncoded(frames: readonly Uint8Array[]): number {
+    this.assertWritable()
+    let seq = this.headSeq
+    let chain = this.headChain
+    const accepted: { frame: Buffer; seq: number; chain: bigint }[] = []
+    for (const [index, bytes] of frames.entries()) {
+      if (!(bytes instanceof Uint8Array)) {
+        throw new LogInputError('LOG_BAD_FRAME', `frame ${index} is not a Uint8Array`, this.context({ index }))
+      }
+      const buf = asBuffer(bytes)
+      const decoded = decodeFrame(buf, 0, buf.byteLength)
+      if (typeof decoded === 'string' || decoded.size !== buf.byteLength || decoded.type !== FrameType.commit) {
+        const problem = typeof decoded === 'string' ? decoded : decoded.size !== buf.byteLength ? 'length' : 'type'
+        throw new LogInputError(
+          'LOG_BAD_FRAME',
+          `frame ${index} is not a valid commit frame (${problem})`,
+          this.context({ index, problem }),
+        )
+      }
+      if (decoded.payload.byteLength > this.maxPayloadBytes) {
+        throw new LogInputError(
+          'LOG_FRAME_TOO_LARGE',
+          `frame ${index} payload is over the limit`,
+          this.context({ index }),
+        )
+      }
+      const follows = commitFollows(buf, 0, decoded, seq, chain)
+      if (follows !== 'ok') {
+        throw new LogInputError(
+          'LOG_POSITION_MISMATCH',
+          follows === 'seq'
+            ? `frame ${index} has seq ${decoded.seq}, expected ${seq + 1}`
+            : `frame ${index} (seq ${decoded.seq}) does not follow chain ${chainToHex(chain)}`,
+          this.context({ index, expectedSeq: seq + 1, frameSeq: decoded.seq, chain: chainToHex(chain) }),
+        )
+      }
+      seq = decoded.seq
+      chain = decoded.chain
+      accepted.push({ frame: Buffer.from(buf), seq, chain })
+    }
+    for (const a of accepted) this.enqueue(a.frame, a.seq, a.chain)
+    return this.headSeq
+  }
+
+  private enqueue(frame: Buffer, seq: number, chain: bigint): void {
+    this.headSeq = seq
+    this.headChain = chain
+    this.headCache = undefined
+    if (!this.fs) {
+      this.memoryFrames.push({ seq, chain: chainToHex(chain), frame })
+      this.writtenSeq = this.durableSeq = seq
+      this.writtenChain = chain
+      this.scheduleNotify()
+      return
+    }
+    this.pending.push(frame)
+    this.pendingBytes += frame.byteLength
+    this.scheduleFlush()
+  }
+
+  private notifyScheduled = false
+  private scheduleNotify(): void {
+    if (this.notifyScheduled) return
+    this.notifyScheduled = true
+    queueMicrotask(() => {
+      this.notifyScheduled = false
+      this.notifyAppend()
+    })
+  }
+
+  private notifyAppend(): void {
+    if (this.appendListeners.size === 0) return
+    const head = { seq: this.writtenSeq, chain: chainToHex(this.writtenChain) }
+    for (const listener of [...this.appendListeners]) {
+      try {
+        listener(head)
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error
+        })
+      }
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing) return
+    this.flushScheduled = true
+    setImmediate(() => {
+      this.flushScheduled = false
+      if (!this.flushing) this.flushing = this.flushLoop().finally(() => (this.flushing = undefined))
+    })
+  }
+
+  /** Writes pending frames in batches: one write (+ one fdatasync in 'fsync' mode) per batch. */
+  private async flushLoop(): Promise<void> {
+    const handle = this.handle
+    if (!handle) return
+    try {
+      while ((this.pending.length > 0 || this.rollRequested) && !this.failed) {
+        const parts: Buffer[] = []
+        if (this.durability === 'fsync' && this.syncedOffset > this.markedSynced && this.pending.length > 0) {
+          parts.push(
+            encodeFrame(FrameType.marker, this.writtenSeq, this.writtenChain, markerPayload(this.syncedOffset)).frame,
+          )
+          this.markedSynced = this.syncedOffset
+        }
+        const batchSeq = this.headSeq
+        const batchChain = this.headChain
+        parts.push(...this.pending)
+        const batchBytes = this.pendingBytes
+        this.pending = []
+        this.pendingBytes = 0
+        const roll = this.rollRequested || this.writtenOffset + batchBytes >= this.segmentBytes
+        if (roll) parts.push(encodeFrame(FrameType.seal, batchSeq, batchChain, new Uint8Array(0)).frame)
+        const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+        let done = 0
+        while (done < buf.byteLength) {
+          done += await handle.write(buf, done, buf.byteLength - done, this.writtenOffset + done)
+        }
+        this.writtenOffset += buf.byteLength
+        this.writtenSeq = batchSeq
+        this.writtenChain = batchChain
+        this.resolveWaiters(this.writtenWaiters, batchSeq)
+        if (this.durability === 'fsync' || roll) {
+          await handle.datasync()
+          this.syncedOffset = this.writtenOffset
+        }
+        this.durableSeq = batchSeq
+        this.resolveWaiters(this.waiters, batchSeq)
+        this.notifyAppend()
+        if (roll) {
+          this.rollRequested = false
+          await this.roll(batchSeq, batchChain)
+        }
+      }
+    } catch (error) {
+      this.fail(error, 'write')
+    }
+  }
+
+  private async roll(seq: number, chain: bigint): Promise<void> {
+    const fs = this.fs!
+    const dir = this.dir!
+    const last = this.segments[this.segments.length - 1]!
+    const number = last.number + 1
+    const name = segmentFileName(number)
+    const header = encodeSegmentHeader({ number, logId: this.logId, baseSeq: seq, baseChain: chain })
+    const handle = await fs.open(join(dir, name), 'wx')
+    try {
+      await handle.write(header, 0, header.byteLength, 0)
+      await handle.datasync()
+      await fs.syncDir(dir)
+    } catch (error) {
+      await handle.close().catch(() => undefined)
+      throw error
+    }
+    const old = this.handle
+    this.handle = handle
+    this.segments = [...this.segments, { number, name, baseSeq: seq, baseChain: chain }]
+    this.writtenOffset = this.syncedOffset = this.markedSynced = SEGMENT_HEADER_BYTES
+    this.activeSealed = false
+    await old?.close().catch(() => undefined)
+    if (this.pending.length > 0) this.scheduleFlush()
+  }
+
+  private fail(error: unknown, operation: string): void {
+    if (this.failed) return
+    this.failed = new LogFailedError(
+      `the log failed on ${operation} and refuses writes until reopened: ${(error as Error)?.message ?? error}`,
+      this.context({ operation, file: this.segments[this.segments.length - 1]?.name }),
+      error,
+    )
+    this.pending = []
+    this.pendingBytes = 0
+    for (const w of this.waiters.splice(0)) w.reject(this.failed)
+    for (const w of this.writtenWaiters.splice(0)) w.reject(this.failed)
+  }
+
+  private resolveWaiters(list: Waiter[], seq: number): void {
+    let n = 0
+    while (n < list.length && list[n]!.seq <= seq) n++
+    if (n === 0) return
+    for (const w of list.splice(0, n)) w.resolve()
+  }
+
+  sync(): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed)
+    if (this.durableSeq >= this.headSeq) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ seq: this.headSeq, resolve, reject })
+    })
+  }
+
+  /** Resolves when every append so far has reached the OS (so readers of the files can see it). */
+  private written(): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed)
+    if (this.writtenSeq >= this.headSeq) return Promise.resolve()
+    return new Promise((resolve, reject) => this.writtenWaiters.push({ seq: this.headSeq, resolve, reject }))
+  }
+
+  onAppend(listener: (head: Position) => void): () => void {
+    this.appendListeners.add(listener)
+    return () => {
+      this.appendListeners.delete(listener)
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  read(options: { from?: number } = {}): AsyncIterableIterator<Commit> {
+    return this.readCommits(options.from ?? 0, false)
+  }
+
+  readEncoded(options: { from?: number } = {}): AsyncIterableIterator<EncodedCommit> {
+    return this.readCommits(options.from ?? 0, true)
+  }
+
+  private readCommits(from: number, encoded: true): AsyncGenerator<EncodedCommit>
+  private readCommits(from: number, encoded: false): AsyncGenerator<Commit>
+  private async *readCommits(from: number, encoded: boolean): AsyncGenerator<Commit | EncodedCommit> {
+    if (!Number.isSafeInteger(from) || from < 0) {
+      throw new LogInputError(
+        'LOG_BAD_FRAME',
+        `from must be a non-negative integer, got ${from}`,
+        this.context({ from }),
+      )
+    }
+    let pos = from
+    if (!this.readOnly && !this.isClosed) await this.written()
+    for (;;) {
+      const target = this.writtenSeq
+      if (pos >= target) return
+      if (pos < this.startSeq) {
+        throw new LogInputError(
+          'LOG_NEED_SNAPSHOT',
+          `commits after seq ${pos} are gone (the log starts at seq ${this.startSeq}); load the snapshot first`,
+          this.context({ from: pos, start: this.startSeq }),
+        )
+      }
+      if (!this.fs) {
+        const first = this.memoryFrames[0]
+        const index = first ? pos + 1 - first.seq : 0
+        for (let i = index; i < this.memoryFrames.length && this.memoryFrames[i]!.seq <= target; i++) {
+          const c = this.memoryFrames[i]!
+          pos = c.seq
+          yield encoded ? c : { seq: c.seq, chain: c.chain, payload: c.frame.subarray(28) }
+        }
+        continue
+      }
+      for await (const c of this.readSegmentsFrom(pos, target)) {
+        pos = c.seq
+        yield encoded
+          ? { seq: c.seq, chain: c.chain, frame: c.frame }
+          : { seq: c.seq, chain: c.chain, payload: c.payload }
+      }
+    }
+  }
+
+  private segmentIndexFor(seq: number): number {
+    let index = 0
+    for (let i = 0; i < this.segments.length; i++) if (this.segments[i]!.baseSeq <= seq) index = i
+    return index
+  }
+
+  private async *readSegmentsFrom(
+    from: number,
+    target: number,
+  ): AsyncGenerator<{ seq: number; chain: string; payload: Uint8Array; frame: Uint8Array }> {
+    let pos = from
+    let index = this.segmentIndexFor(pos)
+    while (pos < target) {
+      const segment = this.segments[index]
+      if (!segment) return
+      const isActive = index === this.segments.length - 1
+      let handle: FileHandleLike
+      try {
+        handle = await this.fs!.open(join(this.dir!, segment.name), 'r')
+      } catch (error) {
+        if (errorCode(error) === 'ENOENT') {
+          throw new LogInputError(
+            'LOG_NEED_SNAPSHOT',
+            `segment ${segment.name} was released by compaction; load the snapshot first`,
+            this.context({ from: pos, file: segment.name }),
+          )
+        }
+        throw error
+      }
+      try {
+        let seq = segment.baseSeq
+        let chain = segment.baseChain
+        const limit = isActive ? () => this.writtenOffset : () => Number.MAX_SAFE_INTEGER
+        const frames = readFrames(handle, SEGMENT_HEADER_BYTES, limit)
+        for (;;) {
+          const next = await frames.next()
+          if (next.done) {
+            if (isActive && next.value.problem === 'eof') break
+            if (!isActive && (next.value.problem === 'short' || next.value.problem === 'eof')) break
+            throw this.corruption(segment.name, next.value.offset, seq, next.value.problem)
+          }
+          const { frame, buffer, at, offset } = next.value
+          if (frame.type !== FrameType.commit) {
+            if (frame.type === FrameType.seal) break
+            continue
+          }
+          if (frame.seq <= pos) {
+            seq = frame.seq
+            chain = frame.chain
+            continue
+          }
+          if (commitFollows(buffer, at, frame, seq, chain) !== 'ok') {
+            throw this.corruption(segment.name, offset, seq, 'chain')
+          }
+          seq = frame.seq
+          chain = frame.chain
+          if (seq > target) return
+          pos = seq
+          yield {
+            seq,
+            chain: chainToHex(chain),
+            payload: frame.payload,
+            frame: buffer.subarray(at, at + frame.size),
+          }
+          if (seq >= target) return
+        }
+      } finally {
+        await handle.close().catch(() => undefined)
+      }
+      index++
+    }
+  }
+
+  private corruption(file: string, offset: number, seq: number, problem: string): LogCorruptionError {
+    return new LogCorruptionError(`damaged frame in ${file} at byte ${offset} after seq ${seq} (${problem})`, {
+      dir: this.dir,
+      file,
+      offset,
+      seq,
+      problem,
+    })
+  }
+
+  async *tail(options: { from?: number; signal?: AbortSignal } = {}): AsyncGenerator<Commit> {
+    let pos = options.from ?? 0
+    const signal = options.signal
+    while (!signal?.aborted && !this.isClosed) {
+      for await (const c of this.read({ from: pos })) {
+        pos = c.seq
+        yield c
+        if (signal?.aborted) return
+      }
+      if (this.writtenSeq > pos) continue
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          off()
+          this.closeWakers.delete(done)
+          signal?.removeEventListener('abort', done)
+          resolve()
+        }
+        const off = this.onAppend(done)
+        this.closeWakers.add(done)
+        signal?.addEventListener('abort', done)
+        if (this.writtenSeq > pos || signal?.aborted || this.isClosed) done()
+      })
+    }
+  }
+
+  // ---------------------------------------------------------------- following (read-only)
+
+  private startFollowing(): void {
+    const tick = () => {
+      this.followTimer = undefined
+      this.following = this.refresh()
+        .catch(() => undefined)
+        .finally(() => {
+          this.following = undefined
+          if (!this.isClosed) this.followTimer = setTimeout(tick, this.followIntervalMs)
+        })
+    }
+    this.followTimer = setTimeout(tick, this.followIntervalMs)
+    this.followTimer.unref?.()
+  }
+
+  /** Read-only: picks up commits the writer appended since the last look, and segments it created or released. */
+  private async refresh(): Promise<void> {
+    const fs = this.fs!
+    const dir = this.dir!
+    const before = this.writtenSeq
+    for (;;) {
+      const active = this.segments[this.segments.length - 1]!
+      const size = await this.handle!.size()
+      if (size > this.writtenOffset) {
+        let seq = this.writtenSeq
+        let chain = this.writtenChain
+        let offset = this.writtenOffset
+        const frames = readFrames(this.handle!, this.writtenOffset, () => size)
+        for await (const { frame, buffer, at, offset: at0 } of frames) {
+          if (frame.type === FrameType.commit) {
+            if (commitFollows(buffer, at, frame, seq, chain) !== 'ok') break
+            seq = frame.seq
+            chain = frame.chain
+          } else if (frame.seq !== seq || frame.chain !== chain) break
+          else if (frame.type === FrameType.seal) this.activeSealed = true
+          offset = at0 + frame.size
+          if (this.activeSealed) break
+        }
+        this.writtenOffset = offset
+        this.writtenSeq = this.durableSeq = this.headSeq = seq
+        this.writtenChain = this.headChain = chain
+        this.headCache = undefined
+      }
+      if (!this.activeSealed) break
+      // The writer rolled: move to the next segment once it exists.
+      const nextName = segmentFileName(active.number + 1)
+      let next: FileHandleLike
+      try {
+        next = await fs.open(join(dir, nextName), 'r')
+      } catch (error) {
+        if (errorCode(error) === 'ENOENT') break
+        throw error
+      }
+      const header = Buffer.alloc(SEGMENT_HEADER_BYTES)
+      const n = await next.read(header, 0, SEGMENT_HEADER_BYTES, 0)
+      const parsed = decodeSegmentHeader(header.subarray(0, n))
+      if (typeof parsed === 'string' || parsed.baseSeq !== this.writtenSeq || parsed.baseChain !== this.writtenChain) {
+        await next.close()
+        break // still being created
+      }
+      await this.handle!.close().catch(() => undefined)
+      this.handle = next
+      this.segments = [
+        ...this.segments,
+        { number: parsed.number, name: nextName, baseSeq: parsed.baseSeq, baseChain: parsed.baseChain },
+      ]
+      this.writtenOffset = SEGMENT_HEADER_BYTES
+      this.activeSealed = false
+    }
+    await this.refreshReleased()
+    if (this.writtenSeq !== before) this.notifyAppend()
+  }
+
+  /** Read-only: notices segments and snapshots the writer released or created. */
+  private async refreshReleased(): Promise<void> {
+    const names = new Set(await this.fs!.readdir(this.dir!))
+    const kept = this.segments.filter((s, i) => i === this.segments.length - 1 || names.has(s.name))
+    if (kept.length !== this.segments.length) {
+      this.segments = kept
+      this.startSeq = kept[0]!.baseSeq
+      this.startChain = kept[0]!.baseChain
+    }
+    this.snapshots = await listSnapshots(this.fs!, this.dir!)
+  }
+
+  // ---------------------------------------------------------------- snapshots and retention
+
+  async snapshot(data: SnapshotData, atSeq: number = this.headSeq): Promise<SnapshotInfo> {
+    this.assertWritable()
+    if (!Number.isSafeInteger(atSeq) || atSeq < 0 || atSeq > this.headSeq) {
+      throw new LogSnapshotError(
+        `atSeq must be an integer between 0 and the head seq ${this.headSeq}, got ${atSeq}`,
+        this.context({ atSeq }),
+      )
+    }
+    const latest = this.snapshots[this.snapshots.length - 1]
+    if (latest && atSeq < latest.seq) {
+      throw new LogSnapshotError(
+        `a snapshot at seq ${latest.seq} already exists; atSeq ${atSeq} is older`,
+        this.context({ atSeq }),
+      )
+    }
+    const chain = await this.chainAt(atSeq)
+    await this.sync() // never let a snapshot get ahead of the durable log
+    if (!this.fs) {
+      const chunks: Uint8Array[] = []
+      let bytes = 0
+      for await (const chunk of toAsync(data)) {
+        chunks.push(Uint8Array.from(chunk))
+        bytes += chunk.byteLength
+      }
+      const info = { logId: this.logId, seq: atSeq, chain: chainToHex(chain), bytes, file: undefined }
+      this.memorySnapshot = { info, chunks }
+      this.releaseMemory()
+      return info
+    }
+    let entry: SnapshotEntry
+    try {
+      entry = await writeSnapshotFile(this.fs, this.dir!, { logId: this.logId, seq: atSeq, chain }, toAsync(data))
+    } catch (error) {
+      if (error instanceof LogSnapshotError) throw error
+      this.fail(error, 'snapshot')
+      throw this.failed
+    }
+    this.snapshots = [...this.snapshots.filter((s) => s.seq !== entry.seq), entry]
+    await this.releaseSegments()
+    return { logId: this.logId, seq: entry.seq, chain: chainToHex(entry.chain), bytes: entry.bytes, file: entry.name }
+  }
+
+  private async chainAt(seq: number): Promise<bigint> {
+    if (seq === this.headSeq) return this.headChain
+    if (seq === this.startSeq) return this.startChain
+    const latest = this.snapshots[this.snapshots.length - 1]
+    if (latest && latest.seq === seq) return latest.chain
+    if (seq < this.startSeq)
+      throw new LogSnapshotError(
+        `seq ${seq} is older than the log's start ${this.startSeq}`,
+        this.context({ atSeq: seq }),
+      )
+    for await (const c of this.readCommits(seq - 1, true)) {
+      return BigInt(`0x${c.chain}`)
+    }
+    throw new LogSnapshotError(`no commit with seq ${seq}`, this.context({ atSeq: seq }))
+  }
+
+  /** Deletes segments and older snapshots no longer needed by the latest snapshot or any hold. */
+  private async releaseSegments(): Promise<void> {
+    if (this.readOnly || this.isClosed) return
+    const latest = this.snapshots[this.snapshots.length - 1]
+    if (!latest) return
+    let keepAfter = latest.seq
+    for (const seq of this.holds.values()) keepAfter = Math.min(keepAfter, seq)
+    // Roll first if the active segment holds only commits the snapshot covers, so it can be released too.
+    const active = this.segments[this.segments.length - 1]!
+    if (this.fs && active.baseSeq < keepAfter && keepAfter >= this.headSeq && this.headSeq > active.baseSeq) {
+      this.rollRequested = true
+      this.scheduleFlush()
+      while (this.rollRequested && !this.failed) {
+        await new Promise((r) => setImmediate(r))
+        if (this.flushing) await this.flushing
+      }
+      if (this.failed) throw this.failed
+    }
+    const release: SegmentRef[] = []
+    for (let i = 0; i + 1 < this.segments.length; i++) {
+      if (this.segments[i + 1]!.baseSeq <= keepAfter) release.push(this.segments[i]!)
+    }
+    const oldSnapshots = this.snapshots.slice(0, -1)
+    if (release.length === 0 && oldSnapshots.length === 0) return
+    try {
+      for (const s of release) await this.fs!.unlink(join(this.dir!, s.name))
+      for (const s of oldSnapshots) await this.fs!.unlink(join(this.dir!, s.name))
+      await this.fs!.syncDir(this.dir!)
+    } catch (error) {
+      this.fail(error, 'unlink')
+      throw this.failed
+    }
+    this.segments = this.segments.filter((s) => !release.includes(s))
+    this.snapshots = this.snapshots.slice(-1)
+    this.startSeq = this.segments[0]!.baseSeq
+    this.startChain = this.segments[0]!.baseChain
+  }
+
+  private releaseMemory(): void {
+    const snap = this.memorySnapshot
+    if (!snap) return
+    let keepAfter = snap.info.seq
+    for (const seq of this.holds.values()) keepAfter = Math.min(keepAfter, seq)
+    let drop = 0
+    while (drop < this.memoryFrames.length && this.memoryFrames[drop]!.seq <= keepAfter) drop++
+    if (drop === 0) return
+    const last = this.memoryFrames[drop - 1]!
+    this.memoryFrames.splice(0, drop)
+    this.startSeq = last.seq
+    this.startChain = BigInt(`0x${last.chain}`)
+  }
+
+  async latestSnapshot(): Promise<Snapshot | undefined> {
+    if (!this.fs) {
+      const snap = this.memorySnapshot
+      if (!snap) return undefined
+      return {
+        ...snap.info,
+        async *chunks() {
+          yield* snap.chunks
+        },
+        payload: async () => Buffer.concat(snap.chunks),
+      }
+    }
+    if (this.readOnly) this.snapshots = await listSnapshots(this.fs, this.dir!)
+    for (let i = this.snapshots.length - 1; i >= 0; i--) {
+      const loaded = await loadSnapshot(this.fs, this.dir!, this.snapshots[i]!, this.logId)
+      if (loaded) return loaded
+    }
+    return undefined
+  }
+
+  hold(name: string, seq: number): void {
+    if (!Number.isSafeInteger(seq) || seq < 0)
+      throw new LogSnapshotError(`hold seq must be a non-negative integer, got ${seq}`, { name, seq })
+    this.holds.set(name, seq)
+  }
+
+  release(name: string): void {
+    this.holds.delete(name)
+  }
+
+  // ---------------------------------------------------------------- close
+
+  close(): Promise<void> {
+    if (!this.closing) this.closing = this.doClose()
+    return this.closing
+  }
+
+  private async doClose(): Promise<void> {
+    if (this.followTimer) clearTimeout(this.followTimer)
+    if (this.following) await this.following
+    if (!this.readOnly && !this.failed) {
+      await this.sync().catch(() => undefined)
+      if (this.flushing) await this.flushing
+    }
+    if (this.handle && !this.readOnly && !this.failed && this.durability === 'os') {
+      await this.handle.datasync().catch(() => undefined)
+    }
+    await this.handle?.close().catch(() => undefined)
+    this.handle = undefined
+    this.isClosed = true
+    for (const wake of [...this.closeWakers]) wake()
+    await this.releaseLock?.()
+    const failure = this.failed
+    for (const w of this.waiters.splice(0))
+      w.reject(failure ?? new LogStateError('LOG_CLOSED', 'the log is closed', this.context()))
+  }
+}
+
+async function* toAsync(data: SnapshotData): AsyncGenerator<Uint8Array> {
+  if (data instanceof Uint8Array) {
+    yield data
+    return
+  }
+  for await (const chunk of data as AsyncIterable<Uint8Array>) {
+    if (!(chunk instanceof Uint8Array)) throw new LogSnapshotError('snapshot chunks must be Uint8Arrays')
+    yield chunk
+  }
+}

@@ -1,0 +1,199 @@
+// Snapshot files: written to a temp name, fsynced, renamed and the directory fsynced; read back only if every
+// chunk and the trailer check out, so a torn snapshot is ignored, never half-loaded.
+import { join } from 'node:path'
+import { LogSnapshotError } from '../errors.js'
+import type { FileHandleLike, FileLayer } from '../file-layer.js'
+import type { Snapshot } from '../types.js'
+import {
+  chainToHex,
+  chunkCrc,
+  decodeSnapshotHeader,
+  decodeSnapshotTrailer,
+  encodeChunkHeader,
+  encodeSnapshotHeader,
+  encodeSnapshotTrailer,
+  MAX_SNAPSHOT_CHUNK,
+  parseSnapshotFileName,
+  SNAPSHOT_HEADER_BYTES,
+  SNAPSHOT_RECORD_HEADER,
+  SNAPSHOT_TRAILER_BYTES,
+  SNAPSHOT_TRAILER_MARK,
+  type SnapshotHeader,
+  snapshotFileName,
+  TEMP_SUFFIX,
+} from './format.js'
+
+export interface SnapshotEntry {
+  name: string
+  seq: number
+  chain: bigint
+  bytes: number
+}
+
+async function readExactly(handle: FileHandleLike, length: number, position: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length)
+  let filled = 0
+  while (filled < length) {
+    const n = await handle.read(buf, filled, length - filled, position + filled)
+    if (n === 0) break
+    filled += n
+  }
+  return buf.subarray(0, filled)
+}
+
+/** Writes a snapshot durably and returns its entry. */
+export async function writeSnapshotFile(
+  fs: FileLayer,
+  dir: string,
+  header: SnapshotHeader,
+  chunks: AsyncIterable<Uint8Array>,
+): Promise<SnapshotEntry> {
+  const name = snapshotFileName(header.seq)
+  const temp = join(dir, name + TEMP_SUFFIX)
+  await fs.unlink(temp).catch(() => undefined)
+  const handle = await fs.open(temp, 'wx')
+  let offset = 0
+  let bytes = 0
+  let count = 0
+  const put = async (buf: Uint8Array) => {
+    let done = 0
+    while (done < buf.byteLength) done += await handle.write(buf, done, buf.byteLength - done, offset + done)
+    offset += buf.byteLength
+  }
+  try {
+    await put(encodeSnapshotHeader(header))
+    for await (const chunk of chunks) {
+      for (let start = 0; start < chunk.byteLength; start += MAX_SNAPSHOT_CHUNK) {
+        const piece = chunk.subarray(start, Math.min(chunk.byteLength, start + MAX_SNAPSHOT_CHUNK))
+        await put(encodeChunkHeader(piece))
+        await put(piece)
+        bytes += piece.byteLength
+        count++
+      }
+    }
+    await put(encodeSnapshotTrailer(bytes, count))
+    await handle.sync()
+    await handle.close()
+  } catch (error) {
+    await handle.close().catch(() => undefined)
+    await fs.unlink(temp).catch(() => undefined)
+    throw error
+  }
+  await fs.rename(temp, join(dir, name))
+  await fs.syncDir(dir)
+  return { name, seq: header.seq, chain: header.chain, bytes }
+}
+
+/** Snapshot files in the directory by name, oldest first (validity is checked when loaded). */
+export async function listSnapshots(fs: FileLayer, dir: string): Promise<SnapshotEntry[]> {
+  const entries: SnapshotEntry[] = []
+  for (const name of await fs.readdir(dir)) {
+    const seq = parseSnapshotFileName(name)
+    if (seq !== undefined) entries.push({ name, seq, chain: 0n, bytes: -1 })
+  }
+  return entries.sort((a, b) => a.seq - b.seq)
+}
+
+export type SnapshotProblem = 'missing' | 'header' | 'log-id' | 'seq' | 'chunk' | 'trailer' | 'trailing-bytes'
+
+/** Reads the whole file and checks header, every chunk CRC and the trailer. */
+export async function checkSnapshotFile(
+  fs: FileLayer,
+  path: string,
+): Promise<{ header: SnapshotHeader; bytes: number; chunks: number } | { problem: SnapshotProblem; offset: number }> {
+  let handle: FileHandleLike
+  try {
+    handle = await fs.open(path, 'r')
+  } catch {
+    return { problem: 'missing', offset: 0 }
+  }
+  try {
+    const size = await handle.size()
+    const header = decodeSnapshotHeader(await readExactly(handle, SNAPSHOT_HEADER_BYTES, 0))
+    if (typeof header === 'string') return { problem: 'header', offset: 0 }
+    let offset = SNAPSHOT_HEADER_BYTES
+    let bytes = 0
+    let chunks = 0
+    for (;;) {
+      const rec = await readExactly(handle, SNAPSHOT_RECORD_HEADER, offset)
+      if (rec.byteLength < SNAPSHOT_RECORD_HEADER) return { problem: 'trailer', offset }
+      const length = rec.readUInt32LE(0)
+      if (length === SNAPSHOT_TRAILER_MARK) {
+        const trailer = decodeSnapshotTrailer(await readExactly(handle, SNAPSHOT_TRAILER_BYTES, offset))
+        if (!trailer || trailer.totalBytes !== bytes || trailer.chunks !== chunks) return { problem: 'trailer', offset }
+        if (offset + SNAPSHOT_TRAILER_BYTES !== size)
+          return { problem: 'trailing-bytes', offset: offset + SNAPSHOT_TRAILER_BYTES }
+        return { header, bytes, chunks }
+      }
+      if (length > MAX_SNAPSHOT_CHUNK || offset + SNAPSHOT_RECORD_HEADER + length > size)
+        return { problem: 'chunk', offset }
+      const data = await readExactly(handle, length, offset + SNAPSHOT_RECORD_HEADER)
+      if (data.byteLength !== length || chunkCrc(data) !== rec.readUInt32LE(4)) return { problem: 'chunk', offset }
+      bytes += length
+      chunks++
+      offset += SNAPSHOT_RECORD_HEADER + length
+    }
+  } finally {
+    await handle.close().catch(() => undefined)
+  }
+}
+
+/** Loads a snapshot if it is complete and belongs to `logId`; `undefined` for a torn or foreign one. */
+export async function loadSnapshot(
+  fs: FileLayer,
+  dir: string,
+  entry: SnapshotEntry,
+  logId: string,
+): Promise<Snapshot | undefined> {
+  const path = join(dir, entry.name)
+  const checked = await checkSnapshotFile(fs, path)
+  if ('problem' in checked) return undefined
+  const count = checked.chunks
+  if (checked.header.logId !== logId || checked.header.seq !== entry.seq) return undefined
+  entry.chain = checked.header.chain
+  entry.bytes = checked.bytes
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    let handle: FileHandleLike
+    try {
+      handle = await fs.open(path, 'r')
+    } catch (error) {
+      throw new LogSnapshotError(`snapshot ${entry.name} is gone (a newer one replaced it)`, {
+        dir,
+        file: entry.name,
+        cause: error,
+      })
+    }
+    try {
+      let offset = SNAPSHOT_HEADER_BYTES
+      for (let i = 0; i < count; i++) {
+        const rec = await readExactly(handle, SNAPSHOT_RECORD_HEADER, offset)
+        const length = rec.readUInt32LE(0)
+        const data = await readExactly(handle, length, offset + SNAPSHOT_RECORD_HEADER)
+        if (data.byteLength !== length || chunkCrc(data) !== rec.readUInt32LE(4)) {
+          throw new LogSnapshotError(`snapshot ${entry.name} changed while being read`, {
+            dir,
+            file: entry.name,
+            offset,
+          })
+        }
+        offset += SNAPSHOT_RECORD_HEADER + length
+        yield data
+      }
+    } finally {
+      await handle.close().catch(() => undefined)
+    }
+  }
+  return {
+    logId,
+    seq: checked.header.seq,
+    chain: chainToHex(checked.header.chain),
+    bytes: checked.bytes,
+    file: entry.name,
+    chunks,
+    async payload() {
+      const parts: Uint8Array[] = []
+      for await (const c of chunks()) parts.push(c)
+      return Buffer.concat(parts)
+    },
+  }
+}

@@ -1,0 +1,314 @@
+// openLog: validates options, takes the writer lock, finds the segments, recovers the last one (cutting a torn
+// tail, refusing corruption) and hands the result to the Log implementation.
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { LogConfigError, LogCorruptionError, LogError } from './errors.js'
+import { type FileHandleLike, type FileLayer, nodeFileLayer } from './file-layer.js'
+import {
+  chainFromHex,
+  decodeSegmentHeader,
+  encodeSegmentHeader,
+  MAX_FRAME_BODY,
+  parseSegmentFileName,
+  SEGMENT_HEADER_BYTES,
+  type SegmentHeader,
+  segmentFileName,
+  TEMP_SUFFIX,
+} from './internal/format.js'
+import { HomeLog, type SegmentRef } from './internal/home-log.js'
+import { acquireLock } from './internal/lock.js'
+import { type SegmentScan, scanSegment } from './internal/scan.js'
+import { listSnapshots } from './internal/snapshot-file.js'
+import type { Durability, Log, OpenLogOptions, Position, RecoveryReport } from './types.js'
+
+const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024
+const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024
+
+interface Resolved {
+  durability: Durability
+  segmentBytes: number
+  maxPayloadBytes: number
+  readOnly: boolean
+  followIntervalMs: number
+  fs: FileLayer
+  logId: string | undefined
+  start: { seq: number; chain: bigint }
+  mustExist: boolean
+}
+
+function resolveOptions(dir: string | undefined, options: OpenLogOptions): Resolved {
+  const durability = options.durability ?? 'fsync'
+  if (durability !== 'fsync' && durability !== 'os' && durability !== 'memory') {
+    throw new LogConfigError(`durability must be 'fsync', 'os' or 'memory', got ${JSON.stringify(durability)}`, {
+      durability,
+    })
+  }
+  if (durability !== 'memory' && (typeof dir !== 'string' || dir === '')) {
+    throw new LogConfigError(`durability '${durability}' needs a directory`, { durability })
+  }
+  const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES
+  if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1024 || segmentBytes > 2 ** 31) {
+    throw new LogConfigError(`segmentBytes must be an integer from 1024 to 2^31, got ${segmentBytes}`, { segmentBytes })
+  }
+  const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD
+  if (!Number.isSafeInteger(maxPayloadBytes) || maxPayloadBytes < 0 || maxPayloadBytes > MAX_FRAME_BODY - 64) {
+    throw new LogConfigError(`maxPayloadBytes must be an integer from 0 to ${MAX_FRAME_BODY - 64}`, { maxPayloadBytes })
+  }
+  const followIntervalMs = options.followIntervalMs ?? 25
+  if (!(followIntervalMs > 0)) throw new LogConfigError('followIntervalMs must be positive', { followIntervalMs })
+  const logId = options.create?.logId
+  if (logId !== undefined && !/^[0-9a-f]{32}$/.test(logId)) {
+    throw new LogConfigError(`create.logId must be 32 lowercase hex digits, got ${JSON.stringify(logId)}`, { logId })
+  }
+  const startPos: Position = options.create?.start ?? { seq: 0, chain: '0000000000000000' }
+  if (!Number.isSafeInteger(startPos.seq) || startPos.seq < 0) {
+    throw new LogConfigError(`create.start.seq must be a non-negative integer, got ${startPos.seq}`, {
+      seq: startPos.seq,
+    })
+  }
+  let startChain: bigint
+  try {
+    startChain = chainFromHex(startPos.chain)
+  } catch (error) {
+    throw new LogConfigError((error as Error).message, { chain: startPos.chain })
+  }
+  return {
+    durability,
+    segmentBytes,
+    maxPayloadBytes,
+    readOnly: options.readOnly ?? false,
+    followIntervalMs,
+    fs: options.fileLayer ?? nodeFileLayer,
+    logId,
+    start: { seq: startPos.seq, chain: startChain },
+    mustExist: options.mustExist ?? false,
+  }
+}
+
+/**
+ * Opens (or creates) the log in `dir`.
+ *
+ * @example
+ * ```ts
+ * import { openLog } from '@homedb/log'
+ * const log = await openLog('./data/log', { durability: 'fsync' })
+ * const seq = log.append(new TextEncoder().encode('hello'))
+ * await log.sync() // durable now
+ * for await (const { seq, payload } of log.read({ from: 0 })) console.log(seq, payload)
+ * await log.close()
+ * ```
+ */
+export async function openLog(dir: string | undefined, options: OpenLogOptions = {}): Promise<Log> {
+  const o = resolveOptions(dir, options)
+  if (o.durability === 'memory') {
+    return new HomeLog({
+      dir,
+      fs: undefined,
+      durability: 'memory',
+      readOnly: false,
+      logId: o.logId ?? randomBytes(16).toString('hex'),
+      segmentBytes: o.segmentBytes,
+      maxPayloadBytes: o.maxPayloadBytes,
+      followIntervalMs: o.followIntervalMs,
+      segments: [],
+      active: undefined,
+      head: o.start,
+      start: o.start,
+      recovery: { truncatedBytes: 0, droppedCommits: 0 },
+      releaseLock: undefined,
+      snapshots: [],
+    })
+  }
+  const fs = o.fs
+  const path = dir as string
+  if (o.readOnly || o.mustExist) {
+    if ((await fs.size(path)) === undefined) {
+      throw new LogConfigError(`no log at ${path}`, { dir: path })
+    }
+  } else {
+    await fs.mkdir(path)
+  }
+  const releaseLock = o.readOnly ? undefined : await acquireLock(fs, path)
+  try {
+    return await openFiles(path, o, releaseLock)
+  } catch (error) {
+    await releaseLock?.()
+    throw error
+  }
+}
+
+async function readHeader(fs: FileLayer, file: string): Promise<{ header: SegmentHeader | string; size: number }> {
+  const handle = await fs.open(file, 'r')
+  try {
+    const buf = Buffer.alloc(SEGMENT_HEADER_BYTES)
+    const n = await handle.read(buf, 0, SEGMENT_HEADER_BYTES, 0)
+    return { header: decodeSegmentHeader(buf.subarray(0, n)), size: await handle.size() }
+  } finally {
+    await handle.close()
+  }
+}
+
+async function createSegment(fs: FileLayer, dir: string, header: SegmentHeader): Promise<FileHandleLike> {
+  const handle = await fs.open(join(dir, segmentFileName(header.number)), 'wx')
+  try {
+    const bytes = encodeSegmentHeader(header)
+    await handle.write(bytes, 0, bytes.byteLength, 0)
+    await handle.datasync()
+    await fs.syncDir(dir)
+    return handle
+  } catch (error) {
+    await handle.close().catch(() => undefined)
+    throw error
+  }
+}
+
+async function openFiles(dir: string, o: Resolved, releaseLock: (() => Promise<void>) | undefined): Promise<Log> {
+  const fs = o.fs
+  const writable = !o.readOnly
+  const names = await fs.readdir(dir)
+  if (writable) {
+    for (const name of names) if (name.endsWith(TEMP_SUFFIX)) await fs.unlink(join(dir, name))
+  }
+  const numbers = names
+    .map(parseSegmentFileName)
+    .filter((n): n is number => n !== undefined)
+    .sort((a, b) => a - b)
+  const snapshots = await listSnapshots(fs, dir)
+  const recovery: RecoveryReport = { truncatedBytes: 0, droppedCommits: 0 }
+  const segments: SegmentRef[] = []
+  let logId: string | undefined
+
+  for (const [i, number] of numbers.entries()) {
+    const name = segmentFileName(number)
+    const { header, size } = await readHeader(fs, join(dir, name))
+    const isLast = i === numbers.length - 1
+    if (typeof header === 'string') {
+      // A header that never became durable: the crash hit while this (last) segment was being created.
+      if (isLast && size <= SEGMENT_HEADER_BYTES) {
+        if (writable) {
+          await fs.unlink(join(dir, name))
+          await fs.syncDir(dir)
+          recovery.truncatedBytes += size
+        }
+        continue
+      }
+      throw new LogCorruptionError(`segment ${name} has a damaged header (${header})`, { dir, file: name, offset: 0 })
+    }
+    if (logId !== undefined && header.logId !== logId) {
+      throw new LogCorruptionError(`segment ${name} belongs to log ${header.logId}, not ${logId}`, {
+        dir,
+        file: name,
+        offset: 16,
+      })
+    }
+    if (header.number !== number) {
+      throw new LogCorruptionError(`segment ${name} says it is number ${header.number}`, {
+        dir,
+        file: name,
+        offset: 12,
+      })
+    }
+    const prev = segments[segments.length - 1]
+    if (prev && header.baseSeq < prev.baseSeq) {
+      throw new LogCorruptionError(`segment ${name} starts at seq ${header.baseSeq}, before the previous segment`, {
+        dir,
+        file: name,
+        offset: 32,
+        seq: header.baseSeq,
+      })
+    }
+    logId = header.logId
+    segments.push({ number, name, baseSeq: header.baseSeq, baseChain: header.baseChain })
+  }
+
+  if (segments.length === 0) {
+    if (!writable) throw new LogConfigError(`no log at ${dir}`, { dir })
+    if (o.mustExist) throw new LogConfigError(`no log at ${dir}`, { dir })
+    const header = {
+      number: 1,
+      logId: o.logId ?? randomBytes(16).toString('hex'),
+      baseSeq: o.start.seq,
+      baseChain: o.start.chain,
+    }
+    const handle = await createSegment(fs, dir, header)
+    return new HomeLog({
+      dir,
+      fs,
+      durability: o.durability,
+      readOnly: false,
+      logId: header.logId,
+      segmentBytes: o.segmentBytes,
+      maxPayloadBytes: o.maxPayloadBytes,
+      followIntervalMs: o.followIntervalMs,
+      segments: [{ number: 1, name: segmentFileName(1), baseSeq: header.baseSeq, baseChain: header.baseChain }],
+      active: { handle, validEnd: SEGMENT_HEADER_BYTES, sealed: false },
+      head: { seq: header.baseSeq, chain: header.baseChain },
+      start: { seq: header.baseSeq, chain: header.baseChain },
+      recovery,
+      releaseLock,
+      snapshots,
+    })
+  }
+
+  const last = segments[segments.length - 1]!
+  const handle = await fs.open(join(dir, last.name), writable ? 'r+' : 'r')
+  let scan: SegmentScan
+  try {
+    const size = await handle.size()
+    scan = await scanSegment(handle, { ...last, logId: logId! }, size, writable)
+    if (scan.stop !== 'eof') {
+      const synced = Math.max(scan.maxSynced, scan.beyond.maxSynced)
+      if (writable && scan.validEnd < synced) {
+        throw new LogCorruptionError(
+          `segment ${last.name} is damaged at byte ${scan.validEnd} after seq ${scan.seq} (${scan.stop}), inside data known to be durable (up to byte ${synced})`,
+          { dir, file: last.name, offset: scan.validEnd, seq: scan.seq, problem: scan.stop, syncedTo: synced },
+        )
+      }
+      if (writable) {
+        // A torn tail: the last unsynced writes were cut short or reached the disk out of order.
+        await handle.truncate(scan.validEnd)
+        recovery.truncatedBytes += size - scan.validEnd
+        recovery.droppedCommits += scan.beyond.commits
+        recovery.cutAt = { file: last.name, offset: scan.validEnd }
+      }
+    }
+    if (writable) await handle.datasync()
+  } catch (error) {
+    await handle.close().catch(() => undefined)
+    throw error instanceof LogError ? error : error
+  }
+
+  let active = { handle, validEnd: scan.validEnd, sealed: scan.sealed }
+  const logIdValue = logId!
+  if (writable && scan.sealed) {
+    // The previous run sealed this segment but crashed before the next one existed: start it now.
+    await handle.close()
+    const header = { number: last.number + 1, logId: logIdValue, baseSeq: scan.seq, baseChain: scan.chain }
+    const next = await createSegment(fs, dir, header)
+    segments.push({
+      number: header.number,
+      name: segmentFileName(header.number),
+      baseSeq: scan.seq,
+      baseChain: scan.chain,
+    })
+    active = { handle: next, validEnd: SEGMENT_HEADER_BYTES, sealed: false }
+  }
+  const first = segments[0]!
+  return new HomeLog({
+    dir,
+    fs,
+    durability: o.durability,
+    readOnly: o.readOnly,
+    logId: logIdValue,
+    segmentBytes: o.segmentBytes,
+    maxPayloadBytes: o.maxPayloadBytes,
+    followIntervalMs: o.followIntervalMs,
+    segments,
+    active,
+    head: { seq: scan.seq, chain: scan.chain },
+    start: { seq: first.baseSeq, chain: first.baseChain },
+    recovery,
+    releaseLock,
+    snapshots,
+  })
+}

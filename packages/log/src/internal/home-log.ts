@@ -282,16 +282,20 @@ export class HomeLog implements Log {
     this.flushScheduled = true
     setImmediate(() => {
       this.flushScheduled = false
-      if (!this.flushing) this.flushing = this.flushLoop().finally(() => (this.flushing = undefined))
+      if (this.flushing) return
+      this.flushing = this.flushLoop().finally(() => {
+        this.flushing = undefined
+        // Appends made between the loop's last check and now found it still running: start again for them.
+        if ((this.pending.length > 0 || this.rollRequested) && !this.failed) this.scheduleFlush()
+      })
     })
   }
 
   /** Writes pending frames in batches: one write (+ one fdatasync in 'fsync' mode) per batch. */
   private async flushLoop(): Promise<void> {
-    const handle = this.handle
-    if (!handle) return
     try {
-      while ((this.pending.length > 0 || this.rollRequested) && !this.failed) {
+      while ((this.pending.length > 0 || this.rollRequested) && !this.failed && this.handle) {
+        const handle = this.handle
         const parts: Buffer[] = []
         if (this.durability === 'fsync' && this.syncedOffset > this.markedSynced && this.pending.length > 0) {
           parts.push(

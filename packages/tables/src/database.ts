@@ -1,0 +1,94 @@
+// The db handle users hold: its tables as properties (added by the core at open) and the db-level members.
+// Kept thin: every member delegates to the internal core, so the prototype shows users only the public API.
+import type { DbCore } from './internal/db-core.js'
+import type { TableDefs } from './schema.js'
+import type { CommitEvent } from './table-types.js'
+
+/**
+ * The db-level members of an open db. The tables are properties next to them: see {@link Db}.
+ * Obtain one with {@link openDb}.
+ */
+export class Database<D extends TableDefs = TableDefs> {
+  readonly #core: DbCore
+
+  /** @internal Created by `openDb`. */
+  constructor(core: DbCore) {
+    this.#core = core
+  }
+
+  /** Seq of the last commit applied in memory (0 for an empty log). Durable once `sync()` resolves. */
+  get seq(): number {
+    return this.#core.seq
+  }
+
+  /** True once `close()` was called: mutations throw `TABLES_CLOSED`; reads still see the last state. */
+  get closed(): boolean {
+    return this.#core.closing !== undefined
+  }
+
+  /** True if the db was opened with `readOnly: true`: mutations throw `TABLES_READ_ONLY`. */
+  get readOnly(): boolean {
+    return this.#core.readOnly
+  }
+
+  /**
+   * Runs `fn` as one transaction: all its mutations are applied in memory as they happen and written as one log
+   * frame when it returns. `fn` must be synchronous. If it throws, every change is rolled back, nothing is
+   * written, and the error is thrown from `transaction` itself (synchronously). If it returns a promise or
+   * thenable, the same happens with a `TABLES_ASYNC_TRANSACTION` error. Nested calls join the outer transaction;
+   * a nested throw aborts the whole.
+   *
+   * The returned promise resolves with `fn`'s result once the commit is durable under the db's durability mode,
+   * and rejects only if the log failed (`TABLES_LOG_FAILED`).
+   *
+   * @example
+   * ```ts
+   * const index = await db.transaction(() => {
+   *   db.metadata.insert('a', { size: 1 })
+   *   return db.events.push({ at: Date.now(), what: 'created a' })
+   * })
+   * ```
+   */
+  transaction<R>(fn: () => R extends PromiseLike<unknown> ? never : R): Promise<R> {
+    return this.#core.transaction(fn as () => R)
+  }
+
+  /**
+   * Resolves once every commit so far is durable under the db's durability mode (`fsync`: on disk; `os`: handed
+   * to the OS; `memory`: at once). Rejects with `TABLES_LOG_FAILED` if the log failed.
+   */
+  sync(): Promise<void> {
+    return this.#core.sync()
+  }
+
+  /**
+   * Writes and syncs what is pending, closes the log (releasing the directory's lock) and calls the `onClose`
+   * listeners. Later mutations throw `TABLES_CLOSED`; reads keep working on the last state. Idempotent.
+   */
+  close(): Promise<void> {
+    return this.#core.close()
+  }
+
+  /**
+   * Calls `listener` synchronously at every commit, in seq order, with the commit's seq and its changes grouped by
+   * table (only tables the commit touched, each with old and new values). Returns a function that unsubscribes.
+   * A throwing listener does not affect the commit or other listeners; its error goes to the `onListenerError`
+   * option (by default rethrown in a microtask, like an EventTarget listener's).
+   *
+   * @example
+   * ```ts
+   * const off = db.onCommit(({ seq, changes }) => {
+   *   for (const change of changes.metadata ?? []) console.log(seq, change.op)
+   * })
+   * off()
+   * ```
+   */
+  onCommit(listener: (event: CommitEvent<D>) => void): () => void {
+    return this.#core.onCommit(listener as (event: unknown) => void)
+  }
+
+  /** Calls `listener` once the db has closed (after the log is closed). Returns a function that unsubscribes. */
+  onClose(listener: () => void): () => void {
+    return this.#core.onClose(listener)
+  }
+}

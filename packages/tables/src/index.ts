@@ -1,0 +1,54 @@
+// Public surface of @homedb/tables. Everything not listed here is internal.
+export { Database } from './database.js'
+export {
+  TablesConfigError,
+  TablesError,
+  type TablesErrorCode,
+  type TablesErrorContext,
+  TablesInputError,
+  TablesLogError,
+  TablesReplayError,
+  TablesSchemaError,
+  TablesStateError,
+  TablesTransactionError,
+} from './errors.js'
+export { type OpenDbOptions, openDb } from './open-db.js'
+export {
+  type ListDef,
+  type LookupListDef,
+  type LookupMapDef,
+  type LookupSetDef,
+  type LookupTableDef,
+  list,
+  lookupList,
+  lookupMap,
+  lookupSet,
+  lookupTable,
+  RESERVED_TABLE_NAMES,
+  type Schema,
+  type SingleDef,
+  schema,
+  single,
+  type TableDef,
+  type TableDefs,
+} from './schema.js'
+export type { AnyTable, ChangeOf, CommitEvent, Db, TableOf } from './table-types.js'
+export { ListTable } from './tables/list-table.js'
+export { LookupList } from './tables/lookup-list.js'
+export { LookupMap } from './tables/lookup-map.js'
+export { LookupSet } from './tables/lookup-set.js'
+export { LookupTable } from './tables/lookup-table.js'
+export { SingleTable } from './tables/single-table.js'
+export type {
+  DeepReadonly,
+  Insertable,
+  Key,
+  ListChange,
+  LookupListChange,
+  LookupMapChange,
+  LookupSetChange,
+  LookupTableChange,
+  SingleChange,
+  TableChange,
+  TableKind,
+} from './types.js'

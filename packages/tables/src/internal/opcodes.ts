@@ -1,0 +1,76 @@
+// Operation codes written to the log (see FORMAT.md). The tens digit is the table kind, so every operation records
+// the kind of the table it was written for, and a schema that changed a table's kind is detected at replay.
+import type { TableKind } from '../types.js'
+
+/** Kind number per table kind: the tens digit of its opcodes. */
+export const KIND_CODE: Readonly<Record<TableKind, number>> = {
+  single: 1,
+  lookupTable: 2,
+  list: 3,
+  lookupList: 4,
+  lookupSet: 5,
+  lookupMap: 6,
+}
+
+/** Table kind by kind number. */
+export const KIND_BY_CODE: ReadonlyMap<number, TableKind> = new Map(
+  (Object.entries(KIND_CODE) as [TableKind, number][]).map(([kind, code]) => [code, kind]),
+)
+
+/** Opcodes. Arguments follow the opcode in the operation array, in the order given in the comments. */
+export const OP = {
+  /** single: [value] */
+  SINGLE_SET: 10,
+  /** single: [] */
+  SINGLE_CLEAR: 11,
+  /** lookupTable: [key, value] */
+  LT_SET: 20,
+  /** lookupTable: [key] */
+  LT_REMOVE: 21,
+  /** lookupTable: [] */
+  LT_CLEAR: 22,
+  /** list: [value] (appended at the end) */
+  LIST_PUSH: 30,
+  /** list: [index] (pop is remove of the last index) */
+  LIST_REMOVE: 31,
+  /** list: [] */
+  LIST_CLEAR: 32,
+  /** lookupList: [key, value] (creates the key if absent) */
+  LL_PUSH: 40,
+  /** lookupList: [key, index] */
+  LL_REMOVE: 41,
+  /** lookupList: [key] (only written when the key was absent) */
+  LL_CREATE_KEY: 42,
+  /** lookupList: [key] (removes the key and its list) */
+  LL_CLEAR_KEY: 43,
+  /** lookupList: [] */
+  LL_CLEAR: 44,
+  /** lookupSet: [key, member] (creates the key if absent) */
+  LS_INSERT: 50,
+  /** lookupSet: [key, member] */
+  LS_REMOVE: 51,
+  /** lookupSet: [key] */
+  LS_CREATE_KEY: 52,
+  /** lookupSet: [key] */
+  LS_CLEAR_KEY: 53,
+  /** lookupSet: [] */
+  LS_CLEAR: 54,
+  /** lookupMap: [key, key2, value] (creates the key if absent) */
+  LM_SET: 60,
+  /** lookupMap: [key, key2] */
+  LM_REMOVE: 61,
+  /** lookupMap: [key] */
+  LM_CREATE_KEY: 62,
+  /** lookupMap: [key] */
+  LM_CLEAR_KEY: 63,
+  /** lookupMap: [] */
+  LM_CLEAR: 64,
+} as const
+
+/** An operation as stored in a commit payload: `[tableName, opcode, ...args]`. */
+export type Op = readonly unknown[]
+
+/** The table kind an opcode was written for, or `undefined` for an unknown opcode. */
+export function kindOfOpcode(opcode: unknown): TableKind | undefined {
+  return typeof opcode === 'number' ? KIND_BY_CODE.get(Math.floor(opcode / 10)) : undefined
+}

@@ -1,0 +1,86 @@
+// Type-level mapping from a schema to the db users hold: each definition becomes its table class with the user's
+// key and value types, and the commit event is typed per table.
+import type { Database } from './database.js'
+import type {
+  ListDef,
+  LookupListDef,
+  LookupMapDef,
+  LookupSetDef,
+  LookupTableDef,
+  SingleDef,
+  TableDefs,
+} from './schema.js'
+import type { ListTable } from './tables/list-table.js'
+import type { LookupList } from './tables/lookup-list.js'
+import type { LookupMap } from './tables/lookup-map.js'
+import type { LookupSet } from './tables/lookup-set.js'
+import type { LookupTable } from './tables/lookup-table.js'
+import type { SingleTable } from './tables/single-table.js'
+import type {
+  ListChange,
+  LookupListChange,
+  LookupMapChange,
+  LookupSetChange,
+  LookupTableChange,
+  SingleChange,
+} from './types.js'
+
+/** The table class a definition becomes in an open db. */
+export type TableOf<T> =
+  T extends SingleDef<infer V>
+    ? SingleTable<V>
+    : T extends LookupTableDef<infer K, infer V>
+      ? LookupTable<K, V>
+      : T extends ListDef<infer V>
+        ? ListTable<V>
+        : T extends LookupListDef<infer K, infer V>
+          ? LookupList<K, V>
+          : T extends LookupSetDef<infer K, infer V>
+            ? LookupSet<K, V>
+            : T extends LookupMapDef<infer K, infer K2, infer V>
+              ? LookupMap<K, K2, V>
+              : never
+
+/** The change record type of a table definition. */
+export type ChangeOf<T> =
+  T extends SingleDef<infer V>
+    ? SingleChange<V>
+    : T extends LookupTableDef<infer K, infer V>
+      ? LookupTableChange<K, V>
+      : T extends ListDef<infer V>
+        ? ListChange<V>
+        : T extends LookupListDef<infer K, infer V>
+          ? LookupListChange<K, V>
+          : T extends LookupSetDef<infer K, infer V>
+            ? LookupSetChange<K, V>
+            : T extends LookupMapDef<infer K, infer K2, infer V>
+              ? LookupMapChange<K, K2, V>
+              : never
+
+/**
+ * What `onCommit` listeners receive: the commit's seq and, for each table the commit touched (and only those),
+ * its changes in order, each with old and new values.
+ */
+export interface CommitEvent<D extends TableDefs = TableDefs> {
+  readonly seq: number
+  readonly changes: { readonly [N in keyof D]?: readonly ChangeOf<D[N]>[] }
+}
+
+/**
+ * An open db: its tables as properties, named as in the schema, next to the {@link Database} members
+ * (`seq`, `transaction`, `sync`, `close`, `onCommit`, `onClose`, `closed`, `readOnly`).
+ */
+export type Db<D extends TableDefs> = Database<D> & { readonly [N in keyof D]: TableOf<D[N]> }
+
+/** Any table of an open db (for code that handles every kind, such as the reactive layer). */
+export type AnyTable =
+  | SingleTable<unknown>
+  // biome-ignore lint/suspicious/noExplicitAny: variance: a table of any key type must be assignable here
+  | LookupTable<any, unknown>
+  | ListTable<unknown>
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  | LookupList<any, unknown>
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  | LookupSet<any, any>
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  | LookupMap<any, any, unknown>

@@ -1,0 +1,148 @@
+// An ordered list of values, backed by one array (append, pop, remove at an index).
+import { TablesInputError } from '../errors.js'
+import type { DbCore } from '../internal/db-core.js'
+import { isIndex } from '../internal/op-args.js'
+import { OP, type Op } from '../internal/opcodes.js'
+import { APPLY, BaseTable, STATE_OPS, UNDO } from '../internal/table-base.js'
+import { acceptValue, deepFreeze } from '../internal/validate.js'
+import type { DeepReadonly, Insertable, ListChange, TableChange } from '../types.js'
+
+type Change = ListChange<unknown>
+
+/**
+ * An ordered list of values. Declare it with `list<V>()`. Iterating yields the values in order.
+ *
+ * @example
+ * ```ts
+ * const i = db.events.push({ what: 'opened' }) // index of the new value
+ * db.events.get(i)
+ * db.events.pop()
+ * ```
+ */
+export class ListTable<V> extends BaseTable<'list'> {
+  #items: unknown[] = []
+
+  /** @internal */
+  constructor(core: DbCore, name: string) {
+    super(core, name, 'list')
+  }
+
+  /** The value at `index` (the object itself), or `undefined` if out of range. */
+  get(index: number): DeepReadonly<V> | undefined {
+    return this.#items[index] as DeepReadonly<V> | undefined
+  }
+
+  /** Number of values. */
+  get length(): number {
+    return this.#items.length
+  }
+
+  /** The underlying array itself (no copy). `clear()` replaces it with a new one. */
+  get data(): readonly DeepReadonly<V>[] {
+    return this.#items as DeepReadonly<V>[]
+  }
+
+  /** The values in order. */
+  [Symbol.iterator](): ArrayIterator<DeepReadonly<V>> {
+    return (this.#items as DeepReadonly<V>[])[Symbol.iterator]()
+  }
+
+  /** Appends `value` and returns its index. */
+  push(value: Insertable<V>): number {
+    const core = this.core
+    core.assertWritable(this.name)
+    acceptValue(value, core.freeze, { table: this.name })
+    return core.mutate(this, [this.name, OP.LIST_PUSH, value]).index as number
+  }
+
+  /** Removes the last value and returns it. Throws `TABLES_OUT_OF_RANGE` if the list is empty. */
+  pop(): DeepReadonly<V> {
+    this.core.assertWritable(this.name)
+    const length = this.#items.length
+    if (length === 0) {
+      throw new TablesInputError('TABLES_OUT_OF_RANGE', `table "${this.name}": pop() on an empty list`, {
+        table: this.name,
+        index: -1,
+      })
+    }
+    return this.core.mutate(this, [this.name, OP.LIST_REMOVE, length - 1]).previous as DeepReadonly<V>
+  }
+
+  /**
+   * Removes the value at `index` (later values move down by one) and returns it.
+   * Throws `TABLES_OUT_OF_RANGE` unless `index` is an integer in `[0, length)`.
+   */
+  remove(index: number): DeepReadonly<V> {
+    this.core.assertWritable(this.name)
+    if (!isIndex(index, this.#items.length)) {
+      throw new TablesInputError(
+        'TABLES_OUT_OF_RANGE',
+        `table "${this.name}": index ${String(index)} is out of range (length ${this.#items.length})`,
+        { table: this.name, index },
+      )
+    }
+    return this.core.mutate(this, [this.name, OP.LIST_REMOVE, index]).previous as DeepReadonly<V>
+  }
+
+  /** Removes every value (nothing is written if the list is empty). */
+  clear(): void {
+    this.core.assertWritable(this.name)
+    if (this.#items.length > 0) this.core.mutate(this, [this.name, OP.LIST_CLEAR])
+  }
+
+  /** @internal */
+  [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): void {
+    const items = this.#items
+    switch (op[1]) {
+      case OP.LIST_PUSH: {
+        const value = op[2]
+        if (fromLog) {
+          if (op.length !== 3 || value === undefined) this.badOp(op, 'expected [value]')
+          if (this.core.freeze) deepFreeze(value)
+        }
+        const index = items.push(value) - 1
+        out?.push({ op: 'push', index, value } satisfies Change)
+        return
+      }
+      case OP.LIST_REMOVE: {
+        const index = op[2]
+        if (fromLog && (op.length !== 3 || !isIndex(index, items.length))) {
+          this.badOp(op, `index ${String(index)} is out of range (length ${items.length})`)
+        }
+        const i = index as number
+        const previous = i === items.length - 1 ? items.pop() : items.splice(i, 1)[0]
+        out?.push({ op: 'remove', index: i, previous } satisfies Change)
+        return
+      }
+      case OP.LIST_CLEAR: {
+        if (items.length === 0) return
+        this.#items = []
+        out?.push({ op: 'clear', previous: items } satisfies Change)
+        return
+      }
+      default:
+        this.badOp(op, 'unknown opcode for a list')
+    }
+  }
+
+  /** @internal */
+  [UNDO](change: TableChange): void {
+    const c = change as Change
+    switch (c.op) {
+      case 'push':
+        this.#items.pop()
+        return
+      case 'remove':
+        this.#items.splice(c.index, 0, c.previous)
+        return
+      case 'clear':
+        this.#items = c.previous as unknown[]
+        return
+    }
+  }
+
+  /** @internal */
+  *[STATE_OPS](): Generator<Op> {
+    for (const value of this.#items) yield [this.name, OP.LIST_PUSH, value]
+  }
+}

@@ -1,0 +1,202 @@
+// A key → ordered list table (an edit history per document …), backed by a Map of arrays.
+import { TablesInputError } from '../errors.js'
+import type { DbCore } from '../internal/db-core.js'
+import { isIndex, isKey } from '../internal/op-args.js'
+import { OP, type Op } from '../internal/opcodes.js'
+import { APPLY, BaseTable, STATE_OPS, UNDO } from '../internal/table-base.js'
+import { acceptValue, checkKey, deepFreeze } from '../internal/validate.js'
+import type { DeepReadonly, Insertable, Key, LookupListChange, TableChange } from '../types.js'
+
+type Change = LookupListChange<Key, unknown>
+
+/**
+ * A table mapping keys to ordered lists of values. Declare it with `lookupList<K, V>()`. `push` creates the key
+ * if needed; removing a key's last value leaves the key with an empty list (`clearKey` removes the key).
+ * Iterating yields `[key, list]` pairs in insertion order.
+ *
+ * @example
+ * ```ts
+ * db.history.push('doc1', { at: 1 })
+ * db.history.get('doc1')?.length // 1
+ * db.history.clearKey('doc1')
+ * ```
+ */
+export class LookupList<K extends Key, V> extends BaseTable<'lookupList'> {
+  #map = new Map<Key, unknown[]>()
+
+  /** @internal */
+  constructor(core: DbCore, name: string) {
+    super(core, name, 'lookupList')
+  }
+
+  /** The list under `key` (the array itself), or `undefined` if the key does not exist. */
+  get(key: K): readonly DeepReadonly<V>[] | undefined {
+    return this.#map.get(key) as DeepReadonly<V>[] | undefined
+  }
+
+  /** Whether `key` exists (possibly with an empty list). */
+  has(key: K): boolean {
+    return this.#map.has(key)
+  }
+
+  /** Number of keys. */
+  get size(): number {
+    return this.#map.size
+  }
+
+  /** The underlying map itself (no copy). `clear()` replaces it with a new one. */
+  get data(): ReadonlyMap<K, readonly DeepReadonly<V>[]> {
+    return this.#map as unknown as ReadonlyMap<K, readonly DeepReadonly<V>[]>
+  }
+
+  /** `[key, list]` pairs in insertion order. */
+  [Symbol.iterator](): MapIterator<[K, readonly DeepReadonly<V>[]]> {
+    return (this.#map as unknown as Map<K, readonly DeepReadonly<V>[]>)[Symbol.iterator]()
+  }
+
+  /** Appends `value` to the list under `key` (creating the key if needed) and returns its index. */
+  push(key: K, value: Insertable<V>): number {
+    const core = this.core
+    const name = this.name
+    core.assertWritable(name)
+    const k = checkKey(key, name)
+    acceptValue(value, core.freeze, { table: name, key: k })
+    return core.mutate(this, [name, OP.LL_PUSH, k, value]).index as number
+  }
+
+  /**
+   * Removes the value at `index` in the list under `key` and returns it. Throws `TABLES_OUT_OF_RANGE` if the key
+   * does not exist or `index` is not an integer in `[0, length)`.
+   */
+  remove(key: K, index: number): DeepReadonly<V> {
+    const core = this.core
+    const name = this.name
+    core.assertWritable(name)
+    const k = checkKey(key, name)
+    const length = this.#map.get(k)?.length
+    if (length === undefined || !isIndex(index, length)) {
+      throw new TablesInputError(
+        'TABLES_OUT_OF_RANGE',
+        length === undefined
+          ? `table "${name}": key ${JSON.stringify(k)} does not exist`
+          : `table "${name}": index ${String(index)} is out of range for key ${JSON.stringify(k)} (length ${length})`,
+        { table: name, key: k, index },
+      )
+    }
+    return core.mutate(this, [name, OP.LL_REMOVE, k, index]).previous as DeepReadonly<V>
+  }
+
+  /** Creates `key` with an empty list. Returns false (and writes nothing) if it already exists. */
+  createKey(key: K): boolean {
+    const core = this.core
+    core.assertWritable(this.name)
+    const k = checkKey(key, this.name)
+    if (this.#map.has(k)) return false
+    core.mutate(this, [this.name, OP.LL_CREATE_KEY, k])
+    return true
+  }
+
+  /** Removes `key` and its list, and returns the list (`undefined`, and nothing written, if it did not exist). */
+  clearKey(key: K): readonly DeepReadonly<V>[] | undefined {
+    const core = this.core
+    core.assertWritable(this.name)
+    const k = checkKey(key, this.name)
+    if (!this.#map.has(k)) return undefined
+    return core.mutate(this, [this.name, OP.LL_CLEAR_KEY, k]).previous as DeepReadonly<V>[]
+  }
+
+  /** Removes every key (nothing is written if the table is empty). */
+  clear(): void {
+    this.core.assertWritable(this.name)
+    if (this.#map.size > 0) this.core.mutate(this, [this.name, OP.LL_CLEAR])
+  }
+
+  /** @internal */
+  [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): void {
+    const map = this.#map
+    const key = op[2] as Key
+    switch (op[1]) {
+      case OP.LL_PUSH: {
+        const value = op[3]
+        if (fromLog) {
+          if (op.length !== 4 || !isKey(key) || value === undefined) this.badOp(op, 'expected [key, value]')
+          if (this.core.freeze) deepFreeze(value)
+        }
+        let list = map.get(key)
+        if (list === undefined) {
+          list = []
+          map.set(key, list)
+          out?.push({ op: 'createKey', key } satisfies Change)
+        }
+        const index = list.push(value) - 1
+        out?.push({ op: 'push', key, index, value } satisfies Change)
+        return
+      }
+      case OP.LL_REMOVE: {
+        const list = map.get(key)
+        const index = op[3]
+        if (fromLog && (op.length !== 4 || list === undefined || !isIndex(index, list.length))) {
+          this.badOp(op, `no index ${String(index)} under key ${String(key)}`)
+        }
+        const l = list!
+        const i = index as number
+        const previous = i === l.length - 1 ? l.pop() : l.splice(i, 1)[0]
+        out?.push({ op: 'remove', key, index: i, previous } satisfies Change)
+        return
+      }
+      case OP.LL_CREATE_KEY: {
+        if (fromLog && (op.length !== 3 || !isKey(key))) this.badOp(op, 'expected [key]')
+        if (map.has(key)) return
+        map.set(key, [])
+        out?.push({ op: 'createKey', key } satisfies Change)
+        return
+      }
+      case OP.LL_CLEAR_KEY: {
+        if (fromLog && (op.length !== 3 || !isKey(key))) this.badOp(op, 'expected [key]')
+        const previous = map.get(key)
+        if (previous === undefined) return
+        map.delete(key)
+        out?.push({ op: 'clearKey', key, previous } satisfies Change)
+        return
+      }
+      case OP.LL_CLEAR: {
+        if (map.size === 0) return
+        this.#map = new Map()
+        out?.push({ op: 'clear', previous: map } satisfies Change)
+        return
+      }
+      default:
+        this.badOp(op, 'unknown opcode for a lookupList')
+    }
+  }
+
+  /** @internal */
+  [UNDO](change: TableChange): void {
+    const c = change as Change
+    switch (c.op) {
+      case 'push':
+        this.#map.get(c.key)!.pop()
+        return
+      case 'remove':
+        this.#map.get(c.key)!.splice(c.index, 0, c.previous)
+        return
+      case 'createKey':
+        this.#map.delete(c.key)
+        return
+      case 'clearKey':
+        this.#map.set(c.key, c.previous as unknown[])
+        return
+      case 'clear':
+        this.#map = c.previous as Map<Key, unknown[]>
+        return
+    }
+  }
+
+  /** @internal */
+  *[STATE_OPS](): Generator<Op> {
+    for (const [key, list] of this.#map) {
+      if (list.length === 0) yield [this.name, OP.LL_CREATE_KEY, key]
+      for (const value of list) yield [this.name, OP.LL_PUSH, key, value]
+    }
+  }
+}

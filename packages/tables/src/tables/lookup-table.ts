@@ -1,0 +1,137 @@
+// A key → value table, backed by one Map (reads are a Map lookup; iteration is in insertion order).
+import type { DbCore } from '../internal/db-core.js'
+import { isKey } from '../internal/op-args.js'
+import { OP, type Op } from '../internal/opcodes.js'
+import { APPLY, BaseTable, STATE_OPS, UNDO } from '../internal/table-base.js'
+import { acceptValue, checkKey, deepFreeze } from '../internal/validate.js'
+import type { DeepReadonly, Insertable, Key, LookupTableChange, TableChange } from '../types.js'
+
+type Change = LookupTableChange<Key, unknown>
+
+/**
+ * A table mapping keys to values. Declare it with `lookupTable<K, V>()`. Iterating yields `[key, value]` pairs
+ * in insertion order.
+ *
+ * @example
+ * ```ts
+ * db.metadata.insert('a', { size: 1 })
+ * db.metadata.get('a') === db.metadata.get('a') // true: the stored object itself
+ * for (const [id, meta] of db.metadata) console.log(id, meta.size)
+ * ```
+ */
+export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
+  #map = new Map<Key, unknown>()
+
+  /** @internal */
+  constructor(core: DbCore, name: string) {
+    super(core, name, 'lookupTable')
+  }
+
+  /** The value stored under `key` (the object itself), or `undefined`. */
+  get(key: K): DeepReadonly<V> | undefined {
+    return this.#map.get(key) as DeepReadonly<V> | undefined
+  }
+
+  /** Whether a value is stored under `key`. */
+  has(key: K): boolean {
+    return this.#map.has(key)
+  }
+
+  /** Number of keys. */
+  get size(): number {
+    return this.#map.size
+  }
+
+  /** The underlying map itself (no copy). `clear()` replaces it with a new one. */
+  get data(): ReadonlyMap<K, DeepReadonly<V>> {
+    return this.#map as unknown as ReadonlyMap<K, DeepReadonly<V>>
+  }
+
+  /** `[key, value]` pairs in insertion order. */
+  [Symbol.iterator](): MapIterator<[K, DeepReadonly<V>]> {
+    return (this.#map as Map<K, DeepReadonly<V>>)[Symbol.iterator]()
+  }
+
+  /** Stores `value` under `key` and returns the value it replaced, if any. */
+  insert(key: K, value: Insertable<V>): DeepReadonly<V> | undefined {
+    const core = this.core
+    const name = this.name
+    core.assertWritable(name)
+    const k = checkKey(key, name)
+    acceptValue(value, core.freeze, { table: name, key: k })
+    return core.mutate(this, [name, OP.LT_SET, k, value]).previous as DeepReadonly<V> | undefined
+  }
+
+  /** Removes `key` and returns its value (`undefined`, and nothing written, if it was absent). */
+  remove(key: K): DeepReadonly<V> | undefined {
+    const core = this.core
+    core.assertWritable(this.name)
+    const k = checkKey(key, this.name)
+    if (!this.#map.has(k)) return undefined
+    return core.mutate(this, [this.name, OP.LT_REMOVE, k]).previous as DeepReadonly<V>
+  }
+
+  /** Removes every key (nothing is written if the table is empty). */
+  clear(): void {
+    this.core.assertWritable(this.name)
+    if (this.#map.size > 0) this.core.mutate(this, [this.name, OP.LT_CLEAR])
+  }
+
+  /** @internal */
+  [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): void {
+    const map = this.#map
+    switch (op[1]) {
+      case OP.LT_SET: {
+        const key = op[2] as Key
+        const value = op[3]
+        if (fromLog) {
+          if (op.length !== 4 || !isKey(key) || value === undefined) this.badOp(op, 'expected [key, value]')
+          if (this.core.freeze) deepFreeze(value)
+        }
+        const previous = map.get(key)
+        map.set(key, value)
+        out?.push({ op: 'set', key, value, previous } satisfies Change)
+        return
+      }
+      case OP.LT_REMOVE: {
+        const key = op[2] as Key
+        if (fromLog && (op.length !== 3 || !isKey(key))) this.badOp(op, 'expected [key]')
+        const previous = map.get(key)
+        if (previous === undefined) return
+        map.delete(key)
+        out?.push({ op: 'remove', key, previous } satisfies Change)
+        return
+      }
+      case OP.LT_CLEAR: {
+        if (map.size === 0) return
+        this.#map = new Map()
+        out?.push({ op: 'clear', previous: map } satisfies Change)
+        return
+      }
+      default:
+        this.badOp(op, 'unknown opcode for a lookupTable')
+    }
+  }
+
+  /** @internal */
+  [UNDO](change: TableChange): void {
+    const c = change as Change
+    switch (c.op) {
+      case 'set':
+        if (c.previous === undefined) this.#map.delete(c.key)
+        else this.#map.set(c.key, c.previous)
+        return
+      case 'remove':
+        this.#map.set(c.key, c.previous)
+        return
+      case 'clear':
+        this.#map = c.previous as Map<Key, unknown>
+        return
+    }
+  }
+
+  /** @internal */
+  *[STATE_OPS](): Generator<Op> {
+    for (const [key, value] of this.#map) yield [this.name, OP.LT_SET, key, value]
+  }
+}

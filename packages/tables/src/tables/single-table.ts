@@ -1,0 +1,83 @@
+// A table holding at most one value (an account, settings …).
+import type { DbCore } from '../internal/db-core.js'
+import { OP, type Op } from '../internal/opcodes.js'
+import { APPLY, BaseTable, STATE_OPS, UNDO } from '../internal/table-base.js'
+import { acceptValue, deepFreeze } from '../internal/validate.js'
+import type { DeepReadonly, Insertable, SingleChange, TableChange } from '../types.js'
+
+type Change = SingleChange<unknown>
+
+/**
+ * A table holding at most one value. Declare it with `single<V>()`.
+ *
+ * @example
+ * ```ts
+ * db.account.insert({ name: 'Ada' })
+ * db.account.get()?.name // 'Ada'
+ * db.account.clear()
+ * ```
+ */
+export class SingleTable<V> extends BaseTable<'single'> {
+  #value: unknown
+
+  /** @internal */
+  constructor(core: DbCore, name: string) {
+    super(core, name, 'single')
+  }
+
+  /** The stored value (the object itself, not a copy), or `undefined` if there is none. */
+  get(): DeepReadonly<V> | undefined {
+    return this.#value as DeepReadonly<V> | undefined
+  }
+
+  /** Stores `value` (replacing any previous one) and returns the previous value. */
+  insert(value: Insertable<V>): DeepReadonly<V> | undefined {
+    const core = this.core
+    core.assertWritable(this.name)
+    acceptValue(value, core.freeze, { table: this.name })
+    return core.mutate(this, [this.name, OP.SINGLE_SET, value]).previous as DeepReadonly<V> | undefined
+  }
+
+  /** Removes the value and returns it (`undefined`, and nothing written, if there was none). */
+  clear(): DeepReadonly<V> | undefined {
+    this.core.assertWritable(this.name)
+    if (this.#value === undefined) return undefined
+    return this.core.mutate(this, [this.name, OP.SINGLE_CLEAR]).previous as DeepReadonly<V>
+  }
+
+  /** @internal */
+  [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): void {
+    switch (op[1]) {
+      case OP.SINGLE_SET: {
+        const value = op[2]
+        if (fromLog) {
+          if (op.length !== 3 || value === undefined) this.badOp(op, 'expected [value]')
+          if (this.core.freeze) deepFreeze(value)
+        }
+        const previous = this.#value
+        this.#value = value
+        out?.push({ op: 'set', value, previous } satisfies Change)
+        return
+      }
+      case OP.SINGLE_CLEAR: {
+        const previous = this.#value
+        if (previous === undefined) return
+        this.#value = undefined
+        out?.push({ op: 'clear', previous } satisfies Change)
+        return
+      }
+      default:
+        this.badOp(op, 'unknown opcode for a single table')
+    }
+  }
+
+  /** @internal */
+  [UNDO](change: TableChange): void {
+    this.#value = (change as Change).previous
+  }
+
+  /** @internal */
+  *[STATE_OPS](): Generator<Op> {
+    if (this.#value !== undefined) yield [this.name, OP.SINGLE_SET, this.#value]
+  }
+}

@@ -1,0 +1,3 @@
+// Public surface of @homedb/reactive.
+export { changes, commits, keyState, state } from './streams.js'
+export type { ChangeOfTable, DataOf, KeyedTable, KeyOf, TableChanges, TableState, ValueAt } from './types.js'

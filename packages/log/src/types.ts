@@ -128,6 +128,9 @@ export interface Log {
   hold(name: string, seq: number): void
   release(name: string): void
 
-  /** Flushes and syncs what was appended, releases the lock and closes files. */
+  /**
+   * Flushes and syncs what was appended, releases the lock and closes files. Rejects with {@link Log.failure}
+   * (after releasing everything) if an I/O failure kept some appended commit from becoming durable.
+   */
   close(): Promise<void>
 }

@@ -816,6 +816,9 @@ export class HomeLog implements Log {
     const failure = this.failed
     for (const w of this.waiters.splice(0))
       w.reject(failure ?? new LogStateError('LOG_CLOSED', 'the log is closed', this.context()))
+    // close() flushes what was appended: if a failure kept some of it from becoming durable (appends nobody
+    // awaited, or the final flush itself failed), resolving would acknowledge a loss. Report it instead.
+    if (failure && this.durableSeq < this.headSeq) throw failure
   }
 }
 

@@ -94,8 +94,13 @@ export async function acquireLock(fs: FileLayer, dir: string): Promise<() => Pro
         const bytes = Buffer.from(JSON.stringify(me))
         await handle.write(bytes, 0, bytes.byteLength, 0)
         await handle.sync()
-      } finally {
         await handle.close()
+      } catch (error) {
+        // Not taken after all: a lock file left behind would name this live process as the holder, and every
+        // later open (this process's too) would be refused until it exits.
+        await handle.close().catch(() => undefined)
+        await fs.unlink(path).catch(() => undefined)
+        throw error
       }
       break
     } catch (error) {

@@ -1,0 +1,367 @@
+// I/O errors injected through the file layer: every failing operation (batch write and fdatasync, segment roll,
+// snapshot and compaction, recovery at open) must put the log in the fail-stop state — or fail the open — and
+// leave files from which a plain reopen recovers every commit acknowledged before the fault. Also counts calls
+// to prove group commit: 256 awaiting appenders of one turn cost one write and one fdatasync.
+import { closeSync, existsSync, openSync, readdirSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type Durability, type Log, LogFailedError, openLog, verifyLog } from '../src/index.js'
+import { type FaultSpec, FaultyFileLayer, isSegment, isSnapshot } from './support/faulty-file-layer.js'
+import { type ScratchDir, scratchDir } from './support/scratch-dir.js'
+import { payloadFor, payloadProblem, stateAt } from './support/seq-payload.js'
+
+/** Small segments, so that a few commits roll (payloads are 16–415 bytes). */
+const SEGMENT_BYTES = 1024
+const CODES = ['EIO', 'ENOSPC'] as const
+
+const scratches: ScratchDir[] = []
+afterEach(() => {
+  for (const s of scratches.splice(0)) s.remove()
+})
+function freshDir(): string {
+  const s = scratchDir('faults')
+  scratches.push(s)
+  return s.path
+}
+
+const open = (dir: string, fileLayer?: FaultyFileLayer, durability: Durability = 'fsync') =>
+  openLog(dir, { durability, segmentBytes: SEGMENT_BYTES, ...(fileLayer ? { fileLayer } : {}) })
+
+/** Appends commits in batches of 1–3, awaiting sync() after each; returns the seqs whose sync() resolved. */
+async function commit(log: Log, count: number): Promise<number[]> {
+  const acked: number[] = []
+  for (let i = 0; acked.length < count; i++) {
+    const seqs: number[] = []
+    for (let k = 0; k <= i % 3; k++) seqs.push(log.append(payloadFor(log.head.seq + 1)))
+    await log.sync()
+    acked.push(...seqs)
+  }
+  return acked
+}
+
+/**
+ * Keeps committing until an append or a sync fails; returns what was acknowledged before, the error, and how
+ * many appends were accepted but never became durable.
+ */
+async function commitUntilFailure(log: Log): Promise<{ acked: number[]; error: unknown; lost: number }> {
+  const acked: number[] = []
+  for (let i = 0; i < 1000; i++) {
+    const seqs: number[] = []
+    try {
+      for (let k = 0; k <= i % 3; k++) seqs.push(log.append(payloadFor(log.head.seq + 1)))
+      await log.sync()
+    } catch (error) {
+      return { acked, error, lost: seqs.length }
+    }
+    acked.push(...seqs)
+  }
+  throw new Error('1000 batches went through: the armed fault never fired')
+}
+
+function causeCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; cause?: { code?: unknown } } | undefined
+  if (e?.cause && typeof e.cause.code === 'string') return e.cause.code
+  return typeof e?.code === 'string' ? e.code : undefined
+}
+
+/** The fail-stop state: `failure` set, and append, sync and snapshot all refuse with LOG_FAILED. */
+async function expectFailStopped(log: Log, code: string): Promise<void> {
+  expect(log.failure).toBeInstanceOf(LogFailedError)
+  expect((log.failure as LogFailedError).code).toBe('LOG_FAILED')
+  expect(causeCode(log.failure), 'failure carries the injected I/O error').toBe(code)
+  let thrown: unknown
+  try {
+    log.append(payloadFor(log.head.seq + 1))
+  } catch (error) {
+    thrown = error
+  }
+  expect(thrown).toBeInstanceOf(LogFailedError)
+  expect((thrown as LogFailedError).code).toBe('LOG_FAILED')
+  await expect(log.sync()).rejects.toBeInstanceOf(LogFailedError)
+  await expect(log.snapshot(stateAt(log.head.seq))).rejects.toMatchObject({ code: 'LOG_FAILED' })
+}
+
+/**
+ * Reopens `dir` with the real file layer and checks: every acknowledged commit is there (in segments, or covered
+ * by the latest snapshot where compaction released its segment), seqs run contiguously to the head, payloads
+ * match, the files verify clean, and the log takes new appends that survive another reopen.
+ */
+async function expectRecovered(dir: string, acked: readonly number[]): Promise<void> {
+  const maxAcked = Math.max(0, ...acked)
+  const log = await open(dir)
+  let next: number
+  try {
+    expect(log.failure).toBeUndefined()
+    expect(log.head.seq, 'every acknowledged commit survived').toBeGreaterThanOrEqual(maxAcked)
+    const snapshot = await log.latestSnapshot()
+    if (log.start.seq > 0) {
+      // Commits at or below start live only in the snapshot: it must reach at least that far.
+      expect(snapshot?.seq, 'a snapshot covers the released segments').toBeGreaterThanOrEqual(log.start.seq)
+    }
+    if (snapshot) expect(Buffer.from(await snapshot.payload()).equals(stateAt(snapshot.seq))).toBe(true)
+    let expected = log.start.seq + 1
+    for await (const c of log.read({ from: log.start.seq })) {
+      expect(c.seq, 'seqs are contiguous').toBe(expected)
+      expect(payloadProblem(c.seq, c.payload)).toBeUndefined()
+      expected++
+    }
+    expect(expected - 1, 'read() reaches the head').toBe(log.head.seq)
+    next = log.append(payloadFor(log.head.seq + 1))
+    await log.sync()
+  } finally {
+    await log.close()
+  }
+  const report = await verifyLog(dir)
+  expect(report.damage).toEqual([])
+  expect(report.head.seq).toBe(next)
+  const again = await open(dir)
+  expect(again.head.seq, 'appends after recovery survive a reopen').toBe(next)
+  await again.close()
+}
+
+interface RuntimeCase {
+  /** Behaviour, for the test title. */
+  what: string
+  /** The fault to arm; `layer` lets a case watch earlier calls (through `onCall`) to aim at a later one. */
+  fault: (code: string, layer: FaultyFileLayer) => FaultSpec
+  /** Extra setup before arming (e.g. a first snapshot). */
+  before?: (log: Log) => Promise<void>
+  /** What runs into the fault: appending, or taking a snapshot at the head. */
+  trigger: 'append' | 'snapshot'
+}
+
+const runtimeCases: RuntimeCase[] = [
+  {
+    what: 'a batch write fails',
+    fault: (code) => ({ op: 'write', code, when: (c) => isSegment(c.path) && c.position !== 0 }),
+    trigger: 'append',
+  },
+  {
+    what: 'a batch write is cut short by the error',
+    fault: (code) => ({ op: 'write', code, torn: true, when: (c) => isSegment(c.path) && c.position !== 0 }),
+    trigger: 'append',
+  },
+  { what: 'a batch fdatasync fails', fault: (code) => ({ op: 'datasync', code }), trigger: 'append' },
+  {
+    what: 'opening the next segment at a roll fails',
+    fault: (code) => ({ op: 'open', code, when: (c) => c.mode === 'wx' && isSegment(c.path) }),
+    trigger: 'append',
+  },
+  {
+    what: "writing the next segment's header at a roll fails",
+    fault: (code) => ({ op: 'write', code, when: (c) => isSegment(c.path) && c.position === 0 }),
+    trigger: 'append',
+  },
+  {
+    what: "the fdatasync of the next segment's header at a roll fails",
+    fault: (code, layer) => {
+      const created = new Set<string>()
+      layer.onCall = (c) => {
+        if (c.op === 'open' && c.mode === 'wx' && isSegment(c.path)) created.add(c.path)
+      }
+      return { op: 'datasync', code, when: (c) => created.has(c.path) }
+    },
+    trigger: 'append',
+  },
+  { what: 'the directory fsync at a roll fails', fault: (code) => ({ op: 'syncDir', code }), trigger: 'append' },
+  {
+    what: "writing the snapshot's temp file fails",
+    fault: (code) => ({ op: 'write', code, when: (c) => isSnapshot(c.path) }),
+    trigger: 'snapshot',
+  },
+  {
+    what: "the snapshot's fsync fails",
+    fault: (code) => ({ op: 'sync', code, when: (c) => isSnapshot(c.path) }),
+    trigger: 'snapshot',
+  },
+  { what: 'renaming the snapshot into place fails', fault: (code) => ({ op: 'rename', code }), trigger: 'snapshot' },
+  {
+    what: 'the directory fsync after the snapshot rename fails',
+    fault: (code) => ({ op: 'syncDir', code }),
+    trigger: 'snapshot',
+  },
+  {
+    what: 'compaction fails to delete the first released segment',
+    fault: (code) => ({ op: 'unlink', code, when: (c) => isSegment(c.path) }),
+    trigger: 'snapshot',
+  },
+  {
+    what: 'compaction fails to delete the second released segment (the first is gone)',
+    fault: (code) => ({ op: 'unlink', code, nth: 2, when: (c) => isSegment(c.path) }),
+    trigger: 'snapshot',
+  },
+  {
+    what: 'the directory fsync after compaction deleted segments fails',
+    fault: (code, layer) => {
+      let unlinked = false
+      layer.onCall = (c) => {
+        if (c.op === 'unlink' && isSegment(c.path)) unlinked = true
+      }
+      return { op: 'syncDir', code, when: () => unlinked }
+    },
+    trigger: 'snapshot',
+  },
+  {
+    what: 'compaction fails to delete the older snapshot',
+    before: async (log) => {
+      await log.snapshot(stateAt(log.head.seq))
+      await commit(log, 12)
+    },
+    fault: (code) => ({ op: 'unlink', code, when: (c) => isSnapshot(c.path) && !c.path.endsWith('.tmp') }),
+    trigger: 'snapshot',
+  },
+]
+
+/** File operations of openLog, each failing once; `cutsTail`: the failing open already cut the torn tail. */
+const openCases = [
+  { what: 'writing the lock file', op: 'write' as const, cutsTail: false },
+  { what: 'the fsync of the lock file', op: 'sync' as const, cutsTail: false },
+  { what: 'listing the directory', op: 'readdir' as const, cutsTail: false },
+  { what: 'reading a segment', op: 'read' as const, cutsTail: false },
+  { what: 'cutting the torn tail (truncate)', op: 'truncate' as const, cutsTail: false },
+  // The cut itself went through before the fdatasync failed; the reopen finds a clean tail.
+  { what: 'the fdatasync after recovery', op: 'datasync' as const, cutsTail: true },
+]
+
+describe.each(CODES)('an injected %s', (code) => {
+  for (const { what, fault, before, trigger } of runtimeCases) {
+    it(`stops the log when ${what} (append throws LOG_FAILED, sync rejects); a reopen keeps every acknowledged commit`, async () => {
+      const dir = freshDir()
+      const layer = new FaultyFileLayer()
+      const log = await open(dir, layer)
+      let acked: number[] = []
+      try {
+        // Enough commits for several rolls, so a snapshot at the head releases segments.
+        acked = await commit(log, 24)
+        await before?.(log)
+        acked.push(...(await commit(log, 3)))
+        const armed = layer.arm(fault(code, layer))
+        let lost = 0
+        if (trigger === 'append') {
+          const result = await commitUntilFailure(log)
+          acked.push(...result.acked)
+          lost = result.lost
+          expect(result.error).toBeInstanceOf(LogFailedError)
+        } else {
+          await expect(log.snapshot(stateAt(log.head.seq))).rejects.toMatchObject({ code: 'LOG_FAILED' })
+        }
+        expect(armed.fired, 'the fault fired exactly once').toHaveLength(1)
+        await expectFailStopped(log, code)
+        // close() resolves only if everything appended is durable; it releases lock and files either way.
+        if (lost > 0) await expect(log.close()).rejects.toBe(log.failure)
+        else await log.close()
+      } finally {
+        await log.close().catch(() => undefined)
+      }
+      expect(log.closed).toBe(true)
+      expect([...layer.openHandles.values()], 'close() leaves no file open').toEqual([])
+      await expectRecovered(dir, acked)
+    })
+  }
+
+  describe('at open', () => {
+    for (const { what, op, cutsTail } of openCases) {
+      it(`fails the open when ${what} fails, holds no lock, and a plain reopen keeps every acknowledged commit`, async () => {
+        const dir = freshDir()
+        const log = await open(dir)
+        const acked = await commit(log, 20)
+        await log.close()
+        // A torn tail: a frame header whose length runs past the end of the file, and a few bytes of it.
+        const last = readdirSync(dir).filter(isSegment).sort().at(-1)!
+        const fd = openSync(join(dir, last), 'a')
+        const torn = Buffer.alloc(40, 0xab)
+        torn.writeUInt32LE(500, 0)
+        writeSync(fd, torn)
+        closeSync(fd)
+
+        const layer = new FaultyFileLayer()
+        const armed = layer.arm({ op, code })
+        let error: unknown
+        try {
+          await (await open(dir, layer)).close()
+        } catch (e) {
+          error = e
+        }
+        expect(armed.fired).toHaveLength(1)
+        expect(causeCode(error), 'openLog rejects with the injected error').toBe(code)
+        expect(existsSync(join(dir, 'LOCK')), 'the failed open released its lock').toBe(false)
+        expect([...layer.openHandles.values()], 'the failed open leaves no file open').toEqual([])
+
+        const reopened = await open(dir)
+        const { truncatedBytes } = reopened.recovery
+        await reopened.close()
+        expect(truncatedBytes).toBe(cutsTail ? 0 : torn.byteLength)
+        await expectRecovered(dir, acked)
+      })
+    }
+  })
+})
+
+describe('close() after an I/O error', () => {
+  it('rejects with LOG_FAILED when a failed write lost appends nobody had awaited, and still releases lock and files', async () => {
+    const dir = freshDir()
+    const layer = new FaultyFileLayer()
+    const log = await open(dir, layer)
+    const acked = await commit(log, 5)
+    layer.arm({ op: 'write', code: 'EIO' })
+    log.append(payloadFor(log.head.seq + 1)) // never awaited: only close() can report its loss
+    log.append(payloadFor(log.head.seq + 1))
+    await expect(log.close()).rejects.toMatchObject({ code: 'LOG_FAILED', cause: { code: 'EIO' } })
+    expect(log.closed).toBe(true)
+    expect([...layer.openHandles.values()], 'close() leaves no file open').toEqual([])
+    expect(existsSync(join(dir, 'LOCK')), 'close() released the lock').toBe(false)
+    await expectRecovered(dir, acked)
+  })
+
+  it('resolves when everything appended was durable before the failure', async () => {
+    const dir = freshDir()
+    const layer = new FaultyFileLayer()
+    const log = await open(dir, layer)
+    const acked = await commit(log, 5)
+    layer.arm({ op: 'rename', code: 'EIO' })
+    await expect(log.snapshot(stateAt(log.head.seq))).rejects.toMatchObject({ code: 'LOG_FAILED' })
+    await log.close()
+    expect(log.closed).toBe(true)
+    await expectRecovered(dir, acked)
+  })
+})
+
+describe('group commit, counted through the file layer', () => {
+  async function commitConcurrently(durability: Durability, writers: number) {
+    const dir = freshDir()
+    const layer = new FaultyFileLayer()
+    const log = await openLog(dir, { durability, fileLayer: layer })
+    // A few earlier batches, so the next one also carries a batch marker (still in the same write).
+    await commit(log, 3)
+    layer.resetCounts()
+    const first = log.head.seq + 1
+    const all = Array.from({ length: writers }, async () => {
+      const seq = log.append(payloadFor(log.head.seq + 1))
+      await log.sync()
+      return seq
+    })
+    const seqs = await Promise.all(all)
+    const counts = { ...layer.counts }
+    await log.close()
+    return { dir, seqs, counts, first }
+  }
+
+  it("makes 256 awaiting appenders of one turn share one write and exactly one fdatasync in 'fsync' mode", async () => {
+    const { dir, seqs, counts, first } = await commitConcurrently('fsync', 256)
+    expect(seqs).toEqual(Array.from({ length: 256 }, (_, i) => first + i))
+    expect(counts.datasync).toBe(1)
+    expect(counts.write).toBe(1)
+    expect(counts.sync).toBe(0)
+    const log = await open(dir)
+    expect(log.head.seq).toBe(first + 255)
+    await log.close()
+  })
+
+  it("writes 256 appenders of one turn with one write and no fdatasync in 'os' mode", async () => {
+    const { seqs, counts, first } = await commitConcurrently('os', 256)
+    expect(seqs).toEqual(Array.from({ length: 256 }, (_, i) => first + i))
+    expect(counts.datasync).toBe(0)
+    expect(counts.sync).toBe(0)
+    expect(counts.write).toBe(1)
+  })
+})

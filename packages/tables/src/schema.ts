@@ -52,8 +52,9 @@ export interface Schema<D extends TableDefs> {
 }
 
 /**
- * Names a table cannot have, because the db object uses them (or will: `compact`, `readOnly` …), or because they
+ * Names a table cannot have, because the db object uses them (or will: `compact`), or because they
  * would confuse JavaScript (`then` would make the db look like a promise, `__proto__`, `constructor` …).
+ * Any other name is fine, including `log`, `schema` or `name`.
  */
 export const RESERVED_TABLE_NAMES: readonly string[] = Object.freeze([
   // db members
@@ -65,18 +66,8 @@ export const RESERVED_TABLE_NAMES: readonly string[] = Object.freeze([
   'close',
   'onCommit',
   'onClose',
-  // kept for members planned next (compaction, followers, introspection)
+  // planned next (compaction)
   'compact',
-  'schema',
-  'tables',
-  'log',
-  'dir',
-  'durability',
-  'failure',
-  'head',
-  'position',
-  'logId',
-  'stats',
   // JavaScript
   'then',
   'constructor',

@@ -98,6 +98,7 @@ export function deepFreeze(value: unknown): void {
 
 /** Why a primitive (non-object) value cannot be stored, or `undefined` if it can. */
 function primitiveProblem(v: unknown): string | undefined {
+  if (v === null) return undefined
   switch (typeof v) {
     case 'string':
       return wellFormed(v) ? undefined : 'is a string with a lone surrogate (it would not survive UTF-8 encoding)'

@@ -7,22 +7,15 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Durability, type Log, LogFailedError, openLog, verifyLog } from '../src/index.js'
 import { type FaultSpec, FaultyFileLayer, isSegment, isSnapshot } from './support/faulty-file-layer.js'
-import { type ScratchDir, scratchDir } from './support/scratch-dir.js'
+import { removeAllScratch, scratchDir } from './support/scratch-dir.js'
 import { payloadFor, payloadProblem, stateAt } from './support/seq-payload.js'
 
 /** Small segments, so that a few commits roll (payloads are 16–415 bytes). */
 const SEGMENT_BYTES = 1024
 const CODES = ['EIO', 'ENOSPC'] as const
 
-const scratches: ScratchDir[] = []
-afterEach(() => {
-  for (const s of scratches.splice(0)) s.remove()
-})
-function freshDir(): string {
-  const s = scratchDir('faults')
-  scratches.push(s)
-  return s.path
-}
+afterEach(removeAllScratch)
+const freshDir = (): string => scratchDir('faults').path
 
 const open = (dir: string, fileLayer?: FaultyFileLayer, durability: Durability = 'fsync') =>
   openLog(dir, { durability, segmentBytes: SEGMENT_BYTES, ...(fileLayer ? { fileLayer } : {}) })

@@ -2,11 +2,13 @@
 // commit, by a child process limited to a 64 MB old-space heap. The child's count, checksum and head must match
 // what was written, and its memory must stay far below the size of the log. Seed: HOMEDB_TORTURE_SEED.
 import { createHash } from 'node:crypto'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { openLog } from '../src/index.js'
 import { runFixture } from './support/run-fixture.js'
-import { scratchDir } from './support/scratch-dir.js'
+import { removeAllScratch, scratchDir } from './support/scratch-dir.js'
 import { type Rng, withSeed } from './support/seeded-rng.js'
+
+afterAll(removeAllScratch)
 
 const LOG_BYTES = 160 * 1024 * 1024
 const SEGMENT_BYTES = 8 * 1024 * 1024

@@ -4,12 +4,14 @@
 // writer's lock is taken over — by the parent's writable reopen, or in some rounds by the next child itself.
 // A second test does the same while the child also snapshots and compacts, so kills land inside those too.
 // Rounds: HOMEDB_KILL9_ROUNDS (default 12, the snapshot test half that). Seed: HOMEDB_TORTURE_SEED.
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { openLog, verifyLog } from '../src/index.js'
 import { runFixture } from './support/run-fixture.js'
-import { scratchDir } from './support/scratch-dir.js'
+import { removeAllScratch, scratchDir } from './support/scratch-dir.js'
 import { type Rng, withSeed } from './support/seeded-rng.js'
 import { payloadProblem, stateAt } from './support/seq-payload.js'
+
+afterAll(removeAllScratch)
 
 const ROUNDS = Number(process.env.HOMEDB_KILL9_ROUNDS ?? 12)
 const SNAPSHOT_ROUNDS = Math.max(1, Math.ceil(ROUNDS / 2))

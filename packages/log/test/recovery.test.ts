@@ -98,7 +98,7 @@ describe('recovery', () => {
       checked++
     }
     expect(checked).toBeGreaterThan(200)
-  })
+  }, 120_000)
 
   it('cuts zeros and garbage after the last frame and reports the bytes', async () => {
     for (const junk of [Buffer.alloc(300), Buffer.from('not a frame at all, just some garbage bytes'.repeat(5))]) {

@@ -1,0 +1,104 @@
+// The JSON a bench run writes and the report reads: shapes, the "n/a" marker, and how outcomes become entries.
+import type { MachineInfo } from './machine.js'
+import type { SystemOutcome } from './run-system.js'
+import { median, type Spread, spread } from './stats.js'
+import { HIGHER_IS_BETTER, type Params, type RatioSpec, type Unit } from './workload.js'
+
+/** The figure reported when a system was killed at its time cap. Never replaced by a number. */
+export const EXCEEDED_CAP = 'n/a (exceeded cap)'
+/** The figure reported when a system's child process failed. */
+export const FAILED = 'n/a (failed)'
+
+/** One system's entry under `workloads.<workload>`: the headline figure is keyed by the workload's unit. */
+export type SystemResult = { readonly [U in Unit]?: number | string } & {
+  readonly spread?: Spread
+  /** Every measured sample of the headline figure, in run order. */
+  readonly samples?: readonly number[]
+  /** Median of each secondary metric across repeats. */
+  readonly metrics?: Readonly<Record<string, number>>
+  /** Peak RSS of the child process (`maxRSS`, whole process lifetime). */
+  readonly peakRssBytes?: number
+  /** Wall time of the child process, start-up included. */
+  readonly wallMs: number
+  readonly capMs?: number
+  readonly error?: string
+}
+
+/** What the report needs to know about a workload besides its figures. */
+export interface WorkloadMeta {
+  readonly title: string
+  readonly description: string
+  readonly unit: Unit
+  readonly higherIsBetter: boolean
+  readonly params: Params
+  readonly capMs: number
+  readonly warmup: number
+  readonly repeats: number
+  readonly ratios: Readonly<Record<string, RatioSpec>>
+}
+
+/** A whole bench result file. */
+export interface BenchResult {
+  /** workload → system → entry. */
+  readonly workloads: Readonly<Record<string, Readonly<Record<string, SystemResult>>>>
+  /** Ratio name → value, or null when a side has no figure (exceeded its cap or failed). */
+  readonly ratios: Readonly<Record<string, number | null>>
+  readonly machine: MachineInfo
+  /** The command that produced this file, e.g. `pnpm bench --quick`. */
+  readonly command: string
+  readonly quick: boolean
+  readonly meta: Readonly<Record<string, WorkloadMeta>>
+}
+
+/** Turns a child's outcome into its JSON entry. */
+export function toSystemResult(unit: Unit, outcome: SystemOutcome): SystemResult {
+  const wallMs = Math.round(outcome.wallMs)
+  if (outcome.status === 'exceeded-cap') return { [unit]: EXCEEDED_CAP, wallMs, capMs: outcome.capMs }
+  if (outcome.status === 'failed') return { [unit]: FAILED, wallMs, error: outcome.error }
+  const values = outcome.samples.map((s) => s.value)
+  const metricNames = new Set(outcome.samples.flatMap((s) => Object.keys(s.metrics ?? {})))
+  const metrics: Record<string, number> = {}
+  for (const name of metricNames) {
+    const series = outcome.samples.map((s) => s.metrics?.[name]).filter((v): v is number => v !== undefined)
+    metrics[name] = median(series)
+  }
+  return {
+    [unit]: median(values),
+    spread: spread(values),
+    samples: values,
+    ...(metricNames.size > 0 ? { metrics } : {}),
+    peakRssBytes: outcome.peakRssBytes,
+    wallMs,
+  }
+}
+
+/** The numeric headline figure of an entry, or undefined for "n/a". */
+export function figure(entry: SystemResult | undefined, unit: Unit): number | undefined {
+  const value = entry?.[unit]
+  return typeof value === 'number' ? value : undefined
+}
+
+/**
+ * Computes a workload's ratios from its entries (see {@link RatioSpec}). A ratio whose systems were not run
+ * (filtered out with `--systems`) is omitted; one whose systems ran but have no figure is null.
+ */
+export function computeRatios(
+  unit: Unit,
+  specs: Readonly<Record<string, RatioSpec>>,
+  entries: Readonly<Record<string, SystemResult>>,
+): Record<string, number | null> {
+  const out: Record<string, number | null> = {}
+  for (const [name, spec] of Object.entries(specs)) {
+    const to = (typeof spec.to === 'string' ? [spec.to] : spec.to).filter((system) => system in entries)
+    if (!(spec.of in entries) || to.length === 0) continue
+    const of = figure(entries[spec.of], unit)
+    const candidates = to.map((system) => figure(entries[system], unit)).filter((v): v is number => v !== undefined)
+    if (of === undefined || candidates.length === 0) {
+      out[name] = null
+      continue
+    }
+    const best = HIGHER_IS_BETTER[unit] ? Math.max(...candidates) : Math.min(...candidates)
+    out[name] = of / best
+  }
+  return out
+}

@@ -44,6 +44,15 @@ export interface CoreSettings {
 
 const noop = (): void => {}
 
+const cores = new WeakMap<object, DbCore>()
+
+/** The core behind a db handle (for this package's internals and tests; followers and compaction build on it). */
+export function coreOf(db: object): DbCore {
+  const core = cores.get(db)
+  if (core === undefined) throw new TypeError('not a db opened by @homedb/tables')
+  return core
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
@@ -102,6 +111,7 @@ export class DbCore {
     this.onListenerError = settings.onListenerError
     this.readOnly = log.readOnly
     this.handle = new Database(this)
+    cores.set(this.handle, this)
     for (const [name, def] of Object.entries(defs)) {
       const table = this.createTable(name, def)
       this.tables.set(name, table)

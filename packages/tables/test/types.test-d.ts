@@ -1,0 +1,141 @@
+import { describe, expectTypeOf, it } from 'vitest'
+import {
+  type CommitEvent,
+  type Db,
+  type DeepReadonly,
+  type LookupTableChange,
+  list,
+  lookupList,
+  lookupMap,
+  lookupSet,
+  lookupTable,
+  openDb,
+  schema,
+  single,
+} from '../src/index.js'
+
+interface Account {
+  name: string
+  emails: string[]
+}
+interface FileMeta {
+  size: number
+  tags: string[]
+  owner: { id: string }
+}
+interface Share {
+  mode: 'read' | 'write'
+}
+
+const Core = schema({
+  account: single<Account>(),
+  metadata: lookupTable<string, FileMeta>(),
+  events: list<{ at: number }>(),
+  history: lookupList<string, number>(),
+  children: lookupSet<string, string>(),
+  shares: lookupMap<string, number, Share>(),
+})
+declare const db: Db<(typeof Core)['tables']>
+
+describe('schema inference', () => {
+  it('openDb returns a db with the schema tables', () => {
+    expectTypeOf(openDb(Core)).resolves.toEqualTypeOf<Db<(typeof Core)['tables']>>()
+    expectTypeOf(db).toHaveProperty('account')
+    expectTypeOf(db).toHaveProperty('metadata')
+    expectTypeOf(db).toHaveProperty('seq').toEqualTypeOf<number>()
+    // @ts-expect-error not a table of this schema
+    db.nope
+  })
+
+  it('gives each table its own key and value types', () => {
+    expectTypeOf(db.account.get()).toEqualTypeOf<DeepReadonly<Account> | undefined>()
+    expectTypeOf(db.metadata.get).parameter(0).toEqualTypeOf<string>()
+    expectTypeOf(db.metadata.get('a')).toEqualTypeOf<DeepReadonly<FileMeta> | undefined>()
+    expectTypeOf(db.metadata.data).toEqualTypeOf<ReadonlyMap<string, DeepReadonly<FileMeta>>>()
+    expectTypeOf(db.events.push({ at: 1 })).toEqualTypeOf<number>()
+    expectTypeOf(db.history.get('k')).toEqualTypeOf<readonly number[] | undefined>()
+    expectTypeOf(db.children.insert('k', 'v')).toEqualTypeOf<boolean>()
+    expectTypeOf(db.children.get('k')).toEqualTypeOf<ReadonlySet<string> | undefined>()
+    expectTypeOf(db.shares.get('k')).toEqualTypeOf<ReadonlyMap<number, DeepReadonly<Share>> | undefined>()
+    expectTypeOf(db.shares.get('k', 1)).toEqualTypeOf<DeepReadonly<Share> | undefined>()
+    for (const entry of db.metadata) expectTypeOf(entry).toEqualTypeOf<[string, DeepReadonly<FileMeta>]>()
+  })
+
+  it('rejects wrong keys and values at compile time', () => {
+    // @ts-expect-error key must be a string
+    db.metadata.insert(1, { size: 1, tags: [], owner: { id: 'x' } })
+    // @ts-expect-error value is missing fields
+    db.metadata.insert('a', { size: 1 })
+    // @ts-expect-error wrong value type
+    db.account.insert({ name: 1, emails: [] })
+    // @ts-expect-error list value type
+    db.events.push({ at: 'now' })
+    // @ts-expect-error lookupList value type
+    db.history.push('k', 'not a number')
+    // @ts-expect-error lookupSet member type
+    db.children.insert('k', 1)
+    // @ts-expect-error lookupMap second key type
+    db.shares.insert('k', 'not a number', { mode: 'read' })
+    // @ts-expect-error lookupMap value type
+    db.shares.insert('k', 1, { mode: 'admin' })
+    // @ts-expect-error list index must be a number
+    db.events.remove('0')
+  })
+
+  it('only allows string or number keys in definitions', () => {
+    // @ts-expect-error object keys are not allowed
+    lookupTable<{ id: string }, number>()
+    // @ts-expect-error lookupSet members must be keys
+    lookupSet<string, { id: string }>()
+  })
+
+  it('types stored values as deeply readonly', () => {
+    const meta = db.metadata.get('a')!
+    // @ts-expect-error readonly property
+    meta.size = 2
+    // @ts-expect-error readonly array
+    meta.tags.push('x')
+    // @ts-expect-error readonly nested object
+    meta.owner.id = 'y'
+    // @ts-expect-error readonly data map
+    db.metadata.data.set('a', meta)
+    // @ts-expect-error readonly list data
+    db.events.data.push({ at: 1 })
+  })
+
+  it('accepts a readonly value read back from the db for insertion', () => {
+    const meta = db.metadata.get('a')!
+    db.metadata.insert('b', meta)
+    db.metadata.insert('c', { ...meta, size: 2 })
+  })
+
+  it('makes an async transaction function a type error', () => {
+    expectTypeOf(db.transaction(() => 1)).toEqualTypeOf<Promise<number>>()
+    expectTypeOf(db.transaction(() => {})).toEqualTypeOf<Promise<void>>()
+    // @ts-expect-error transactions are synchronous
+    db.transaction(async () => 1)
+    // @ts-expect-error returning a promise is refused too
+    db.transaction(() => Promise.resolve(1))
+  })
+
+  it('types commit events per table', () => {
+    db.onCommit((event) => {
+      expectTypeOf(event).toEqualTypeOf<CommitEvent<(typeof Core)['tables']>>()
+      expectTypeOf(event.changes.metadata).toEqualTypeOf<readonly LookupTableChange<string, FileMeta>[] | undefined>()
+      for (const change of event.changes.metadata ?? []) {
+        if (change.op === 'set') {
+          expectTypeOf(change.key).toEqualTypeOf<string>()
+          expectTypeOf(change.previous).toEqualTypeOf<DeepReadonly<FileMeta> | undefined>()
+        }
+      }
+      // @ts-expect-error not a table
+      event.changes.nope
+    })
+  })
+
+  it('exposes name, kind and db on table handles', () => {
+    expectTypeOf(db.metadata.name).toEqualTypeOf<string>()
+    expectTypeOf(db.metadata.kind).toEqualTypeOf<'lookupTable'>()
+    expectTypeOf(db.children.kind).toEqualTypeOf<'lookupSet'>()
+  })
+})

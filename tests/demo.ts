@@ -60,7 +60,9 @@ const t1 = performance.now()
 let found = 0
 for (let i = 0; i < 100_000; i++) if (db.files.get(i % 2 ? 'f1' : 'f2')) found++
 console.log(`100 000 reads in ${(performance.now() - t1).toFixed(1)} ms: each returns the stored object itself`)
-console.log(`db.files.get('f1') === db.files.get('f1'): ${db.files.get('f1') === db.files.get('f1')} (${found} found)`)
+const first = db.files.get('f1')
+const second = db.files.get('f1')
+console.log(`two reads of f1 return the same object: ${first === second} (${found} found)`)
 
 sub.unsubscribe()
 await db.close()

@@ -103,6 +103,32 @@ const invalidCalls: [string, string, (db: D) => unknown][] = [
       }),
   ],
   ['async transaction', 'TABLES_ASYNC_TRANSACTION', (db) => db.transaction((async () => db.items.clear()) as never)],
+  [
+    'transaction returning a thenable',
+    'TABLES_ASYNC_TRANSACTION',
+    (db) =>
+      db.transaction((() => {
+        db.items.clear()
+        // biome-ignore lint/suspicious/noThenProperty: a hand-made thenable is what is tested
+        return { then: () => {} }
+      }) as never),
+  ],
+  [
+    'nested transaction throwing, caught by the outer one',
+    'TABLES_OUT_OF_RANGE',
+    (db) =>
+      db.transaction(() => {
+        db.map.clear()
+        try {
+          db.transaction(() => {
+            db.sets.clear()
+            db.items.remove(7)
+          })
+        } catch {
+          // the outer transaction is aborted anyway
+        }
+      }),
+  ],
 ]
 
 function codeOf(action: () => unknown): string | undefined {

@@ -64,7 +64,9 @@ describe('openDb options', () => {
     await expect(openDb(S, { freeze: 'yes' as never })).rejects.toMatchObject({ code: 'TABLES_CONFIG' })
     await expect(openDb(S, { dir: '' })).rejects.toMatchObject({ code: 'TABLES_CONFIG' })
     await expect(openDb({} as never)).rejects.toMatchObject({ code: 'TABLES_CONFIG' })
-    await expect(openDb(S, { dir: tempDir(), segmentBytes: 3 })).rejects.toMatchObject({ code: 'TABLES_CONFIG' })
+    const dir = tempDir()
+    await expect(openDb(S, { dir, segmentBytes: 3 })).rejects.toMatchObject({ code: 'TABLES_CONFIG' })
+    expect(dirBytes(dir)).toEqual({})
   })
 
   it("works with durability 'os'", async () => {
@@ -82,7 +84,12 @@ describe('opening an existing log', () => {
   it('refuses a second writer on the same dir with a log error', async () => {
     const dir = tempDir()
     const db = await openDb(S, { dir })
+    db.events.push('x')
+    await db.sync()
+    const bytes = dirBytes(dir)
     const error = await openDb(S, { dir }).catch((e: unknown) => e)
+    expect(dirBytes(dir)).toEqual(bytes)
+    expect(db.events.data).toEqual(['x'])
     expect(error).toBeInstanceOf(TablesLogError)
     expect(error).toMatchObject({ code: 'TABLES_LOG_ERROR', context: { logCode: 'LOG_LOCKED' } })
     await db.close()

@@ -1,6 +1,6 @@
 // The db handle users hold: its tables as properties (added by the core at open) and the db-level members.
 // Kept thin: every member delegates to the internal core, so the prototype shows users only the public API.
-import type { DbCore } from './internal/db-core.js'
+import type { CompactInfo, DbCore } from './internal/db-core.js'
 import type { TableDefs } from './schema.js'
 import type { CommitEvent } from './table-types.js'
 
@@ -85,6 +85,22 @@ export class Database<D extends TableDefs = TableDefs> {
    */
   onCommit(listener: (event: CommitEvent<D>) => void): () => void {
     return this.#core.onCommit(listener as (event: unknown) => void)
+  }
+
+  /**
+   * Writes the full state as a snapshot and lets the log release the segments it covers. Reads and writes go on
+   * while it runs: the state is captured at once (a few ms per million keys), then encoded and written in small
+   * chunks. A crash at any moment loses nothing: the old snapshot and segments stay in use until the new snapshot
+   * is durable. Concurrent calls share one compaction. Rejects with `TABLES_READ_ONLY` on a read-only db; throws
+   * `TABLES_IN_TRANSACTION` inside a transaction.
+   *
+   * @example
+   * ```ts
+   * const { seq, bytes, ms } = await db.compact()
+   * ```
+   */
+  compact(): Promise<CompactInfo> {
+    return this.#core.compact()
   }
 
   /** Calls `listener` once the db has closed (after the log is closed). Returns a function that unsubscribes. */

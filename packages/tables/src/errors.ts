@@ -39,6 +39,9 @@ export type TablesErrorCode =
   | 'TABLES_LOG_FAILED'
   | 'TABLES_LOG_ERROR'
   | 'TABLES_CORRUPT_OP'
+  | 'TABLES_VERSION_AHEAD'
+  | 'TABLES_UPGRADE_FAILED'
+  | 'TABLES_IN_TRANSACTION'
 
 /**
  * Root of every error thrown by @homedb/tables. Catch this to catch them all; switch on `code`.
@@ -81,7 +84,12 @@ export class TablesConfigError extends TablesError {
 export class TablesSchemaError extends TablesError {
   override name = 'TablesSchemaError'
   constructor(
-    code: 'TABLES_SCHEMA' | 'TABLES_UNKNOWN_TABLE' | 'TABLES_KIND_MISMATCH',
+    code:
+      | 'TABLES_SCHEMA'
+      | 'TABLES_UNKNOWN_TABLE'
+      | 'TABLES_KIND_MISMATCH'
+      | 'TABLES_VERSION_AHEAD'
+      | 'TABLES_UPGRADE_FAILED',
     message: string,
     context: TablesErrorContext = {},
   ) {
@@ -122,7 +130,7 @@ export class TablesStateError extends TablesError {
 export class TablesTransactionError extends TablesError {
   override name = 'TablesTransactionError'
   constructor(
-    code: 'TABLES_ASYNC_TRANSACTION' | 'TABLES_TRANSACTION_ABORTED',
+    code: 'TABLES_ASYNC_TRANSACTION' | 'TABLES_TRANSACTION_ABORTED' | 'TABLES_IN_TRANSACTION',
     message: string,
     context: TablesErrorContext = {},
     options?: { cause?: unknown },

@@ -12,6 +12,8 @@ export {
   TablesStateError,
   TablesTransactionError,
 } from './errors.js'
+export { type FollowDbOptions, followDb } from './follow-db.js'
+export type { CommitSource, CompactInfo, SnapshotSource } from './internal/db-core.js'
 export { type OpenDbOptions, openDb } from './open-db.js'
 export {
   type ListDef,
@@ -31,6 +33,8 @@ export {
   single,
   type TableDef,
   type TableDefs,
+  type ValueVersioning,
+  type VersionedDef,
 } from './schema.js'
 export type { AnyTable, ChangeOf, CommitEvent, Db, TableOf } from './table-types.js'
 export { ListTable } from './tables/list-table.js'

@@ -1,7 +1,7 @@
 // openDb: resolves options, opens the log under the db, replays it into the schema's tables and hands out the db.
 import { type Durability, type OpenLogOptions, openLog } from '@homedb/log'
 import { TablesConfigError, TablesError } from './errors.js'
-import { DbCore, fromLogError } from './internal/db-core.js'
+import { type CoreSettings, DbCore, fromLogError } from './internal/db-core.js'
 import type { Schema, TableDefs } from './schema.js'
 import type { Db } from './table-types.js'
 
@@ -25,15 +25,86 @@ export interface OpenDbOptions extends OpenLogOptions {
    */
   freeze?: boolean
   /**
-   * Opens without the writer lock; mutations throw `TABLES_READ_ONLY`. For now the db holds the state at open
-   * and does not follow a writer's later commits (that comes with `followDb`).
+   * Opens beside a running writer (another process), without the lock: mutations throw `TABLES_READ_ONLY`. The
+   * db follows the writer's commits (the log looks for new ones every `followIntervalMs`, default 25 ms) and emits
+   * their events; when the writer compacts away commits it still needed, it reloads from the snapshot and emits a
+   * reset event (`{ seq, changes: {}, reset: true }`).
    */
   readOnly?: boolean
   /** Receives errors thrown by `onCommit` / `onClose` listeners. Default: rethrown in a microtask. */
   onListenerError?: (error: unknown) => void
+  /**
+   * Receives errors of background work: a failed automatic compaction, or a follower that had to stop.
+   * Default: rethrown in a microtask.
+   */
+  onError?: (error: unknown) => void
+  /**
+   * When to compact on its own: once the log written since the last snapshot exceeds `ratio` × the snapshot's size
+   * (but at least `minBytes`), a compaction starts in the background. Default `{ ratio: 4, minBytes: 4 MiB }`;
+   * `false` turns it off (call `db.compact()` yourself).
+   */
+  autoCompact?: false | { ratio?: number; minBytes?: number }
+  /**
+   * Tables the log holds but the schema no longer declares, to drop for good. Without it, opening a log with
+   * undeclared tables is refused (`TABLES_UNKNOWN_TABLE`) and nothing is changed. With it, a commit records the
+   * drop, so the data is gone for every later open and every follower.
+   */
+  dropTables?: readonly string[]
 }
 
-const rethrowLater = (error: unknown): void => {
+const DEFAULT_AUTO_COMPACT = { ratio: 4, minBytes: 4 * 1024 * 1024 }
+
+/** Checks the options shared by openDb and followDb; returns the core settings. */
+export function resolveCoreSettings(options: {
+  freeze?: unknown
+  onListenerError?: unknown
+  onError?: unknown
+  autoCompact?: unknown
+  dropTables?: unknown
+}): { settings: Omit<CoreSettings, 'readOnly'>; dropTables: readonly string[] } {
+  const {
+    freeze = true,
+    onListenerError = rethrowLater,
+    onError = rethrowLater,
+    autoCompact,
+    dropTables = [],
+  } = options
+  if (typeof freeze !== 'boolean') throw new TablesConfigError('freeze must be a boolean', { freeze })
+  if (typeof onListenerError !== 'function') throw new TablesConfigError('onListenerError must be a function')
+  if (typeof onError !== 'function') throw new TablesConfigError('onError must be a function')
+  if (!Array.isArray(dropTables) || !dropTables.every((n) => typeof n === 'string')) {
+    throw new TablesConfigError('dropTables must be an array of table names', { dropTables })
+  }
+  let policy: CoreSettings['autoCompact'] = DEFAULT_AUTO_COMPACT
+  if (autoCompact === false) policy = false
+  else if (autoCompact !== undefined) {
+    if (typeof autoCompact !== 'object' || autoCompact === null) {
+      throw new TablesConfigError('autoCompact must be false or { ratio, minBytes }', { autoCompact })
+    }
+    const { ratio = DEFAULT_AUTO_COMPACT.ratio, minBytes = DEFAULT_AUTO_COMPACT.minBytes } = autoCompact as {
+      ratio?: unknown
+      minBytes?: unknown
+    }
+    if (typeof ratio !== 'number' || !(ratio >= 1)) {
+      throw new TablesConfigError('autoCompact.ratio must be a number ≥ 1', { ratio })
+    }
+    if (typeof minBytes !== 'number' || !(minBytes >= 0)) {
+      throw new TablesConfigError('autoCompact.minBytes must be a number ≥ 0', { minBytes })
+    }
+    policy = { ratio, minBytes }
+  }
+  return {
+    settings: {
+      freeze: freeze as boolean,
+      onListenerError: onListenerError as (error: unknown) => void,
+      onError: onError as (error: unknown) => void,
+      autoCompact: policy,
+    },
+    dropTables: dropTables as readonly string[],
+  }
+}
+
+export const rethrowLater = (error: unknown): void => {
   queueMicrotask(() => {
     throw error
   })
@@ -62,7 +133,8 @@ export async function openDb<const D extends TableDefs>(
     throw new TablesConfigError('openDb() takes a schema made with schema({...})')
   }
   if (typeof options !== 'object' || options === null) throw new TablesConfigError('options must be an object')
-  const { dir, freeze = true, onListenerError = rethrowLater, ...logOptions } = options
+  const { dir, freeze, onListenerError, onError, autoCompact, dropTables, ...logOptions } = options
+  const resolved = resolveCoreSettings({ freeze, onListenerError, onError, autoCompact, dropTables })
   if (dir !== undefined && (typeof dir !== 'string' || dir === '')) {
     throw new TablesConfigError('dir must be a non-empty string', { dir })
   }
@@ -75,8 +147,6 @@ export async function openDb<const D extends TableDefs>(
   if (dir === undefined && durability !== 'memory') {
     throw new TablesConfigError(`durability '${durability}' needs a dir (without one, use 'memory')`, { durability })
   }
-  if (typeof freeze !== 'boolean') throw new TablesConfigError('freeze must be a boolean', { freeze })
-  if (typeof onListenerError !== 'function') throw new TablesConfigError('onListenerError must be a function')
 
   let log: Awaited<ReturnType<typeof openLog>>
   try {
@@ -85,8 +155,10 @@ export async function openDb<const D extends TableDefs>(
     throw fromLogError(error, dir === undefined ? {} : { dir })
   }
   try {
-    const core = new DbCore(schema.tables, log, { freeze, onListenerError })
-    await core.replay()
+    const core = new DbCore(schema.tables, log, resolved.settings)
+    await core.load(log)
+    await core.settle(resolved.dropTables)
+    if (log.readOnly) core.follow(log)
     return core.handle as Db<D>
   } catch (error) {
     await log.close().catch(() => undefined)

@@ -7,9 +7,37 @@ declare const keyType: unique symbol
 declare const key2Type: unique symbol
 declare const valueType: unique symbol
 
-/** What every table definition has: its kind. The type parameters exist only at compile time. */
-export interface TableDef<Kind extends TableKind = TableKind> {
+/** What every table definition has: its kind (and, if declared, its value versioning). Type parameters exist only at compile time. */
+export interface TableDef<Kind extends TableKind = TableKind> extends VersionedDef {
   readonly kind: Kind
+}
+
+/** The value versioning part of a definition, untyped (what the db core reads). */
+export interface VersionedDef {
+  readonly version?: number
+  readonly upgrade?: (old: unknown, fromVersion: number) => unknown
+}
+
+/**
+ * How a table's values evolve: the version of the values written now, and how to turn a value written under an
+ * older version into a current one. Values are upgraded as they are loaded (replay and snapshot); the first
+ * writable open after a version change records the new version in the log and compacts, so the upgrade runs
+ * once per value. See the README, "Evolving a value type".
+ *
+ * @example
+ * ```ts
+ * interface FileV2 { name: string; bytes: number }
+ * const files = lookupTable<string, FileV2>({
+ *   version: 2,
+ *   upgrade: (old, from) => ({ name: (old as { name: string }).name, bytes: (old as { size: number }).size }),
+ * })
+ * ```
+ */
+export interface ValueVersioning<V> {
+  /** Version of the values written now: an integer ≥ 1 (tables without versioning are version 1). */
+  readonly version: number
+  /** Turns a value written with `fromVersion` (lower than `version`) into a current value. */
+  readonly upgrade: (old: unknown, fromVersion: number) => V
 }
 
 /** Definition of a table holding at most one value. Create it with {@link single}. */
@@ -96,8 +124,10 @@ const kinds = new Set<string>(['single', 'lookupTable', 'list', 'lookupList', 'l
  * const Core = schema({ account: single<{ name: string }>() })
  * ```
  */
-export function single<V>(): SingleDef<V> {
-  return { kind: 'single' }
+export function single<V>(versioning?: ValueVersioning<V>): SingleDef<V> {
+  return versioning === undefined
+    ? { kind: 'single' }
+    : { kind: 'single', version: versioning.version, upgrade: versioning.upgrade }
 }
 
 /**
@@ -108,8 +138,10 @@ export function single<V>(): SingleDef<V> {
  * const Core = schema({ metadata: lookupTable<string, { size: number }>() })
  * ```
  */
-export function lookupTable<K extends Key, V>(): LookupTableDef<K, V> {
-  return { kind: 'lookupTable' }
+export function lookupTable<K extends Key, V>(versioning?: ValueVersioning<V>): LookupTableDef<K, V> {
+  return versioning === undefined
+    ? { kind: 'lookupTable' }
+    : { kind: 'lookupTable', version: versioning.version, upgrade: versioning.upgrade }
 }
 
 /**
@@ -120,8 +152,10 @@ export function lookupTable<K extends Key, V>(): LookupTableDef<K, V> {
  * const Core = schema({ events: list<{ at: number; what: string }>() })
  * ```
  */
-export function list<V>(): ListDef<V> {
-  return { kind: 'list' }
+export function list<V>(versioning?: ValueVersioning<V>): ListDef<V> {
+  return versioning === undefined
+    ? { kind: 'list' }
+    : { kind: 'list', version: versioning.version, upgrade: versioning.upgrade }
 }
 
 /**
@@ -132,8 +166,10 @@ export function list<V>(): ListDef<V> {
  * const Core = schema({ history: lookupList<string, { at: number }>() })
  * ```
  */
-export function lookupList<K extends Key, V>(): LookupListDef<K, V> {
-  return { kind: 'lookupList' }
+export function lookupList<K extends Key, V>(versioning?: ValueVersioning<V>): LookupListDef<K, V> {
+  return versioning === undefined
+    ? { kind: 'lookupList' }
+    : { kind: 'lookupList', version: versioning.version, upgrade: versioning.upgrade }
 }
 
 /**
@@ -156,8 +192,10 @@ export function lookupSet<K extends Key, V extends Key>(): LookupSetDef<K, V> {
  * const Core = schema({ shares: lookupMap<string, string, { mode: 'read' | 'write' }>() })
  * ```
  */
-export function lookupMap<K extends Key, K2 extends Key, V>(): LookupMapDef<K, K2, V> {
-  return { kind: 'lookupMap' }
+export function lookupMap<K extends Key, K2 extends Key, V>(versioning?: ValueVersioning<V>): LookupMapDef<K, K2, V> {
+  return versioning === undefined
+    ? { kind: 'lookupMap' }
+    : { kind: 'lookupMap', version: versioning.version, upgrade: versioning.upgrade }
 }
 
 /**
@@ -200,7 +238,35 @@ export function schema<const D extends TableDefs>(tables: D): Schema<D> {
         { table: name },
       )
     }
-    copy[name] = Object.freeze({ kind: def.kind })
+    const { version, upgrade } = def
+    if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) {
+      throw new TablesSchemaError('TABLES_SCHEMA', `table "${name}": version must be an integer ≥ 1`, {
+        table: name,
+        version,
+      })
+    }
+    if (version !== undefined && version > 1 && typeof upgrade !== 'function') {
+      throw new TablesSchemaError(
+        'TABLES_SCHEMA',
+        `table "${name}": version ${version} needs an upgrade(old, fromVersion) function`,
+        {
+          table: name,
+          version,
+        },
+      )
+    }
+    if (version !== undefined && def.kind === 'lookupSet') {
+      throw new TablesSchemaError('TABLES_SCHEMA', `table "${name}": a lookupSet holds keys, which have no versions`, {
+        table: name,
+      })
+    }
+    copy[name] = Object.freeze(
+      version === undefined
+        ? { kind: def.kind }
+        : upgrade === undefined
+          ? { kind: def.kind, version }
+          : { kind: def.kind, version, upgrade },
+    )
   }
   return Object.freeze({ tables: Object.freeze(copy) as Readonly<D> })
 }

@@ -64,6 +64,11 @@ export type ChangeOf<T> =
 export interface CommitEvent<D extends TableDefs = TableDefs> {
   readonly seq: number
   readonly changes: { readonly [N in keyof D]?: readonly ChangeOf<D[N]>[] }
+  /**
+   * Set (with no changes) when a follower reloaded its state from a snapshot instead of applying deltas: read the
+   * tables again rather than applying changes.
+   */
+  readonly reset?: true
 }
 
 /**

@@ -51,6 +51,10 @@ async function freshCore(): Promise<DbCore> {
     onListenerError: (e) => {
       throw e
     },
+    onError: (e) => {
+      throw e
+    },
+    autoCompact: false,
   })
 }
 
@@ -59,7 +63,7 @@ describe('state serialisation', () => {
     const db = await busyDb()
     const ops = [...coreOf(db).stateOps()]
     const core = await freshCore()
-    core.applyCommit(encodePayload(ops), 1, new Map(), undefined)
+    core.applyCommit(encodePayload(ops), 1, undefined)
     expect(dump(core.handle)).toEqual(dump(db))
   })
 
@@ -82,7 +86,7 @@ describe('applying commits with change records (what a follower emits)', () => {
     const followed: RawCommitEvent[] = []
     for await (const commit of writer.log.read()) {
       const changes: Record<string, never[]> = {}
-      follower.applyCommit(commit.payload, commit.seq, new Map(), changes)
+      follower.applyCommit(commit.payload, commit.seq, changes)
       followed.push({ seq: commit.seq, changes })
     }
     expect(followed).toEqual(live)

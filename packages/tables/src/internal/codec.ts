@@ -38,6 +38,11 @@ export function encodePayload(ops: readonly Op[]): Uint8Array {
   return packr.pack(ops)
 }
 
+/** Encodes any value the validator accepts (snapshot headers). */
+export function encodeValue(value: unknown): Uint8Array {
+  return packr.pack(value)
+}
+
 /** Decodes a commit payload. Throws whatever msgpackr throws on malformed bytes. */
 export function decodePayload(payload: Uint8Array): unknown {
   return packr.unpack(payload)

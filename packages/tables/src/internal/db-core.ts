@@ -1,6 +1,6 @@
 // The engine behind a db handle: owns the log and the tables, runs mutations and transactions (apply in memory,
 // encode, append one frame, or roll back), emits commit events, and replays the log at open.
-import type { Log } from '@homedb/log'
+import type { Log, SnapshotInfo } from '@homedb/log'
 import { Database } from '../database.js'
 import {
   TablesConfigError,
@@ -12,23 +12,28 @@ import {
   TablesStateError,
   TablesTransactionError,
 } from '../errors.js'
-import type { TableDef } from '../schema.js'
+import type { TableDef, VersionedDef } from '../schema.js'
 import { ListTable } from '../tables/list-table.js'
 import { LookupList } from '../tables/lookup-list.js'
 import { LookupMap } from '../tables/lookup-map.js'
 import { LookupSet } from '../tables/lookup-set.js'
 import { LookupTable } from '../tables/lookup-table.js'
 import { SingleTable } from '../tables/single-table.js'
-import type { TableChange } from '../types.js'
+import type { TableChange, TableKind } from '../types.js'
 import { decodePayload, encodePayload } from './codec.js'
-import { kindOfOpcode, type Op } from './opcodes.js'
-import { APPLY, type BaseTable, STATE_OPS, UNDO } from './table-base.js'
+import { DB_OP, kindOfOpcode, type Op, valueArgIndex } from './opcodes.js'
+import { decodeSnapshot, encodeSnapshot, SNAPSHOT_FORMAT, type SnapshotHeader } from './snapshot-codec.js'
+import type { TableCapture } from './state-capture.js'
+import { APPLY, type BaseTable, CAPTURE, RESET, UNDO } from './table-base.js'
 import { Transaction } from './transaction.js'
+import { acceptValue } from './validate.js'
 
 /** The commit event in its untyped internal form (the public type is `CommitEvent<D>`). */
 export interface RawCommitEvent {
   readonly seq: number
   readonly changes: { readonly [table: string]: readonly TableChange[] }
+  /** Set on the event a follower emits after reloading from a snapshot (no changes: read the state again). */
+  readonly reset?: true
 }
 
 type CommitListener = (event: RawCommitEvent) => void
@@ -40,7 +45,28 @@ export type LooseChange = { readonly op: string; readonly previous?: unknown; re
 export interface CoreSettings {
   readonly freeze: boolean
   readonly onListenerError: (error: unknown) => void
+  /** Receives errors of background work (auto-compaction, following a writer). */
+  readonly onError: (error: unknown) => void
+  /** Mutations refused (followers); defaults to the log's own `readOnly`. */
+  readonly readOnly?: boolean
+  /** Compact when the log since the last snapshot exceeds `ratio` × max(snapshot, `minBytes`); false: never. */
+  readonly autoCompact: false | { readonly ratio: number; readonly minBytes: number }
 }
+
+/** What {@link DbCore.compact} reports. */
+export interface CompactInfo {
+  /** Seq the snapshot holds the state of. */
+  readonly seq: number
+  /** Payload bytes of the snapshot. */
+  readonly bytes: number
+  /** Operations written (one per value, plus one per empty key). */
+  readonly ops: number
+  /** Wall time, in ms. */
+  readonly ms: number
+}
+
+/** Operations per snapshot chunk: small enough that encoding one is a short event-loop block. */
+const OPS_PER_CHUNK = 2048
 
 const noop = (): void => {}
 
@@ -104,12 +130,30 @@ export class DbCore {
   private emitting = false
   private readonly queue: RawCommitEvent[] = []
   private readonly onListenerError: (error: unknown) => void
+  readonly onError: (error: unknown) => void
+  readonly defs: { readonly [name: string]: TableDef }
+  /** Captures of every table while a compaction writes its snapshot. */
+  private capture: Map<string, TableCapture> | undefined
+  private compacting: Promise<CompactInfo> | undefined
+  private readonly autoCompact: CoreSettings['autoCompact']
+  /** Payload bytes in the log after the latest snapshot, and that snapshot's size (the auto-compaction policy). */
+  bytesSinceSnapshot = 0
+  snapshotBytes = 0
+  /** Value version each table's data in memory was written with, as recorded in the log (default 1). */
+  readonly recorded = new Map<string, number>()
+  /** Tables found in the log that the schema does not declare, with the first seq that mentions each. */
+  readonly unknown = new Map<string, number>()
+  /** Values upgraded while loading (see `upgrade` in the schema). */
+  upgraded = 0
 
   constructor(defs: { readonly [name: string]: TableDef }, log: Log, settings: CoreSettings) {
     this.log = log
+    this.defs = defs
     this.freeze = settings.freeze
     this.onListenerError = settings.onListenerError
-    this.readOnly = log.readOnly
+    this.onError = settings.onError
+    this.autoCompact = settings.autoCompact
+    this.readOnly = settings.readOnly ?? log.readOnly
     this.handle = new Database(this)
     cores.set(this.handle, this)
     for (const [name, def] of Object.entries(defs)) {
@@ -159,11 +203,13 @@ export class DbCore {
       const from = changes.length
       table[APPLY](op, changes, false)
       for (let i = from; i < changes.length; i++) txn.tables.push(table)
+      if (this.capture !== undefined) this.note(table, changes, from)
       txn.ops.push(op)
       return changes[changes.length - 1]!
     }
     const out: TableChange[] = []
     table[APPLY](op, out, false)
+    if (this.capture !== undefined) this.note(table, out, 0)
     let seq: number
     try {
       seq = this.append([op], table.name)
@@ -191,11 +237,22 @@ export class DbCore {
         { cause: error },
       )
     }
+    let seq: number
     try {
-      return this.log.append(payload)
+      seq = this.log.append(payload)
     } catch (error) {
       throw fromLogError(error, context)
     }
+    this.bytesSinceSnapshot += payload.byteLength
+    if (this.autoCompact !== false && this.compacting === undefined) this.maybeCompact(this.autoCompact)
+    return seq
+  }
+
+  /** Tells the running compaction's capture of `table` about the changes `changes[from..]`. */
+  private note(table: BaseTable, changes: readonly TableChange[], from: number): void {
+    const capture = this.capture?.get(table.name)
+    if (capture === undefined) return
+    for (let i = from; i < changes.length; i++) capture.note(changes[i]!)
   }
 
   // ------------------------------------------------------------------ transactions
@@ -267,6 +324,7 @@ export class DbCore {
 
   /** Rolls a transaction back and settles the promises of its nested calls. */
   private abandon(txn: Transaction): void {
+    if (this.capture !== undefined) for (const capture of this.capture.values()) capture.rolledBack(txn.changes)
     txn.rollback()
     if (txn.nested.length === 0) return
     const error = new TablesTransactionError('TABLES_TRANSACTION_ABORTED', 'the enclosing transaction rolled back')
@@ -344,6 +402,8 @@ export class DbCore {
 
   private async doClose(): Promise<void> {
     let failure: unknown
+    await this.compacting?.catch(() => undefined)
+    await this.stopFollowing?.()
     try {
       await this.log.close()
     } catch (error) {
@@ -362,50 +422,75 @@ export class DbCore {
     if (failure !== undefined) throw fromLogError(failure)
   }
 
-  // ------------------------------------------------------------------ replay
+  // ------------------------------------------------------------------ loading (open and followers)
+
+  /** The version a table's values are written with now: its schema `version`, default 1. */
+  versionOf(name: string): number {
+    return (this.defs[name] as VersionedDef | undefined)?.version ?? 1
+  }
 
   /**
-   * Streams the log into the tables. Operations for tables the schema does not declare are skipped and
-   * reported together at the end (the files are never changed). Throws a TablesError on any problem.
+   * Loads the source's latest snapshot (if any), then every commit after it, into the empty tables. Tables the
+   * schema does not declare are collected in `unknown`; values written with an older version are upgraded.
+   * Throws a TablesError on any problem. Nothing is ever written here.
    */
-  async replay(): Promise<void> {
-    const start = this.log.start.seq
-    if (start > 0) {
-      throw new TablesReplayError(
-        `the log starts after seq ${start} (earlier commits are only in a snapshot); loading snapshots is not supported yet`,
-        { seq: start },
-      )
-    }
-    const unknown = new Map<string, number>()
+  async load(source: CommitSource): Promise<void> {
     try {
-      for await (const commit of this.log.read()) {
-        this.applyCommit(commit.payload, commit.seq, unknown, undefined)
+      let from = 0
+      const snapshot = await source.latestSnapshot()
+      if (snapshot !== undefined) {
+        await this.applySnapshot(snapshot, false)
+        from = snapshot.seq
+        this.snapshotBytes = snapshot.bytes
+      }
+      const start = source.start.seq
+      if (start > from) {
+        throw new TablesReplayError(`the log starts after seq ${start} and no snapshot covers the commits before it`, {
+          seq: start,
+        })
+      }
+      this.seq = from
+      for await (const commit of source.read({ from })) {
+        this.applyCommit(commit.payload, commit.seq, undefined)
+        this.bytesSinceSnapshot += commit.payload.byteLength
         this.seq = commit.seq
       }
     } catch (error) {
       throw error instanceof TablesError ? error : fromLogError(error)
     }
-    if (unknown.size > 0) {
-      const names = [...unknown.keys()]
-      throw new TablesSchemaError(
-        'TABLES_UNKNOWN_TABLE',
-        `the log holds data for tables the schema does not declare: ${names.map((n) => JSON.stringify(n)).join(', ')}; the data is kept on disk untouched`,
-        { tables: names, seq: Math.min(...unknown.values()) },
-      )
-    }
-    this.seq = this.log.head.seq
   }
 
   /**
-   * Applies one commit payload read from a log. Unknown tables go to `unknown` (name → first seq) and are
-   * skipped. With `out`, change records are collected per table (what a follower emits; issue 5).
+   * Loads a snapshot into the tables. `replace`: the tables hold state already (a follower reloading): every chunk
+   * is decoded first and the tables are emptied and filled in one synchronous step, so readers never see a
+   * half-loaded state.
    */
-  applyCommit(
-    payload: Uint8Array,
-    seq: number,
-    unknown: Map<string, number>,
-    out: Record<string, TableChange[]> | undefined,
-  ): void {
+  private async applySnapshot(snapshot: SnapshotSource, replace: boolean): Promise<void> {
+    const batches: unknown[][] = []
+    let header: SnapshotHeader | undefined
+    for await (const item of decodeSnapshot(snapshot.chunks(), snapshot.seq)) {
+      if ('header' in item) header = item.header
+      else if (replace) batches.push(item.ops)
+      else this.applySnapshotOps(header!, item.ops, snapshot.seq)
+    }
+    if (replace) {
+      for (const table of this.tables.values()) table[RESET]()
+      this.recorded.clear()
+      this.unknown.clear()
+      for (const ops of batches) this.applySnapshotOps(header!, ops, snapshot.seq)
+    }
+    for (const [name, t] of Object.entries(header!.tables)) this.recorded.set(name, t.version)
+    this.seq = snapshot.seq
+  }
+
+  private applySnapshotOps(header: SnapshotHeader, ops: unknown[], seq: number): void {
+    // Values in a snapshot have the version its header records for their table.
+    for (const [name, t] of Object.entries(header.tables)) this.recorded.set(name, t.version)
+    this.applyOps(ops, seq, undefined)
+  }
+
+  /** Applies one commit payload read from a log. With `out`, change records are collected per table. */
+  applyCommit(payload: Uint8Array, seq: number, out: Record<string, TableChange[]> | undefined): void {
     let ops: unknown
     try {
       ops = decodePayload(payload)
@@ -417,18 +502,24 @@ export class DbCore {
       )
     }
     if (!Array.isArray(ops)) throw new TablesReplayError(`commit ${seq} is not an array of operations`, { seq })
+    this.applyOps(ops, seq, out)
+  }
+
+  /** Applies decoded operations (of a commit or a snapshot chunk). */
+  applyOps(ops: readonly unknown[], seq: number, out: Record<string, TableChange[]> | undefined): void {
     for (let i = 0; i < ops.length; i++) {
-      const op: unknown = ops[i]
+      let op: unknown = ops[i]
       if (!Array.isArray(op) || typeof op[0] !== 'string') {
         throw new TablesReplayError(`commit ${seq}, operation ${i} is not [table, opcode, ...]`, { seq })
       }
       const name = op[0]
+      if (name === '') {
+        this.applyDbOp(op, seq)
+        continue
+      }
       const table = this.tables.get(name)
       if (table === undefined) {
-        if (name === '') {
-          throw new TablesReplayError(`commit ${seq} holds a db-level operation this version does not know`, { seq })
-        }
-        if (!unknown.has(name)) unknown.set(name, seq)
+        if (!this.unknown.has(name)) this.unknown.set(name, seq)
         continue
       }
       const kind = kindOfOpcode(op[1])
@@ -445,10 +536,12 @@ export class DbCore {
           { table: name, seq, logKind: kind, schemaKind: table.kind },
         )
       }
+      const recorded = this.recorded.get(name) ?? 1
+      if (recorded !== this.versionOf(name)) op = this.upgradeOp(name, op as Op, recorded, seq)
       let changes: TableChange[] | undefined
       if (out !== undefined) changes = out[name] ??= []
       try {
-        table[APPLY](op, changes, true)
+        table[APPLY](op as Op, changes, true)
       } catch (error) {
         if (error instanceof TablesError) {
           throw new TablesReplayError(`commit ${seq}: ${error.message}`, { ...error.context, seq }, { cause: error })
@@ -462,10 +555,279 @@ export class DbCore {
     }
   }
 
+  /** Db-level operations: dropped tables and value versions (see FORMAT.md). */
+  private applyDbOp(op: readonly unknown[], seq: number): void {
+    switch (op[1]) {
+      case DB_OP.DROP_TABLES: {
+        const names = op[2]
+        if (op.length !== 3 || !Array.isArray(names) || !names.every((n) => typeof n === 'string' && n !== '')) {
+          throw new TablesReplayError(`commit ${seq}: malformed drop-tables operation`, { seq })
+        }
+        for (const name of names as string[]) {
+          this.unknown.delete(name)
+          this.recorded.delete(name)
+          const table = this.tables.get(name)
+          if (table !== undefined) {
+            table[RESET]()
+            this.droppedKnown = true
+          }
+        }
+        return
+      }
+      case DB_OP.TABLE_VERSION: {
+        const [, , name, version] = op
+        if (op.length !== 4 || typeof name !== 'string' || !Number.isSafeInteger(version) || (version as number) < 1) {
+          throw new TablesReplayError(`commit ${seq}: malformed table-version operation`, { seq })
+        }
+        if (this.tables.has(name) && (version as number) > this.versionOf(name)) {
+          throw new TablesSchemaError(
+            'TABLES_VERSION_AHEAD',
+            `table "${name}" holds values of version ${version} but the schema declares version ${this.versionOf(name)}: open it with the newer schema; the data is kept on disk untouched`,
+            { table: name, seq, logVersion: version, schemaVersion: this.versionOf(name) },
+          )
+        }
+        this.recorded.set(name, version as number)
+        return
+      }
+      default:
+        throw new TablesReplayError(`commit ${seq} holds a db-level operation this version does not know`, { seq })
+    }
+  }
+
+  /** Set when a drop-tables operation emptied a table the schema declares (a follower then emits a reset). */
+  private droppedKnown = false
+
+  /** Replaces the value carried by `op` (written with version `from`) by the table's `upgrade` of it. */
+  private upgradeOp(name: string, op: Op, from: number, seq: number): Op {
+    const index = valueArgIndex(op[1])
+    if (index === undefined) return op
+    const def = this.defs[name] as VersionedDef
+    const key = op.length > 3 ? op[2] : undefined
+    let value: unknown
+    try {
+      value = def.upgrade!(op[index], from)
+      acceptValue(value, this.freeze, key === undefined ? { table: name } : { table: name, key })
+    } catch (error) {
+      throw new TablesSchemaError(
+        'TABLES_UPGRADE_FAILED',
+        `table "${name}": upgrading a value from version ${from} to ${this.versionOf(name)} failed at commit ${seq}: ${(error as Error)?.message ?? error}; the data is kept on disk untouched`,
+        { table: name, seq, key, fromVersion: from, cause: error },
+      )
+    }
+    this.upgraded++
+    const copy = op.slice()
+    copy[index] = value
+    return copy
+  }
+
+  /**
+   * After a writable db is loaded: refuses tables the schema does not declare unless `dropTables` names them all
+   * (then a commit records the drop), records each table's value version, and compacts if values were upgraded,
+   * so the upgrade is not repeated at the next open. A read-only db checks the same but writes nothing.
+   */
+  async settle(dropTables: readonly string[]): Promise<void> {
+    const ops: Op[] = []
+    if (this.unknown.size > 0) {
+      const names = [...this.unknown.keys()]
+      const kept = names.filter((name) => !dropTables.includes(name))
+      if (kept.length > 0) {
+        throw new TablesSchemaError(
+          'TABLES_UNKNOWN_TABLE',
+          `the log holds data for tables the schema does not declare: ${kept.map((n) => JSON.stringify(n)).join(', ')}; the data is kept on disk untouched (add them back to the schema, or pass dropTables: [${kept.map((n) => JSON.stringify(n)).join(', ')}] to drop them for good)`,
+          { tables: kept, seq: Math.min(...kept.map((n) => this.unknown.get(n)!)) },
+        )
+      }
+      ops.push(['', DB_OP.DROP_TABLES, names])
+    }
+    for (const name of this.tables.keys()) {
+      const version = this.versionOf(name)
+      if ((this.recorded.get(name) ?? 1) !== version) ops.push(['', DB_OP.TABLE_VERSION, name, version])
+    }
+    if (ops.length === 0 || this.readOnly) return
+    this.seq = this.append(ops, undefined)
+    this.applyOps(ops, this.seq, undefined)
+    await this.durable()
+    if (this.upgraded > 0) await this.compact()
+  }
+
+  // ------------------------------------------------------------------ compaction
+
+  /**
+   * Writes the full state as a snapshot through the log, which then releases the segments it covers. The state is
+   * captured at once in O(keys) cheap work; encoding and writing go on in chunks while reads and writes continue.
+   * Concurrent calls share one compaction.
+   */
+  compact(): Promise<CompactInfo> {
+    if (this.closing !== undefined) return Promise.reject(new TablesStateError('TABLES_CLOSED', 'the db is closed'))
+    if (this.readOnly) {
+      return Promise.reject(new TablesStateError('TABLES_READ_ONLY', 'a read-only db cannot compact its log'))
+    }
+    if (this.txn !== undefined) {
+      throw new TablesTransactionError('TABLES_IN_TRANSACTION', 'compact() cannot run inside a transaction')
+    }
+    this.compacting ??= this.runCompaction().finally(() => {
+      this.compacting = undefined
+    })
+    return this.compacting
+  }
+
+  private async runCompaction(): Promise<CompactInfo> {
+    const started = performance.now()
+    const seq = this.seq
+    const bytesAtStart = this.bytesSinceSnapshot
+    const names = [...this.tables.keys()].sort()
+    const captures = new Map<string, TableCapture>()
+    const tables: Record<string, { kind: TableKind; version: number }> = {}
+    for (const name of names) {
+      const table = this.tables.get(name)!
+      captures.set(name, table[CAPTURE]())
+      tables[name] = { kind: table.kind, version: this.recorded.get(name) ?? 1 }
+    }
+    const counter = { ops: 0 }
+    const header: SnapshotHeader = { format: SNAPSHOT_FORMAT, seq, tables }
+    this.capture = captures
+    let info: SnapshotInfo
+    try {
+      info = await this.log.snapshot(encodeSnapshot(header, capturedOps(captures), OPS_PER_CHUNK, counter), seq)
+    } catch (error) {
+      throw fromLogError(error)
+    } finally {
+      this.capture = undefined
+    }
+    this.snapshotBytes = info.bytes
+    this.bytesSinceSnapshot = Math.max(0, this.bytesSinceSnapshot - bytesAtStart)
+    return { seq, bytes: info.bytes, ops: counter.ops, ms: performance.now() - started }
+  }
+
+  private autoScheduled = false
+
+  /** Starts a compaction in the background if the log outgrew the policy's ratio. */
+  private maybeCompact(policy: { readonly ratio: number; readonly minBytes: number }): void {
+    if (this.autoScheduled || this.readOnly) return
+    if (this.bytesSinceSnapshot <= policy.ratio * Math.max(this.snapshotBytes, policy.minBytes)) return
+    this.autoScheduled = true
+    setImmediate(() => {
+      this.autoScheduled = false
+      if (this.closing !== undefined || this.compacting !== undefined || this.log.failure !== undefined) return
+      this.compact().catch((error: unknown) => this.onError(error))
+    })
+  }
+
   /** Operations rebuilding the whole state from empty, tables by name, each in its deterministic order. */
   *stateOps(): Generator<Op> {
-    for (const name of [...this.tables.keys()].sort()) yield* this.tables.get(name)![STATE_OPS]()
+    const captures = new Map<string, TableCapture>()
+    for (const name of [...this.tables.keys()].sort()) captures.set(name, this.tables.get(name)![CAPTURE]())
+    yield* capturedOps(captures)
   }
+
+  // ------------------------------------------------------------------ following
+
+  /** Set while following: stops the loop and waits for it. */
+  private stopFollowing: (() => Promise<void>) | undefined
+  private reportedUnknown = new Set<string>()
+
+  /**
+   * Follows `source` from the current seq: applies its commits as they come and emits their events. When the
+   * source no longer has the commits it needs (the writer compacted), it reloads from the latest snapshot and
+   * emits a reset event. Errors stop following and go to `onError`.
+   */
+  follow(source: CommitSource): void {
+    const controller = new AbortController()
+    const loop = (async () => {
+      while (!controller.signal.aborted) {
+        try {
+          for await (const commit of source.tail({ from: this.seq, signal: controller.signal })) {
+            if (commit.seq <= this.seq) continue
+            if (commit.seq !== this.seq + 1) {
+              throw new TablesReplayError(`a gap in the followed commits: got seq ${commit.seq} after ${this.seq}`, {
+                seq: commit.seq,
+              })
+            }
+            this.applyFollowed(commit)
+          }
+          return
+        } catch (error) {
+          if (controller.signal.aborted) return
+          if ((error as { code?: unknown } | null)?.code === 'LOG_NEED_SNAPSHOT') {
+            try {
+              await this.reload(source)
+              continue
+            } catch (reloadError) {
+              error = reloadError
+            }
+          }
+          this.onError(error instanceof TablesError ? error : fromLogError(error))
+          return
+        }
+      }
+    })()
+    this.stopFollowing = async () => {
+      controller.abort()
+      await loop
+    }
+  }
+
+  private applyFollowed(commit: { readonly seq: number; readonly payload: Uint8Array }): void {
+    const listening = this.commitListeners.length > 0
+    const out: Record<string, TableChange[]> | undefined = listening ? {} : undefined
+    this.droppedKnown = false
+    this.applyCommit(commit.payload, commit.seq, out)
+    this.seq = commit.seq
+    for (const name of this.unknown.keys()) {
+      if (this.reportedUnknown.has(name)) continue
+      this.reportedUnknown.add(name)
+      this.onError(
+        new TablesSchemaError(
+          'TABLES_UNKNOWN_TABLE',
+          `the followed log writes table "${name}", which this schema does not declare; its commits are skipped here`,
+          { tables: [name], seq: commit.seq },
+        ),
+      )
+    }
+    if (!listening) return
+    if (this.droppedKnown) this.emit({ seq: commit.seq, changes: {}, reset: true })
+    else this.emit({ seq: commit.seq, changes: out! })
+  }
+
+  private async reload(source: CommitSource): Promise<void> {
+    const snapshot = await source.latestSnapshot()
+    if (snapshot === undefined) {
+      throw new TablesReplayError('the followed log released commits but has no snapshot to reload from', {
+        seq: this.seq,
+      })
+    }
+    await this.applySnapshot(snapshot, true)
+    this.emit({ seq: this.seq, changes: {}, reset: true })
+  }
+}
+
+/** Every captured table's operations, tables in the given (name) order. */
+function* capturedOps(captures: ReadonlyMap<string, TableCapture>): Generator<Op> {
+  for (const capture of captures.values()) yield* capture.ops()
+}
+
+/** A snapshot a db can load: its seq, size and chunks. `@homedb/log`'s `Snapshot` is one. */
+export interface SnapshotSource {
+  readonly seq: number
+  readonly bytes: number
+  chunks(): AsyncIterable<Uint8Array>
+}
+
+/**
+ * Where a db's commits come from: a snapshot, then commits in seq order. `@homedb/log`'s `Log` is one
+ * (read-only followers use a `readOnly` log); replication implements it over the network.
+ */
+export interface CommitSource {
+  /** Position before the oldest commit the source still holds. */
+  readonly start: { readonly seq: number }
+  latestSnapshot(): Promise<SnapshotSource | undefined>
+  /** Commits with seq > `from` that exist now, then stops. */
+  read(options: { from: number }): AsyncIterable<{ readonly seq: number; readonly payload: Uint8Array }>
+  /** Commits with seq > `from`, then waits for new ones until `signal` aborts or the source ends. */
+  tail(options: {
+    from: number
+    signal: AbortSignal
+  }): AsyncIterable<{ readonly seq: number; readonly payload: Uint8Array }>
 }
 
 function groupChanges(txn: Transaction): Record<string, TableChange[]> {

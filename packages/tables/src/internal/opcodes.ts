@@ -74,3 +74,27 @@ export type Op = readonly unknown[]
 export function kindOfOpcode(opcode: unknown): TableKind | undefined {
   return typeof opcode === 'number' ? KIND_BY_CODE.get(Math.floor(opcode / 10)) : undefined
 }
+
+/**
+ * Db-level operations, written with the table name `''` (which no table can have). They record decisions about
+ * the schema in the log, so every replay (and every follower) reaches the same state.
+ */
+export const DB_OP = {
+  /** [names]: these tables are dropped: their data written before this point is gone. */
+  DROP_TABLES: 1,
+  /** [table, version]: values of `table` written after this point have this version. */
+  TABLE_VERSION: 2,
+} as const
+
+const VALUE_ARG: ReadonlyMap<number, number> = new Map([
+  [OP.SINGLE_SET, 2],
+  [OP.LT_SET, 3],
+  [OP.LIST_PUSH, 2],
+  [OP.LL_PUSH, 3],
+  [OP.LM_SET, 4],
+])
+
+/** Position of the stored value in an operation array (`[table, opcode, ...args]`), for opcodes that carry one. */
+export function valueArgIndex(opcode: unknown): number | undefined {
+  return typeof opcode === 'number' ? VALUE_ARG.get(opcode) : undefined
+}

@@ -6,6 +6,7 @@ import { TablesReplayError } from '../errors.js'
 import type { TableChange, TableKind } from '../types.js'
 import type { DbCore } from './db-core.js'
 import type { Op } from './opcodes.js'
+import type { TableCapture } from './state-capture.js'
 
 /**
  * Applies one operation to memory. `out`, when given, receives the change records (old and new values) in order;
@@ -15,8 +16,10 @@ import type { Op } from './opcodes.js'
 export const APPLY: unique symbol = Symbol('homedb.tables.apply')
 /** Reverts one change record produced by {@link APPLY} (transactions roll back newest first). */
 export const UNDO: unique symbol = Symbol('homedb.tables.undo')
-/** Yields operations that rebuild the table's state from empty, in a deterministic order (snapshots, issue 5). */
-export const STATE_OPS: unique symbol = Symbol('homedb.tables.stateOps')
+/** Captures the table's state now, for a snapshot written while writes go on (see state-capture.ts). */
+export const CAPTURE: unique symbol = Symbol('homedb.tables.capture')
+/** Empties the table without recording anything (a follower reloading from a snapshot). */
+export const RESET: unique symbol = Symbol('homedb.tables.reset')
 
 /** A malformed operation read from the log; the core turns it into a TablesReplayError with the seq. */
 export class OpError extends TablesReplayError {}
@@ -45,7 +48,9 @@ export abstract class BaseTable<Kind extends TableKind = TableKind> {
   /** @internal */
   abstract [UNDO](change: TableChange): void
   /** @internal */
-  abstract [STATE_OPS](): Iterable<Op>
+  abstract [CAPTURE](): TableCapture
+  /** @internal */
+  abstract [RESET](): void
 
   /** Throws a replay error for an operation whose arguments are malformed. */
   protected badOp(op: Op, reason: string): never {

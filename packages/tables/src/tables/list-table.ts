@@ -3,7 +3,8 @@ import { TablesInputError } from '../errors.js'
 import type { DbCore } from '../internal/db-core.js'
 import { isIndex } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
-import { APPLY, BaseTable, STATE_OPS, UNDO } from '../internal/table-base.js'
+import { captureList, type TableCapture } from '../internal/state-capture.js'
+import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
 import { acceptValue, deepFreeze } from '../internal/validate.js'
 import type { DeepReadonly, Insertable, ListChange, TableChange } from '../types.js'
 
@@ -142,7 +143,12 @@ export class ListTable<V> extends BaseTable<'list'> {
   }
 
   /** @internal */
-  *[STATE_OPS](): Generator<Op> {
-    for (const value of this.#items) yield [this.name, OP.LIST_PUSH, value]
+  [CAPTURE](): TableCapture {
+    return captureList(this.name, this.#items)
+  }
+
+  /** @internal */
+  [RESET](): void {
+    this.#items = []
   }
 }

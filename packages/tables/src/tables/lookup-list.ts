@@ -3,7 +3,8 @@ import { TablesInputError } from '../errors.js'
 import type { DbCore } from '../internal/db-core.js'
 import { isIndex, isKey } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
-import { APPLY, BaseTable, STATE_OPS, UNDO } from '../internal/table-base.js'
+import { captureLookupList, type TableCapture } from '../internal/state-capture.js'
+import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
 import { acceptValue, checkKey, deepFreeze } from '../internal/validate.js'
 import type { DeepReadonly, Insertable, Key, LookupListChange, TableChange } from '../types.js'
 
@@ -193,10 +194,12 @@ export class LookupList<K extends Key, V> extends BaseTable<'lookupList'> {
   }
 
   /** @internal */
-  *[STATE_OPS](): Generator<Op> {
-    for (const [key, list] of this.#map) {
-      if (list.length === 0) yield [this.name, OP.LL_CREATE_KEY, key]
-      for (const value of list) yield [this.name, OP.LL_PUSH, key, value]
-    }
+  [CAPTURE](): TableCapture {
+    return captureLookupList(this.name, this.#map)
+  }
+
+  /** @internal */
+  [RESET](): void {
+    this.#map = new Map()
   }
 }

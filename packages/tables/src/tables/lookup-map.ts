@@ -2,7 +2,8 @@
 import type { DbCore } from '../internal/db-core.js'
 import { isKey } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
-import { APPLY, BaseTable, STATE_OPS, UNDO } from '../internal/table-base.js'
+import { captureLookupMap, type TableCapture } from '../internal/state-capture.js'
+import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
 import { acceptValue, checkKey, deepFreeze } from '../internal/validate.js'
 import type { DeepReadonly, Insertable, Key, LookupMapChange, TableChange } from '../types.js'
 
@@ -193,10 +194,12 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends BaseTable<'look
   }
 
   /** @internal */
-  *[STATE_OPS](): Generator<Op> {
-    for (const [key, inner] of this.#map) {
-      if (inner.size === 0) yield [this.name, OP.LM_CREATE_KEY, key]
-      for (const [key2, value] of inner) yield [this.name, OP.LM_SET, key, key2, value]
-    }
+  [CAPTURE](): TableCapture {
+    return captureLookupMap(this.name, this.#map)
+  }
+
+  /** @internal */
+  [RESET](): void {
+    this.#map = new Map()
   }
 }

@@ -3,7 +3,8 @@
 import type { DbCore } from '../internal/db-core.js'
 import { isKey } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
-import { APPLY, BaseTable, STATE_OPS, UNDO } from '../internal/table-base.js'
+import { captureLookupSet, type TableCapture } from '../internal/state-capture.js'
+import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
 import { checkKey } from '../internal/validate.js'
 import type { Key, LookupSetChange, TableChange } from '../types.js'
 
@@ -183,10 +184,12 @@ export class LookupSet<K extends Key, V extends Key> extends BaseTable<'lookupSe
   }
 
   /** @internal */
-  *[STATE_OPS](): Generator<Op> {
-    for (const [key, set] of this.#map) {
-      if (set.size === 0) yield [this.name, OP.LS_CREATE_KEY, key]
-      for (const value of set) yield [this.name, OP.LS_INSERT, key, value]
-    }
+  [CAPTURE](): TableCapture {
+    return captureLookupSet(this.name, this.#map)
+  }
+
+  /** @internal */
+  [RESET](): void {
+    this.#map = new Map()
   }
 }

@@ -2,7 +2,8 @@
 import type { DbCore } from '../internal/db-core.js'
 import { isKey } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
-import { APPLY, BaseTable, STATE_OPS, UNDO } from '../internal/table-base.js'
+import { captureLookupTable, type TableCapture } from '../internal/state-capture.js'
+import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
 import { acceptValue, checkKey, deepFreeze } from '../internal/validate.js'
 import type { DeepReadonly, Insertable, Key, LookupTableChange, TableChange } from '../types.js'
 
@@ -131,7 +132,12 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
   }
 
   /** @internal */
-  *[STATE_OPS](): Generator<Op> {
-    for (const [key, value] of this.#map) yield [this.name, OP.LT_SET, key, value]
+  [CAPTURE](): TableCapture {
+    return captureLookupTable(this.name, this.#map)
+  }
+
+  /** @internal */
+  [RESET](): void {
+    this.#map = new Map()
   }
 }

@@ -1,7 +1,8 @@
 // A table holding at most one value (an account, settings …).
 import type { DbCore } from '../internal/db-core.js'
 import { OP, type Op } from '../internal/opcodes.js'
-import { APPLY, BaseTable, STATE_OPS, UNDO } from '../internal/table-base.js'
+import { captureSingle, type TableCapture } from '../internal/state-capture.js'
+import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
 import { acceptValue, deepFreeze } from '../internal/validate.js'
 import type { DeepReadonly, Insertable, SingleChange, TableChange } from '../types.js'
 
@@ -77,7 +78,12 @@ export class SingleTable<V> extends BaseTable<'single'> {
   }
 
   /** @internal */
-  *[STATE_OPS](): Generator<Op> {
-    if (this.#value !== undefined) yield [this.name, OP.SINGLE_SET, this.#value]
+  [CAPTURE](): TableCapture {
+    return captureSingle(this.name, this.#value)
+  }
+
+  /** @internal */
+  [RESET](): void {
+    this.#value = undefined
   }
 }

@@ -668,6 +668,15 @@ export class HomeLog implements Log {
     }
     const chain = await this.chainAt(atSeq)
     await this.sync() // never let a snapshot get ahead of the durable log
+    // In 'os' mode sync() only reaches the OS: a snapshot must still never survive a power cut that its log does not.
+    if (this.durability === 'os' && this.handle && !this.failed) {
+      try {
+        await this.handle.datasync()
+      } catch (error) {
+        this.fail(error, 'datasync')
+        throw this.failed
+      }
+    }
     if (!this.fs) {
       const chunks: Uint8Array[] = []
       let bytes = 0

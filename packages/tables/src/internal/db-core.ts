@@ -201,15 +201,15 @@ export class DbCore {
     if (txn !== undefined) {
       const changes = txn.changes
       const from = changes.length
+      if (this.capture !== undefined) this.capture.get(table.name)?.willApply(op, txn)
       table[APPLY](op, changes, false)
       for (let i = from; i < changes.length; i++) txn.tables.push(table)
-      if (this.capture !== undefined) this.note(table, changes, from)
       txn.ops.push(op)
       return changes[changes.length - 1]!
     }
     const out: TableChange[] = []
+    if (this.capture !== undefined) this.capture.get(table.name)?.willApply(op, undefined)
     table[APPLY](op, out, false)
-    if (this.capture !== undefined) this.note(table, out, 0)
     let seq: number
     try {
       seq = this.append([op], table.name)
@@ -246,13 +246,6 @@ export class DbCore {
     this.bytesSinceSnapshot += payload.byteLength
     if (this.autoCompact !== false && this.compacting === undefined) this.maybeCompact(this.autoCompact)
     return seq
-  }
-
-  /** Tells the running compaction's capture of `table` about the changes `changes[from..]`. */
-  private note(table: BaseTable, changes: readonly TableChange[], from: number): void {
-    const capture = this.capture?.get(table.name)
-    if (capture === undefined) return
-    for (let i = from; i < changes.length; i++) capture.note(changes[i]!)
   }
 
   // ------------------------------------------------------------------ transactions
@@ -324,7 +317,7 @@ export class DbCore {
 
   /** Rolls a transaction back and settles the promises of its nested calls. */
   private abandon(txn: Transaction): void {
-    if (this.capture !== undefined) for (const capture of this.capture.values()) capture.rolledBack(txn.changes)
+    if (this.capture !== undefined) for (const capture of this.capture.values()) capture.rolledBack(txn)
     txn.rollback()
     if (txn.nested.length === 0) return
     const error = new TablesTransactionError('TABLES_TRANSACTION_ABORTED', 'the enclosing transaction rolled back')
@@ -450,6 +443,13 @@ export class DbCore {
         })
       }
       this.seq = from
+      if (snapshot !== undefined && 'head' in source && (source as { head: { seq: number } }).head.seq < from) {
+        const head = (source as { head: { seq: number } }).head.seq
+        throw new TablesReplayError(
+          `the snapshot at seq ${from} is ahead of the log, which ends at seq ${head}: commits the snapshot covers were lost from the log`,
+          { seq: head },
+        )
+      }
       for await (const commit of source.read({ from })) {
         this.applyCommit(commit.payload, commit.seq, undefined)
         this.bytesSinceSnapshot += commit.payload.byteLength

@@ -1,80 +1,76 @@
 // The state of a table at one seq, captured in O(keys) cheap work so a snapshot can be written in small chunks
 // while reads and writes go on. A capture copies only the list of keys (or a list's array of pointers) at the
-// start; afterwards every change to the table is noted, and the first change to a key records that key's value
-// as it was at the capture (copying an inner list, set or map only then). Emitting walks the captured keys and
-// takes each value from the notes, else from the table's (unchanged) structure.
-import type { Key, TableChange } from '../types.js'
+// start. Afterwards the db tells it about every operation before the operation is applied: the first time a key
+// is about to change, the capture keeps that key's value as it is then (copying an inner list, set or map only
+// for that key, order preserved). Emitting walks the captured keys and takes each value from what was kept, else
+// from the table's structure, where that key has not changed.
+import type { Key } from '../types.js'
 import { OP, type Op } from './opcodes.js'
 
 /** A table's state frozen at one point in time, readable chunk by chunk. */
 export interface TableCapture {
-  /** Must see every change made to the table after the capture began, right after it is applied. */
-  note(change: TableChange): void
-  /** A transaction rolled back: `changes` are its change records (the table's structure is restored). */
-  rolledBack(changes: readonly TableChange[]): void
+  /** Must be called before every operation applied to the table after the capture began. `txn` identifies the transaction (or undefined). */
+  willApply(op: Op, txn: object | undefined): void
+  /** The transaction `txn` rolled back (the table's structure is restored). */
+  rolledBack(txn: object): void
   /** The operations that rebuild the captured state from an empty table, in a deterministic order. */
   ops(): Generator<Op>
 }
 
 /** Marks a key that did not exist when the capture began. */
 const ABSENT: unique symbol = Symbol('absent')
-type Before = unknown | typeof ABSENT
-
-/** A change record seen loosely: the fields a capture reads. */
-type Loose = {
-  readonly op: string
-  readonly key?: Key
-  readonly key2?: Key
-  readonly index?: number
-  readonly value?: unknown
-  readonly previous?: unknown
-}
+const OUTSIDE = {}
+const CLEARS = new Set<unknown>([OP.LT_CLEAR, OP.LL_CLEAR, OP.LS_CLEAR, OP.LM_CLEAR])
 
 /**
- * Capture of a Map-backed table. `before(change, current)` reconstructs a key's value as it was just before
- * `change` (from the change and the key's current value); `emit(key, value)` yields the ops that rebuild one key.
- * A `clear` detaches the captured Map (the table gets a new one), so changes after it are not noted; if the clear
- * is rolled back the Map is the table's again and noting resumes.
+ * Capture of a Map-backed table. `copy(value)` keeps a key's value safe from later in-place changes (an inner list,
+ * set or map is copied; a lookupTable value is immutable and kept as is); `emit(key, value)` yields the ops that
+ * rebuild one key. A table-level clear detaches the captured Map (the table gets a new one), so later operations
+ * no longer concern the capture; if that clear is rolled back, the Map is the table's again and noting resumes.
  */
 class MapCapture implements TableCapture {
   private readonly keys: Key[]
-  private readonly notes = new Map<Key, Before>()
-  private clearedBy: TableChange | undefined
+  private readonly kept = new Map<Key, unknown>()
+  private clearedBy: object | undefined
 
   constructor(
     private readonly base: ReadonlyMap<Key, unknown>,
-    private readonly before: (change: Loose, current: unknown) => Before,
+    private readonly copy: (value: unknown) => unknown,
     private readonly emit: (key: Key, value: unknown) => Iterable<Op>,
   ) {
     this.keys = Array.from(base.keys())
   }
 
-  note(change: TableChange): void {
+  willApply(op: Op, txn: object | undefined): void {
     if (this.clearedBy !== undefined) return
-    if (change.op === 'clear') {
-      this.clearedBy = change
+    if (CLEARS.has(op[1])) {
+      this.clearedBy = txn ?? OUTSIDE
       return
     }
-    const key = (change as unknown as Loose).key as Key
-    if (!this.notes.has(key)) this.notes.set(key, this.before(change as unknown as Loose, this.base.get(key)))
+    const key = op[2] as Key
+    if (this.kept.has(key)) return
+    const value = this.base.get(key)
+    this.kept.set(key, value === undefined ? ABSENT : this.copy(value))
   }
 
-  rolledBack(changes: readonly TableChange[]): void {
-    if (this.clearedBy !== undefined && changes.includes(this.clearedBy)) this.clearedBy = undefined
+  rolledBack(txn: object): void {
+    if (this.clearedBy === txn) this.clearedBy = undefined
   }
 
   *ops(): Generator<Op> {
     for (const key of this.keys) {
-      const value = this.notes.has(key) ? this.notes.get(key) : this.base.get(key)
+      const value = this.kept.has(key) ? this.kept.get(key) : this.base.get(key)
       if (value !== ABSENT && value !== undefined) yield* this.emit(key, value)
     }
   }
 }
 
+const unchanged = (value: unknown): unknown => value
+
 /** Capture of a `single` table: its value at the start (values are immutable, so this is O(1)). */
 export function captureSingle(name: string, value: unknown): TableCapture {
   return {
-    note() {},
+    willApply() {},
     rolledBack() {},
     *ops() {
       if (value !== undefined) yield [name, OP.SINGLE_SET, value]
@@ -86,7 +82,7 @@ export function captureSingle(name: string, value: unknown): TableCapture {
 export function captureList(name: string, items: readonly unknown[]): TableCapture {
   const copy = items.slice()
   return {
-    note() {},
+    willApply() {},
     rolledBack() {},
     *ops() {
       for (const value of copy) yield [name, OP.LIST_PUSH, value]
@@ -95,35 +91,13 @@ export function captureList(name: string, items: readonly unknown[]): TableCaptu
 }
 
 export function captureLookupTable(name: string, map: ReadonlyMap<Key, unknown>): TableCapture {
-  return new MapCapture(
-    map,
-    (change) => (change.op === 'set' && change.previous === undefined ? ABSENT : change.previous),
-    (key, value) => [[name, OP.LT_SET, key, value]],
-  )
+  return new MapCapture(map, unchanged, (key, value) => [[name, OP.LT_SET, key, value]])
 }
 
-/** Lists per key: the first change copies that key's list and undoes the change on the copy. */
 export function captureLookupList(name: string, map: ReadonlyMap<Key, readonly unknown[]>): TableCapture {
   return new MapCapture(
     map,
-    (change, current) => {
-      switch (change.op) {
-        case 'createKey':
-          return ABSENT
-        case 'clearKey':
-          return change.previous
-        case 'push': {
-          const copy = (current as unknown[]).slice()
-          copy.splice(change.index as number, 1)
-          return copy
-        }
-        default: {
-          const copy = (current as unknown[]).slice()
-          copy.splice(change.index as number, 0, change.previous)
-          return copy
-        }
-      }
-    },
+    (value) => (value as unknown[]).slice(),
     function* (key, value) {
       const list = value as readonly unknown[]
       if (list.length === 0) yield [name, OP.LL_CREATE_KEY, key]
@@ -135,24 +109,7 @@ export function captureLookupList(name: string, map: ReadonlyMap<Key, readonly u
 export function captureLookupSet(name: string, map: ReadonlyMap<Key, ReadonlySet<Key>>): TableCapture {
   return new MapCapture(
     map,
-    (change, current) => {
-      switch (change.op) {
-        case 'createKey':
-          return ABSENT
-        case 'clearKey':
-          return change.previous
-        case 'insert': {
-          const copy = new Set(current as Set<Key>)
-          copy.delete(change.value as Key)
-          return copy
-        }
-        default: {
-          const copy = new Set(current as Set<Key>)
-          copy.add(change.value as Key)
-          return copy
-        }
-      }
-    },
+    (value) => new Set(value as Set<Key>),
     function* (key, value) {
       const set = value as ReadonlySet<Key>
       if (set.size === 0) yield [name, OP.LS_CREATE_KEY, key]
@@ -164,20 +121,7 @@ export function captureLookupSet(name: string, map: ReadonlyMap<Key, ReadonlySet
 export function captureLookupMap(name: string, map: ReadonlyMap<Key, ReadonlyMap<Key, unknown>>): TableCapture {
   return new MapCapture(
     map,
-    (change, current) => {
-      switch (change.op) {
-        case 'createKey':
-          return ABSENT
-        case 'clearKey':
-          return change.previous
-        default: {
-          const copy = new Map(current as Map<Key, unknown>)
-          if (change.previous === undefined) copy.delete(change.key2 as Key)
-          else copy.set(change.key2 as Key, change.previous)
-          return copy
-        }
-      }
-    },
+    (value) => new Map(value as Map<Key, unknown>),
     function* (key, value) {
       const inner = value as ReadonlyMap<Key, unknown>
       if (inner.size === 0) yield [name, OP.LM_CREATE_KEY, key]

@@ -1,7 +1,7 @@
 // openLog: validates options, takes the writer lock, finds the segments, recovers the last one (cutting a torn
 // tail, refusing corruption) and hands the result to the Log implementation.
 import { randomBytes } from 'node:crypto'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { LogConfigError, LogCorruptionError, LogError } from './errors.js'
 import { type FileHandleLike, type FileLayer, nodeFileLayer } from './file-layer.js'
 import {
@@ -18,7 +18,7 @@ import {
 import { HomeLog, type SegmentRef } from './internal/home-log.js'
 import { acquireLock } from './internal/lock.js'
 import { type SegmentScan, scanSegment } from './internal/scan.js'
-import { listSnapshots } from './internal/snapshot-file.js'
+import { checkSnapshotFile, listSnapshots } from './internal/snapshot-file.js'
 import type { Durability, Log, OpenLogOptions, Position, RecoveryReport } from './types.js'
 
 const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024
@@ -126,7 +126,13 @@ export async function openLog(dir: string | undefined, options: OpenLogOptions =
       throw new LogConfigError(`no log at ${path}`, { dir: path })
     }
   } else {
+    // The log directory is an entry in its parent (and a new parent in its own): fsync the parents so that the
+    // directory cannot vanish in a power cut with acknowledged commits inside. Done at every writable open, as a
+    // previous run may have created the directory and died before that fsync.
+    const created: string[] = []
+    for (let d = path; (await fs.size(d)) === undefined && dirname(d) !== d; d = dirname(d)) created.unshift(d)
     await fs.mkdir(path)
+    for (const d of created.length > 0 ? created : [path]) await fs.syncDir(dirname(d))
   }
   const releaseLock = o.readOnly ? undefined : await acquireLock(fs, path)
   try {
@@ -177,14 +183,21 @@ async function openFiles(dir: string, o: Resolved, releaseLock: (() => Promise<v
   const recovery: RecoveryReport = { truncatedBytes: 0, droppedCommits: 0 }
   const segments: SegmentRef[] = []
   let logId: string | undefined
+  /** A last segment deleted because its header never became durable (see below). */
+  let tornCreation: string | undefined
 
   for (const [i, number] of numbers.entries()) {
     const name = segmentFileName(number)
     const { header, size } = await readHeader(fs, join(dir, name))
     const isLast = i === numbers.length - 1
     if (typeof header === 'string') {
-      // A header that never became durable: the crash hit while this (last) segment was being created.
-      if (isLast && size <= SEGMENT_HEADER_BYTES) {
+      // A header that never became durable: the crash hit while this (last) segment was being created. That is
+      // only possible for the log's first segment or while the segment before it still exists (a roll releases
+      // nothing before the new header is durable); otherwise deleting it would restart the log at its base.
+      const before = segments[segments.length - 1]
+      const creatable = before ? number === before.number + 1 : number === 1 && snapshots.length === 0
+      if (isLast && size <= SEGMENT_HEADER_BYTES && creatable) {
+        tornCreation = name
         if (writable) {
           await fs.unlink(join(dir, name))
           await fs.syncDir(dir)
@@ -256,6 +269,27 @@ async function openFiles(dir: string, o: Resolved, releaseLock: (() => Promise<v
   try {
     const size = await handle.size()
     scan = await scanSegment(handle, { ...last, logId: logId! }, size, writable)
+    if (tornCreation !== undefined && (scan.stop !== 'eof' || !scan.sealed)) {
+      // The next segment was being created, so this one had been sealed and fdatasync'ed: any damage is corruption.
+      throw new LogCorruptionError(
+        `segment ${last.name} is damaged at byte ${scan.validEnd} after seq ${scan.seq} (${scan.stop === 'eof' ? 'no seal' : scan.stop}), although ${tornCreation} was created after it was sealed`,
+        { dir, file: last.name, offset: scan.validEnd, seq: scan.seq, problem: scan.stop },
+      )
+    }
+    if (writable) {
+      // A snapshot is written only after every commit up to its seq is durable: a valid one of this log beyond
+      // what the segment holds proves that durable commits are damaged (e.g. a flipped bit in the last batch,
+      // which no marker vouches for yet). Cutting there would put the log behind its own snapshot.
+      for (const entry of snapshots) {
+        if (entry.seq <= scan.seq) continue
+        const checked = await checkSnapshotFile(fs, join(dir, entry.name))
+        if ('problem' in checked || checked.header.logId !== logId || checked.header.seq !== entry.seq) continue
+        throw new LogCorruptionError(
+          `segment ${last.name} ends at seq ${scan.seq} (${scan.stop} at byte ${scan.validEnd}), but snapshot ${entry.name} proves commits up to seq ${entry.seq} were durable`,
+          { dir, file: last.name, offset: scan.validEnd, seq: scan.seq, problem: scan.stop, snapshot: entry.name },
+        )
+      }
+    }
     if (scan.stop !== 'eof') {
       const synced = Math.max(scan.maxSynced, scan.beyond.maxSynced)
       if (writable && scan.validEnd < synced) {
@@ -272,7 +306,12 @@ async function openFiles(dir: string, o: Resolved, releaseLock: (() => Promise<v
         recovery.cutAt = { file: last.name, offset: scan.validEnd }
       }
     }
-    if (writable) await handle.datasync()
+    if (writable) {
+      await handle.datasync()
+      // A previous process may have died after creating this segment but before the directory fsync of its roll
+      // (or after deleting files): make the names durable too before anything appended now is acknowledged.
+      await fs.syncDir(dir)
+    }
   } catch (error) {
     await handle.close().catch(() => undefined)
     throw error instanceof LogError ? error : error

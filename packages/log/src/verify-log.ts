@@ -8,7 +8,9 @@ import {
   decodeSegmentHeader,
   LOCK_FILE,
   parseSegmentFileName,
+  parseSnapshotFileName,
   SEGMENT_HEADER_BYTES,
+  segmentFileName,
 } from './internal/format.js'
 import { parseLockFile } from './internal/lock.js'
 import { scanSegment } from './internal/scan.js'
@@ -85,7 +87,13 @@ export async function verifyLog(dir: string, options: { fileLayer?: FileLayer } 
       const header = decodeSegmentHeader(headerBytes.subarray(0, n))
       const isLast = i === numbers.length - 1
       if (typeof header === 'string') {
-        const torn = isLast && size <= SEGMENT_HEADER_BYTES
+        // Same rule as a writable open: only a first segment, or one whose predecessor exists, can be a torn creation.
+        const before = numbers[i - 1]
+        const creatable =
+          before !== undefined
+            ? number === before + 1 && report.segments.some((s) => s.file === segmentFileName(before))
+            : number === 1 && !names.some((n) => parseSnapshotFileName(n) !== undefined)
+        const torn = isLast && size <= SEGMENT_HEADER_BYTES && creatable
         report.damage.push({
           file,
           offset: 0,
@@ -177,6 +185,20 @@ export async function verifyLog(dir: string, options: { fileLayer?: FileLayer } 
       if (holder) report.lock = { pid: holder.pid, hostname: holder.hostname, acquiredAt: holder.acquiredAt }
     } catch {
       // released while we looked
+    }
+  }
+  // A valid snapshot ahead of the last commit means commits known durable are gone (a writable open refuses it).
+  // Only snapshots listed before the segments were scanned count: on a live log a newer one may appear meanwhile.
+  const last = report.segments[report.segments.length - 1]
+  for (const snap of report.snapshots) {
+    if (last && snap.valid && snap.seq > report.head.seq && names.includes(snap.file)) {
+      report.damage.push({
+        file: last.file,
+        offset: last.bytes,
+        seq: report.head.seq,
+        problem: `ends before snapshot ${snap.file}`,
+        kind: 'corruption',
+      })
     }
   }
   report.ok = report.damage.every((d) => d.kind !== 'corruption')

@@ -255,12 +255,16 @@ export function snapshotFileName(seq: number): string {
   return `${SNAPSHOT_PREFIX}${String(seq).padStart(16, '0')}${SNAPSHOT_SUFFIX}`
 }
 
+// Only the exact names segmentFileName/snapshotFileName produce count: 'segment-000000001.log' parsed as 1 would be
+// opened as 'segment-00000001.log' (another file, or none), and numbers past 2^53 would not round-trip.
 export function parseSegmentFileName(name: string): number | undefined {
   const m = /^segment-(\d{8,})\.log$/.exec(name)
-  return m ? Number(m[1]) : undefined
+  const n = m ? Number(m[1]) : Number.NaN
+  return Number.isSafeInteger(n) && segmentFileName(n) === name ? n : undefined
 }
 
 export function parseSnapshotFileName(name: string): number | undefined {
   const m = /^snapshot-(\d{16,})\.snap$/.exec(name)
-  return m ? Number(m[1]) : undefined
+  const n = m ? Number(m[1]) : Number.NaN
+  return Number.isSafeInteger(n) && snapshotFileName(n) === name ? n : undefined
 }

@@ -466,66 +466,107 @@ export class HomeLog implements Log {
     target: number,
   ): AsyncGenerator<{ seq: number; chain: string; payload: Uint8Array; frame: Uint8Array }> {
     let pos = from
-    let index = this.segmentIndexFor(pos)
+    let segment: SegmentRef | undefined = this.segments[this.segmentIndexFor(pos)]
+    // Where the previous segment ended: the next one must start there (its header says so), or data was skipped.
+    let ended: { seq: number; chain: bigint } | undefined
     while (pos < target) {
-      const segment = this.segments[index]
       if (!segment) return
-      const isActive = index === this.segments.length - 1
+      const current = segment
+      if (ended && (current.baseSeq !== ended.seq || current.baseChain !== ended.chain)) {
+        if (pos < this.startSeq) throw this.released(pos)
+        throw this.corruption(current.name, 32, ended.seq, 'does not continue the previous segment')
+      }
       let handle: FileHandleLike
       try {
-        handle = await this.fs!.open(join(this.dir!, segment.name), 'r')
+        handle = await this.fs!.open(join(this.dir!, current.name), 'r')
       } catch (error) {
         if (errorCode(error) === 'ENOENT') {
           throw new LogInputError(
             'LOG_NEED_SNAPSHOT',
-            `segment ${segment.name} was released by compaction; load the snapshot first`,
-            this.context({ from: pos, file: segment.name }),
+            `segment ${current.name} was released by compaction; load the snapshot first`,
+            this.context({ from: pos, file: current.name }),
           )
         }
         throw error
       }
       try {
-        let seq = segment.baseSeq
-        let chain = segment.baseChain
-        const limit = isActive ? () => this.writtenOffset : () => Number.MAX_SAFE_INTEGER
-        const frames = readFrames(handle, SEGMENT_HEADER_BYTES, limit)
-        for (;;) {
-          const next = await frames.next()
-          if (next.done) {
-            if (isActive && next.value.problem === 'eof') break
-            if (!isActive && (next.value.problem === 'short' || next.value.problem === 'eof')) break
-            throw this.corruption(segment.name, next.value.offset, seq, next.value.problem)
-          }
-          const { frame, buffer, at, offset } = next.value
-          if (frame.type !== FrameType.commit) {
-            if (frame.type === FrameType.seal) break
-            continue
-          }
-          if (frame.seq <= pos) {
+        let seq = current.baseSeq
+        let chain = current.baseChain
+        // A segment can stop being the active one while it is read (a roll): from then on `writtenOffset` is the
+        // next segment's, and this one is read to its seal. A sealed segment is read up to its file size, never
+        // further: a damaged length field must not make the reader allocate what the file cannot hold.
+        const isActive = () => this.segments[this.segments.length - 1]?.number === current.number
+        let size = isActive() ? 0 : await handle.size()
+        const limit = () => (isActive() ? this.writtenOffset : size)
+        let from = SEGMENT_HEADER_BYTES
+        scan: for (;;) {
+          const frames = readFrames(handle, from, limit)
+          for (;;) {
+            const next = await frames.next()
+            if (next.done) {
+              const stop = next.value
+              if (isActive()) {
+                if (stop.problem === 'eof') break scan
+                throw this.corruption(current.name, stop.offset, seq, stop.problem)
+              }
+              if (stop.problem === 'eof') {
+                const now = await handle.size()
+                if (stop.offset < now) {
+                  size = now // it was the active segment when the limit was read: go on to its seal
+                  from = stop.offset
+                  continue scan
+                }
+                break scan // ends without a seal: the next segment's continuity check decides
+              }
+              if (stop.problem === 'short') break scan
+              throw this.corruption(current.name, stop.offset, seq, stop.problem)
+            }
+            const { frame, buffer, at, offset } = next.value
+            if (frame.type !== FrameType.commit) {
+              if (frame.type === FrameType.seal) break scan
+              continue
+            }
+            if (frame.seq <= pos) {
+              seq = frame.seq
+              chain = frame.chain
+              continue
+            }
+            if (commitFollows(buffer, at, frame, seq, chain) !== 'ok') {
+              throw this.corruption(current.name, offset, seq, 'chain')
+            }
             seq = frame.seq
             chain = frame.chain
-            continue
+            if (seq > target) return
+            pos = seq
+            yield {
+              seq,
+              chain: chainToHex(chain),
+              payload: frame.payload,
+              frame: buffer.subarray(at, at + frame.size),
+            }
+            if (seq >= target) return
           }
-          if (commitFollows(buffer, at, frame, seq, chain) !== 'ok') {
-            throw this.corruption(segment.name, offset, seq, 'chain')
-          }
-          seq = frame.seq
-          chain = frame.chain
-          if (seq > target) return
-          pos = seq
-          yield {
-            seq,
-            chain: chainToHex(chain),
-            payload: frame.payload,
-            frame: buffer.subarray(at, at + frame.size),
-          }
-          if (seq >= target) return
         }
+        ended = { seq, chain }
       } finally {
         await handle.close().catch(() => undefined)
       }
-      index++
+      // The next segment still listed, found by number, not by index: compaction may have shortened the list
+      // meanwhile. It must start where this one ended (checked above); an empty one between may be gone.
+      segment = this.segments.find((s) => s.number > current.number)
+      if (!segment && pos < target) {
+        if (pos < this.startSeq) throw this.released(pos)
+        throw this.corruption(segmentFileName(current.number + 1), 0, pos, 'missing segment')
+      }
     }
+  }
+
+  private released(pos: number): LogInputError {
+    return new LogInputError(
+      'LOG_NEED_SNAPSHOT',
+      `commits after seq ${pos} were released by compaction; load the snapshot first`,
+      this.context({ from: pos, start: this.startSeq }),
+    )
   }
 
   private corruption(file: string, offset: number, seq: number, problem: string): LogCorruptionError {
@@ -783,11 +824,15 @@ export class HomeLog implements Log {
       }
     }
     if (this.readOnly) this.snapshots = await listSnapshots(this.fs, this.dir!)
-    for (let i = this.snapshots.length - 1; i >= 0; i--) {
-      const loaded = await loadSnapshot(this.fs, this.dir!, this.snapshots[i]!, this.logId)
-      if (loaded) return loaded
+    for (;;) {
+      const list = this.snapshots
+      for (let i = list.length - 1; i >= 0; i--) {
+        const loaded = await loadSnapshot(this.fs, this.dir!, list[i]!, this.logId)
+        if (loaded) return loaded
+      }
+      // A snapshot taken meanwhile may have deleted the ones looked at: look again at the new list.
+      if (list === this.snapshots) return undefined
     }
-    return undefined
   }
 
   hold(name: string, seq: number): void {

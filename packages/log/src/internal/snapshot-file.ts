@@ -104,8 +104,10 @@ export async function checkSnapshotFile(
   let handle: FileHandleLike
   try {
     handle = await fs.open(path, 'r')
-  } catch {
-    return { problem: 'missing', offset: 0 }
+  } catch (error) {
+    // Only a file that is not there is missing; an I/O error is not an answer about the snapshot.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { problem: 'missing', offset: 0 }
+    throw error
   }
   try {
     const size = await handle.size()
@@ -148,35 +150,56 @@ export async function loadSnapshot(
   const path = join(dir, entry.name)
   const checked = await checkSnapshotFile(fs, path)
   if ('problem' in checked) return undefined
-  const count = checked.chunks
   if (checked.header.logId !== logId || checked.header.seq !== entry.seq) return undefined
   entry.chain = checked.header.chain
   entry.bytes = checked.bytes
+  const expected = checked
   async function* chunks(): AsyncGenerator<Uint8Array> {
     let handle: FileHandleLike
     try {
       handle = await fs.open(path, 'r')
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error // an I/O error, not a replaced snapshot
       throw new LogSnapshotError(`snapshot ${entry.name} is gone (a newer one replaced it)`, {
         dir,
         file: entry.name,
         cause: error,
       })
     }
+    const changed = (offset: number) =>
+      new LogSnapshotError(`snapshot ${entry.name} changed while being read`, { dir, file: entry.name, offset })
     try {
+      // The name may point to another file by now (a snapshot at the same seq written again, chunked differently):
+      // check this copy as it is read — header, every chunk, trailer — and take no count or length from the first look.
+      const header = decodeSnapshotHeader(await readExactly(handle, SNAPSHOT_HEADER_BYTES, 0))
+      if (
+        typeof header === 'string' ||
+        header.logId !== logId ||
+        header.seq !== expected.header.seq ||
+        header.chain !== expected.header.chain
+      ) {
+        throw changed(0)
+      }
       let offset = SNAPSHOT_HEADER_BYTES
-      for (let i = 0; i < count; i++) {
+      let bytes = 0
+      let count = 0
+      for (;;) {
         const rec = await readExactly(handle, SNAPSHOT_RECORD_HEADER, offset)
+        if (rec.byteLength < SNAPSHOT_RECORD_HEADER) throw changed(offset)
         const length = rec.readUInt32LE(0)
-        const data = await readExactly(handle, length, offset + SNAPSHOT_RECORD_HEADER)
-        if (data.byteLength !== length || chunkCrc(data) !== rec.readUInt32LE(4)) {
-          throw new LogSnapshotError(`snapshot ${entry.name} changed while being read`, {
-            dir,
-            file: entry.name,
-            offset,
-          })
+        if (length === SNAPSHOT_TRAILER_MARK) {
+          const trailer = decodeSnapshotTrailer(await readExactly(handle, SNAPSHOT_TRAILER_BYTES, offset))
+          if (!trailer || trailer.totalBytes !== bytes || trailer.chunks !== count || bytes !== expected.bytes) {
+            throw changed(offset)
+          }
+          return
         }
+        if (length > MAX_SNAPSHOT_CHUNK) throw changed(offset)
+        const data = await readExactly(handle, length, offset + SNAPSHOT_RECORD_HEADER)
+        if (data.byteLength !== length || chunkCrc(data) !== rec.readUInt32LE(4)) throw changed(offset)
         offset += SNAPSHOT_RECORD_HEADER + length
+        bytes += length
+        count++
         yield data
       }
     } finally {

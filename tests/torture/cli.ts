@@ -1,0 +1,61 @@
+// `pnpm torture --seeds N [--first S] [--seed S] [--faults | --power-loss] [--fuzz R] [--fuzz-seed F] [--json]`
+// Runs a torture campaign of @homedb/log and prints a one-line summary (and every failure, with its replay command).
+// Exit code 1 if anything failed.
+import { parseArgs } from 'node:util'
+import { type RunKind, runCampaign, summaryLine } from './campaign.js'
+
+// `pnpm torture -- …` forwards a literal `--`: skip it.
+const argv = process.argv.slice(2)
+const { values } = parseArgs({
+  args: argv[0] === '--' ? argv.slice(1) : argv,
+  options: {
+    seeds: { type: 'string' },
+    first: { type: 'string' },
+    seed: { type: 'string' },
+    faults: { type: 'boolean', default: false },
+    'power-loss': { type: 'boolean', default: false },
+    fuzz: { type: 'string' },
+    'fuzz-seed': { type: 'string' },
+    json: { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+  },
+  allowPositionals: false,
+})
+
+function int(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 0) {
+    console.error(`--${name} must be a non-negative integer, got ${value}`)
+    process.exit(2)
+  }
+  return n
+}
+
+const single = values.seed !== undefined
+const seeds = single ? 1 : int(values.seeds, 'seeds', 200)
+const firstSeed = single ? int(values.seed, 'seed', 0) : int(values.first, 'first', Math.floor(Math.random() * 2 ** 31))
+const kinds: RunKind[] =
+  values.faults === values['power-loss'] ? ['power-loss', 'faults'] : values.faults ? ['faults'] : ['power-loss']
+const fuzzRuns = int(values.fuzz, 'fuzz', single ? 0 : Math.min(2000, Math.max(20, Math.floor(seeds / 5))))
+const fuzzSeed = int(values['fuzz-seed'], 'fuzz-seed', Math.floor(Math.random() * 2 ** 31))
+
+let lastProgress = 0
+const result = await runCampaign({
+  seeds,
+  firstSeed,
+  kinds,
+  fuzzRuns,
+  fuzzSeed,
+  onRun(done, total, failures) {
+    if (values.quiet || performance.now() - lastProgress < 5000) return
+    lastProgress = performance.now()
+    process.stderr.write(`  ${done}/${total} runs, ${failures} failures\n`)
+  },
+})
+
+for (const f of result.failures) console.error(`\nFAILED ${f.kind} seed ${f.seed}\n${f.message}\n`)
+if (values.json)
+  console.log(JSON.stringify({ summary: summaryLine(result), stats: result.stats, failures: result.failures }))
+else console.log(summaryLine(result))
+process.exitCode = result.failures.length > 0 ? 1 : 0

@@ -61,11 +61,14 @@ export interface TableState<T extends AnyTable = AnyTable> {
 }
 
 /** Tables with keys, for {@link keyState}. */
-// biome-ignore lint/suspicious/noExplicitAny: variance: a table of any key type must be assignable here
 export type KeyedTable =
+  // biome-ignore lint/suspicious/noExplicitAny: variance: a table of any key type must be assignable here
   | LookupTable<any, unknown>
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   | LookupList<any, unknown>
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   | LookupSet<any, any>
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   | LookupMap<any, any, unknown>
 
 /** The key type of a keyed table. */

@@ -83,17 +83,23 @@ const openCore = () => openDb(Core)
 function run(db: Awaited<ReturnType<typeof openCore>>, o: Op): void {
   switch (o.t) {
     case 'account.insert':
-      return void db.account.insert({ n: o.v })
+      db.account.insert({ n: o.v })
+      return
     case 'account.clear':
-      return void db.account.clear()
+      db.account.clear()
+      return
     case 'metadata.insert':
-      return void db.metadata.insert(o.k, { n: o.v })
+      db.metadata.insert(o.k, { n: o.v })
+      return
     case 'metadata.remove':
-      return void db.metadata.remove(o.k)
+      db.metadata.remove(o.k)
+      return
     case 'metadata.clear':
-      return db.metadata.clear()
+      db.metadata.clear()
+      return
     case 'events.push':
-      return void db.events.push(o.v)
+      db.events.push(o.v)
+      return
     case 'events.pop':
       if (db.events.length > 0) db.events.pop()
       return
@@ -101,24 +107,32 @@ function run(db: Awaited<ReturnType<typeof openCore>>, o: Op): void {
       if (o.i < db.events.length) db.events.remove(o.i)
       return
     case 'history.push':
-      return void db.history.push(o.k, o.v)
+      db.history.push(o.k, o.v)
+      return
     case 'history.remove':
       if (o.i < (db.history.get(o.k)?.length ?? 0)) db.history.remove(o.k, o.i)
       return
     case 'history.clearKey':
-      return void db.history.clearKey(o.k)
+      db.history.clearKey(o.k)
+      return
     case 'children.insert':
-      return void db.children.insert(o.k, o.v)
+      db.children.insert(o.k, o.v)
+      return
     case 'children.remove':
-      return void db.children.remove(o.k, o.v)
+      db.children.remove(o.k, o.v)
+      return
     case 'children.createKey':
-      return void db.children.createKey(o.k)
+      db.children.createKey(o.k)
+      return
     case 'shares.insert':
-      return void db.shares.insert(o.k, o.k2, { n: o.v })
+      db.shares.insert(o.k, o.k2, { n: o.v })
+      return
     case 'shares.remove':
-      return void db.shares.remove(o.k, o.k2)
+      db.shares.remove(o.k, o.k2)
+      return
     case 'shares.clear':
-      return db.shares.clear()
+      db.shares.clear()
+      return
   }
 }
 

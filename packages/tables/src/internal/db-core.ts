@@ -469,8 +469,10 @@ export class DbCore {
     const batches: unknown[][] = []
     let header: SnapshotHeader | undefined
     for await (const item of decodeSnapshot(snapshot.chunks(), snapshot.seq)) {
-      if ('header' in item) header = item.header
-      else if (replace) batches.push(item.ops)
+      if ('header' in item) {
+        header = item.header
+        this.checkSnapshotVersions(header, snapshot.seq)
+      } else if (replace) batches.push(item.ops)
       else this.applySnapshotOps(header!, item.ops, snapshot.seq)
     }
     if (replace) {
@@ -481,6 +483,18 @@ export class DbCore {
     }
     for (const [name, t] of Object.entries(header!.tables)) this.recorded.set(name, t.version)
     this.seq = snapshot.seq
+  }
+
+  /** Refuses a snapshot whose header records a newer value version than the schema, as a version commit is refused. */
+  private checkSnapshotVersions(header: SnapshotHeader, seq: number): void {
+    for (const [name, t] of Object.entries(header.tables)) {
+      if (!this.tables.has(name) || t.version <= this.versionOf(name)) continue
+      throw new TablesSchemaError(
+        'TABLES_VERSION_AHEAD',
+        `table "${name}" holds values of version ${t.version} but the schema declares version ${this.versionOf(name)}: open it with the newer schema; the data is kept on disk untouched`,
+        { table: name, seq, logVersion: t.version, schemaVersion: this.versionOf(name) },
+      )
+    }
   }
 
   private applySnapshotOps(header: SnapshotHeader, ops: unknown[], seq: number): void {
@@ -643,6 +657,8 @@ export class DbCore {
       const version = this.versionOf(name)
       if ((this.recorded.get(name) ?? 1) !== version) ops.push(['', DB_OP.TABLE_VERSION, name, version])
     }
+    // A read-only db writes nothing; the tables `dropTables` names are ignored while following, without onError.
+    if (this.readOnly) for (const name of dropTables) this.reportedUnknown.add(name)
     if (ops.length === 0 || this.readOnly) return
     this.seq = this.append(ops, undefined)
     this.applyOps(ops, this.seq, undefined)
@@ -748,15 +764,16 @@ export class DbCore {
           return
         } catch (error) {
           if (controller.signal.aborted) return
+          let failure = error
           if ((error as { code?: unknown } | null)?.code === 'LOG_NEED_SNAPSHOT') {
             try {
               await this.reload(source)
               continue
             } catch (reloadError) {
-              error = reloadError
+              failure = reloadError
             }
           }
-          this.onError(error instanceof TablesError ? error : fromLogError(error))
+          this.onError(failure instanceof TablesError ? failure : fromLogError(failure))
           return
         }
       }

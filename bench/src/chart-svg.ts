@@ -75,7 +75,7 @@ export function renderChart(
   const axisY = TOP + rows.length * ROW + 4
   parts.push(
     `<line x1="${LABEL_WIDTH}" y1="${TOP}" x2="${LABEL_WIDTH}" y2="${axisY}" stroke="#9ca3af"/>`,
-    `<text x="${LABEL_WIDTH}" y="${axisY + 20}" fill="#4b5563">${escapeXml(`${unitLabel(meta.unit)}, median of ${meta.repeats} runs, whiskers min–max; ${better}`)}</text>`,
+    `<text x="${LABEL_WIDTH}" y="${axisY + 20}" fill="#4b5563">${escapeXml(`${unitLabel(meta.unit)}, median of up to ${meta.repeats} run${meta.repeats === 1 ? '' : 's'}, whiskers min–max; ${better}`)}</text>`,
     '</svg>',
   )
   return parts.join('\n') + '\n'

@@ -6,6 +6,11 @@ export interface RunnerOptions {
   readonly quick: boolean
   readonly warmup: number
   readonly repeats: number
+  /**
+   * Soft time budget in ms (absent: none). Once the child has run this long and holds at least one measured sample,
+   * it stops repeating, so a slow system reports the runs it finished instead of costing the whole run's time.
+   */
+  readonly budgetMs?: number
   /** Directory under which the child creates (and deletes) its stores. */
   readonly tmpRoot: string
 }

@@ -11,6 +11,11 @@ export interface MachineInfo {
   readonly os: string
   /** ISO timestamp of the run. */
   readonly date: string
+  /**
+   * 1, 5 and 15 minute load averages when the run ended: on a shared machine a load above the core count means
+   * other work competed with the benchmark (absent in files from older runs).
+   */
+  readonly loadAvg?: readonly number[]
 }
 
 /** Collects {@link MachineInfo} for this process's machine. */
@@ -23,5 +28,6 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     date: new Date().toISOString(),
+    loadAvg: os.loadavg().map((n) => Math.round(n * 100) / 100),
   }
 }

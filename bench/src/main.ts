@@ -8,7 +8,15 @@ import { checkPeers, reportPeerChecks } from './check-peers.js'
 import { formatBytes, formatFigure, formatNumber, formatRatio } from './format.js'
 import { machineInfo } from './machine.js'
 import { writeReport } from './report.js'
-import { type BenchResult, computeRatios, type SystemResult, toSystemResult, type WorkloadMeta } from './result-file.js'
+import {
+  type BenchResult,
+  checkGoals,
+  computeRatios,
+  type GoalResult,
+  type SystemResult,
+  toSystemResult,
+  type WorkloadMeta,
+} from './result-file.js'
 import { BENCH_DIR, killAllChildren, runSystem } from './run-system.js'
 import { HIGHER_IS_BETTER, type Workload } from './workload.js'
 import { WORKLOADS } from './workloads/index.js'
@@ -53,12 +61,14 @@ async function main(): Promise<number> {
   }
   const workloads = selectWorkloads(args)
 
+  const runStart = performance.now()
   console.log('Checking peers...')
   if (!reportPeerChecks(await checkPeers())) return 1
 
   const mode = args.quick ? 'quick' : 'full'
   const results: Record<string, Record<string, SystemResult>> = {}
   const ratios: Record<string, number | null> = {}
+  const goals: Record<string, GoalResult> = {}
   const meta: Record<string, WorkloadMeta> = {}
   let failures = 0
   for (const workload of workloads) {
@@ -72,7 +82,10 @@ async function main(): Promise<number> {
       capMs: args.capMs ?? workload.capMs?.(args.quick) ?? DEFAULT_CAP_MS[mode],
       warmup: args.warmup ?? workload.warmup ?? 1,
       repeats: args.repeats ?? workload.repeats ?? (args.quick ? 3 : 5),
+      ...(workload.budgetMs === undefined ? {} : { budgetMs: workload.budgetMs(args.quick) }),
       ratios: workload.ratios ?? {},
+      ...(workload.goals === undefined ? {} : { goals: workload.goals }),
+      ...(workload.notes === undefined ? {} : { notes: workload.notes }),
     }
     meta[workload.name] = workloadMeta
     console.log(`\n${workload.name}: ${workload.title} ${JSON.stringify(params)}`)
@@ -87,6 +100,7 @@ async function main(): Promise<number> {
         quick: args.quick,
         warmup: workloadMeta.warmup,
         repeats: workloadMeta.repeats,
+        ...(workloadMeta.budgetMs === undefined ? {} : { budgetMs: workloadMeta.budgetMs }),
         tmpRoot: args.tmpRoot ?? os.tmpdir(),
       })
       if (outcome.status === 'failed') failures++
@@ -95,9 +109,17 @@ async function main(): Promise<number> {
       console.log(`  ${system.padEnd(20)} ${describe(entry, workloadMeta)}`)
     }
     results[workload.name] = entries
-    for (const [name, ratio] of Object.entries(computeRatios(workload.unit, workloadMeta.ratios, entries))) {
+    const workloadRatios = computeRatios(workload.unit, workloadMeta.ratios, entries)
+    for (const [name, ratio] of Object.entries(workloadRatios)) {
       ratios[name] = ratio
       console.log(`  ratio ${name}: ${formatRatio(ratio)}`)
+    }
+    for (const [name, goal] of Object.entries(
+      checkGoals(workload.name, workload.goals ?? {}, workloadRatios, entries),
+    )) {
+      goals[name] = goal
+      const verdict = goal.met === null ? 'n/a' : goal.met ? 'met' : 'MISSED'
+      console.log(`  goal ${goal.text}: ${goal.value === null ? 'n/a' : formatNumber(goal.value)} ${verdict}`)
     }
   }
 
@@ -105,6 +127,8 @@ async function main(): Promise<number> {
   const result: BenchResult = {
     workloads: results,
     ratios,
+    goals,
+    totalMs: Math.round(performance.now() - runStart),
     machine: machineInfo(),
     command: ['pnpm bench', ...argv].join(' '),
     quick: args.quick,
@@ -114,7 +138,7 @@ async function main(): Promise<number> {
   const jsonPath = args.json ?? join(BENCH_DIR, 'results', `${stamp}-${mode}.json`)
   mkdirSync(dirname(jsonPath), { recursive: true })
   writeFileSync(jsonPath, JSON.stringify(result, null, 2) + '\n')
-  console.log(`\nWrote ${jsonPath}`)
+  console.log(`\nTotal ${((result.totalMs ?? 0) / 1000).toFixed(0)} s. Wrote ${jsonPath}`)
   if (args.report) {
     const written = writeReport(result, BENCH_DIR)
     console.log(`Regenerated ${written.map((p) => relative(BENCH_DIR, p)).join(', ')}`)

@@ -47,3 +47,32 @@ export function smallRecords(count: number, seed = 1): SmallRecord[] {
   }
   return out
 }
+
+/**
+ * `count` opaque payloads of exactly `size` bytes (pseudo-random, so compression or zero-page tricks cannot help);
+ * the same `seed` always yields the same bytes.
+ */
+export function payloads(count: number, size: number, seed = 7): Uint8Array[] {
+  const random = prng(seed)
+  const out: Uint8Array[] = new Array(count)
+  for (let i = 0; i < count; i++) {
+    const bytes = new Uint8Array(size)
+    for (let j = 0; j < size; j += 4) {
+      const word = (random() * 4294967296) >>> 0
+      bytes[j] = word & 0xff
+      if (j + 1 < size) bytes[j + 1] = (word >>> 8) & 0xff
+      if (j + 2 < size) bytes[j + 2] = (word >>> 16) & 0xff
+      if (j + 3 < size) bytes[j + 3] = word >>> 24
+    }
+    out[i] = bytes
+  }
+  return out
+}
+
+/** `count` indices in [0, rows), uniformly random and reproducible: the keys a point-read workload looks up. */
+export function randomIndices(count: number, rows: number, seed = 3): Uint32Array {
+  const random = prng(seed)
+  const out = new Uint32Array(count)
+  for (let i = 0; i < count; i++) out[i] = Math.floor(random() * rows)
+  return out
+}

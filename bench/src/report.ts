@@ -6,8 +6,20 @@ import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { renderChart } from './chart-svg.js'
 import { formatBytes, formatFigure, formatNumber, formatRatio, unitLabel } from './format.js'
-import type { BenchResult, SystemResult, WorkloadMeta } from './result-file.js'
+import type { BenchResult, GoalResult, SystemResult, WorkloadMeta } from './result-file.js'
 import { BENCH_DIR } from './run-system.js'
+
+/**
+ * Benchmarks the suite does not run yet, and why: printed in every report so their absence is never mistaken for
+ * a result.
+ */
+const NOT_MEASURED = [
+  '## Not measured yet',
+  '',
+  '- **Replication lag and replica catch-up** (issue 7, workload 8): `@homedb/replication` has no shipping or ' +
+    'tailing implementation yet (only positions), so there is nothing to measure. No figure is given for it.',
+  '',
+]
 
 /** The generated files: README text and one SVG per workload (by workload name). */
 export interface RenderedReport {
@@ -41,10 +53,48 @@ function figureCell(entry: SystemResult, meta: WorkloadMeta): string {
 function spreadCell(entry: SystemResult, meta: WorkloadMeta): string {
   if (!entry.spread) return ''
   const { min, max, relative } = entry.spread
-  return `${formatFigure(meta.unit, min)} – ${formatFigure(meta.unit, max)} (${(relative * 100).toFixed(1)}%)`
+  const runs = entry.samples?.length ?? meta.repeats
+  const note = runs === meta.repeats ? '' : `, ${runs} run${runs === 1 ? '' : 's'}`
+  if (runs === 1) return `single run${runs === meta.repeats ? '' : ' (budget)'}`
+  return `${formatFigure(meta.unit, min)} – ${formatFigure(meta.unit, max)} (${(relative * 100).toFixed(1)}%${note})`
 }
 
-function workloadSection(name: string, meta: WorkloadMeta, entries: Readonly<Record<string, SystemResult>>): string {
+function goalTarget(goal: GoalResult): string {
+  const parts: string[] = []
+  if (goal.atLeast !== undefined) parts.push(`≥ ${formatNumber(goal.atLeast)}`)
+  if (goal.atMost !== undefined) parts.push(`≤ ${formatNumber(goal.atMost)}`)
+  return parts.join(', ')
+}
+
+/** The goals table: every goal of the run with its figure, its bound and whether it was met. */
+function goalsSection(goals: Readonly<Record<string, GoalResult>>): string[] {
+  const rows = Object.values(goals).map((goal) => [
+    goal.text,
+    goal.source,
+    goal.value === null ? 'n/a' : formatNumber(goal.value),
+    goalTarget(goal),
+    goal.met === null ? 'n/a' : goal.met ? 'met' : '**missed**',
+  ])
+  if (rows.length === 0) return []
+  const missed = Object.values(goals).filter((g) => g.met === false).length
+  return [
+    '## Goals',
+    '',
+    `${rows.length - missed} of ${rows.length} goals met in this run. Each is checked against the ratio or metric ` +
+      'named in its workload’s section; the notes under each table say how the figures come about and, where ' +
+      'homedb falls short, why.',
+    '',
+    ...markdownTable(['goal', 'from', 'figure', 'target', 'result'], rows),
+    '',
+  ]
+}
+
+function workloadSection(
+  name: string,
+  meta: WorkloadMeta,
+  entries: Readonly<Record<string, SystemResult>>,
+  ratios: Readonly<Record<string, number | null>>,
+): string {
   const metricNames = [...new Set(Object.values(entries).flatMap((e) => Object.keys(e.metrics ?? {})))]
   const header = [
     'system',
@@ -60,7 +110,11 @@ function workloadSection(name: string, meta: WorkloadMeta, entries: Readonly<Rec
     meta.description,
     '',
     `Parameters \`${JSON.stringify(meta.params)}\`; ${meta.warmup} warm-up + ${meta.repeats} measured runs per system; ` +
-      `cap ${meta.capMs / 1000} s per system; ${meta.higherIsBetter ? 'higher' : 'lower'} is better.`,
+      `cap ${meta.capMs / 1000} s per system` +
+      (meta.budgetMs === undefined
+        ? ''
+        : ` (a system still running after ${meta.budgetMs / 1000} s stops repeating once it has one measured run)`) +
+      `; ${meta.higherIsBetter ? 'higher' : 'lower'} is better.`,
     '',
     `![${name}](charts/${name}.svg)`,
   ]
@@ -83,6 +137,11 @@ function workloadSection(name: string, meta: WorkloadMeta, entries: Readonly<Rec
   for (const [system, entry] of failed) {
     lines.push('', `\`${system}\` failed: \`${cell((entry.error ?? '').split('\n')[0] ?? '')}\``)
   }
+  const ratioNames = Object.keys(meta.ratios).filter((r) => r in ratios)
+  if (ratioNames.length > 0) {
+    lines.push('', `Ratios: ${ratioNames.map((r) => `${r} **${formatRatio(ratios[r] ?? null)}**`).join('; ')}.`)
+  }
+  if (meta.notes !== undefined) lines.push('', meta.notes)
   return lines.join('\n')
 }
 
@@ -95,7 +154,7 @@ export function renderReport(result: BenchResult): RenderedReport {
     const meta = result.meta[name]
     if (meta === undefined) continue
     charts[name] = renderChart(name, meta, entries)
-    sections.push(workloadSection(name, meta, entries))
+    sections.push(workloadSection(name, meta, entries, result.ratios))
   }
   const ratioRows = Object.entries(result.ratios).map(([name, ratio]) => [name, formatRatio(ratio)])
   const readme = [
@@ -111,8 +170,13 @@ export function renderReport(result: BenchResult): RenderedReport {
     `**Command:** \`${result.command}\`${result.quick ? ' (quick sizes: not the published figures)' : ''}`,
     '',
     `**Machine:** ${machine.cpus} × ${machine.model}, ${formatBytes(machine.memory)} RAM, Node ${machine.node}, ` +
-      `${machine.os}; run at ${machine.date}.`,
+      `${machine.os}; run at ${machine.date}` +
+      (machine.loadAvg === undefined
+        ? '.'
+        : `; load average at the end ${machine.loadAvg.join(' / ')} (1 / 5 / 15 min)` +
+          (result.totalMs === undefined ? '.' : `; the whole run took ${(result.totalMs / 60_000).toFixed(1)} min.`)),
     '',
+    ...goalsSection(result.goals ?? {}),
     ...(ratioRows.length > 0
       ? [
           '## Ratios',
@@ -139,6 +203,7 @@ export function renderReport(result: BenchResult): RenderedReport {
     '',
     'Results go to `bench/results/` (git-ignored) unless `--json FILE` is given; `--help` lists every option.',
     '',
+    ...NOT_MEASURED,
     '## Adding a workload or a system',
     '',
     'A workload is one file in `bench/src/workloads/` exporting `defineWorkload({ name, title, description, unit, ' +

@@ -2,7 +2,7 @@
 import type { MachineInfo } from './machine.js'
 import type { SystemOutcome } from './run-system.js'
 import { median, type Spread, spread } from './stats.js'
-import { HIGHER_IS_BETTER, type Params, type RatioSpec, type Unit } from './workload.js'
+import { type GoalSpec, HIGHER_IS_BETTER, type Params, type RatioSpec, type Unit } from './workload.js'
 
 /** The figure reported when a system was killed at its time cap. Never replaced by a number. */
 export const EXCEEDED_CAP = 'n/a (exceeded cap)'
@@ -34,7 +34,20 @@ export interface WorkloadMeta {
   readonly capMs: number
   readonly warmup: number
   readonly repeats: number
+  /** Soft per-system budget (see `Workload.budgetMs`), if the workload sets one. */
+  readonly budgetMs?: number
   readonly ratios: Readonly<Record<string, RatioSpec>>
+  readonly goals?: Readonly<Record<string, GoalSpec>>
+  readonly notes?: string
+}
+
+/** A goal checked against this run's figures. */
+export interface GoalResult extends GoalSpec {
+  readonly workload: string
+  /** The ratio or metric checked, or null when it has no figure (a side exceeded its cap or failed). */
+  readonly value: number | null
+  /** Whether the bound holds; null when the value is null. */
+  readonly met: boolean | null
 }
 
 /** A whole bench result file. */
@@ -43,6 +56,10 @@ export interface BenchResult {
   readonly workloads: Readonly<Record<string, Readonly<Record<string, SystemResult>>>>
   /** Ratio name → value, or null when a side has no figure (exceeded its cap or failed). */
   readonly ratios: Readonly<Record<string, number | null>>
+  /** Goal name → the goal, the figure checked and whether it was met (absent in files from older runs). */
+  readonly goals?: Readonly<Record<string, GoalResult>>
+  /** Wall time of the whole run (peer check, every child process), in ms. */
+  readonly totalMs?: number
   readonly machine: MachineInfo
   /** The command that produced this file, e.g. `pnpm bench --quick`. */
   readonly command: string
@@ -99,6 +116,38 @@ export function computeRatios(
     }
     const best = HIGHER_IS_BETTER[unit] ? Math.max(...candidates) : Math.min(...candidates)
     out[name] = of / best
+  }
+  return out
+}
+
+/**
+ * Checks a workload's goals against its ratios and entries. A goal whose ratio or system was not run (filtered
+ * out) is omitted; one whose figure is missing is reported with value and met null.
+ */
+export function checkGoals(
+  workload: string,
+  specs: Readonly<Record<string, GoalSpec>>,
+  ratios: Readonly<Record<string, number | null>>,
+  entries: Readonly<Record<string, SystemResult>>,
+): Record<string, GoalResult> {
+  const out: Record<string, GoalResult> = {}
+  for (const [name, spec] of Object.entries(specs)) {
+    let value: number | null
+    if (spec.ratio !== undefined) {
+      if (!(spec.ratio in ratios)) continue
+      value = ratios[spec.ratio] ?? null
+    } else if (spec.metric !== undefined) {
+      const entry = entries[spec.metric.system]
+      if (entry === undefined) continue
+      value = entry.metrics?.[spec.metric.name] ?? null
+    } else {
+      continue
+    }
+    const met =
+      value === null
+        ? null
+        : (spec.atLeast === undefined || value >= spec.atLeast) && (spec.atMost === undefined || value <= spec.atMost)
+    out[name] = { ...spec, workload, value, met }
   }
   return out
 }

@@ -26,9 +26,12 @@ async function runAll(argv: readonly string[]): Promise<RunnerMessage> {
   }
   const params = paramsJson === undefined ? workload.params(options.quick) : (JSON.parse(paramsJson) as Params)
 
+  let childDir: string | undefined
   const samples: Sample[] = []
   const total = options.warmup + options.repeats
+  const started = performance.now()
   for (let run = 0; run < total; run++) {
+    if (options.budgetMs !== undefined && samples.length > 0 && performance.now() - started > options.budgetMs) break
     const dirs: string[] = []
     const ctx: RunContext = {
       quick: options.quick,
@@ -38,6 +41,10 @@ async function runAll(argv: readonly string[]): Promise<RunnerMessage> {
         const dir = mkdtempSync(join(options.tmpRoot, `run${run}-`))
         dirs.push(dir)
         return dir
+      },
+      childDir() {
+        childDir ??= mkdtempSync(join(options.tmpRoot, 'child-'))
+        return childDir
       },
     }
     try {
@@ -49,6 +56,7 @@ async function runAll(argv: readonly string[]): Promise<RunnerMessage> {
     }
     ;(globalThis as { gc?: () => void }).gc?.()
   }
+  if (childDir !== undefined) rmSync(childDir, { recursive: true, force: true })
   return { type: 'result', samples, maxRssBytes: process.resourceUsage().maxRSS * 1024 }
 }
 

@@ -43,6 +43,11 @@ export interface RunContext {
   readonly warmup: boolean
   /** Creates a fresh empty directory that the harness deletes after this run. */
   tmpDir(): string
+  /**
+   * A directory kept for every run of this child process (the same path each call) and deleted when the child
+   * exits. For a store that is built once, untimed, and then measured by several runs (reads, reopen, replay).
+   */
+  childDir(): string
 }
 
 /** One system's implementation of a workload: set up untimed, time the measured part, tear down, return the sample. */
@@ -56,6 +61,23 @@ export type SystemRun<P extends Params> = (params: P, ctx: RunContext) => Promis
 export interface RatioSpec {
   readonly of: string
   readonly to: string | readonly string[]
+}
+
+/**
+ * A target the report checks: a ratio of the workload (by name) or one system's secondary metric, against a bound.
+ * The report lists every goal as met, missed or n/a; the figures are never adjusted to meet one.
+ */
+export interface GoalSpec {
+  /** The goal in words, e.g. `homedb ≥ 2× the best peer at equal durability (256 writers)`. */
+  readonly text: string
+  /** Where the goal was set, e.g. `issue 7`. */
+  readonly source: string
+  /** Name of a ratio of this workload. */
+  readonly ratio?: string
+  /** Or a secondary metric of one system (its median across repeats). */
+  readonly metric?: { readonly system: string; readonly name: string }
+  readonly atLeast?: number
+  readonly atMost?: number
 }
 
 /** A benchmark workload and every system that runs it. */
@@ -73,12 +95,24 @@ export interface Workload<P extends Params = Params> {
   readonly systems: Readonly<Record<string, SystemRun<P>>>
   /** Ratio name → definition (see {@link RatioSpec}). */
   readonly ratios?: Readonly<Record<string, RatioSpec>>
+  /** Goal name → definition (see {@link GoalSpec}); names are global, so prefix them with the workload's. */
+  readonly goals?: Readonly<Record<string, GoalSpec>>
+  /**
+   * What explains the figures (how each system reaches its durability, where time goes, known causes of a gap).
+   * Printed under the workload's table. State mechanisms, not numbers: the numbers come from the run.
+   */
+  readonly notes?: string
   /** Per-system time cap in milliseconds for a full or quick run (default 120 s full, 30 s quick). */
   capMs?(quick: boolean): number
   /** Measured runs per system (default 5 full, 3 quick). */
   readonly repeats?: number
   /** Discarded warm-up runs before the measured ones (default 1). */
   readonly warmup?: number
+  /**
+   * Soft per-system time budget in ms for a full or quick run: past it a system stops repeating once it has one
+   * measured sample (the report shows how many runs each figure is the median of). Default: none.
+   */
+  budgetMs?(quick: boolean): number
 }
 
 /**

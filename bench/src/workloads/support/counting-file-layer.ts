@@ -1,0 +1,56 @@
+// A FileLayer for @homedb/log that forwards to the real file system and counts the calls that reach the disk's
+// cache flush (fdatasync, fsync, directory fsync), so workloads can report fdatasync calls per commit exactly.
+import type { FileHandleLike, FileLayer } from '@homedb/log'
+
+/** Call counts of a {@link countingFileLayer}; read them before and after the measured part. */
+export interface SyncCounts {
+  /** `datasync()` calls on segment and snapshot files. */
+  datasync: number
+  /** `sync()` (full fsync) calls on files. */
+  fsync: number
+  /** Directory fsyncs (segment creation, snapshot rename). */
+  syncDir: number
+  /** `write()` calls. */
+  writes: number
+}
+
+/** Wraps `inner` (normally `nodeFileLayer`) and counts its flushes and writes in `counts`. */
+export function countingFileLayer(inner: FileLayer): { layer: FileLayer; counts: SyncCounts } {
+  const counts: SyncCounts = { datasync: 0, fsync: 0, syncDir: 0, writes: 0 }
+  const wrap = (handle: FileHandleLike): FileHandleLike => ({
+    read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
+    write(buffer, offset, length, position) {
+      counts.writes++
+      return handle.write(buffer, offset, length, position)
+    },
+    datasync() {
+      counts.datasync++
+      return handle.datasync()
+    },
+    sync() {
+      counts.fsync++
+      return handle.sync()
+    },
+    truncate: (length) => handle.truncate(length),
+    size: () => handle.size(),
+    close: () => handle.close(),
+  })
+  const layer: FileLayer = {
+    open: async (path, mode) => wrap(await inner.open(path, mode)),
+    readdir: (dir) => inner.readdir(dir),
+    mkdir: (dir) => inner.mkdir(dir),
+    rename: (from, to) => inner.rename(from, to),
+    unlink: (path) => inner.unlink(path),
+    syncDir(dir) {
+      counts.syncDir++
+      return inner.syncDir(dir)
+    },
+    size: (path) => inner.size(path),
+  }
+  return { layer, counts }
+}
+
+/** Flushes (fdatasync + fsync + directory fsync) counted so far. */
+export function flushes(counts: SyncCounts): number {
+  return counts.datasync + counts.fsync + counts.syncDir
+}

@@ -1,9 +1,27 @@
 // The registry of workloads: add a workload by importing it here and listing it in `WORKLOADS` (run order).
 import type { Workload } from '../workload.js'
 import { baselineWrite } from './baseline-write.js'
+import { bulkInsert } from './bulk-insert.js'
+import { durableCommits } from './durable-commits.js'
+import { logAppend } from './log-append.js'
+import { logReplay } from './log-replay.js'
+import { openReload } from './open-reload.js'
+import { pointReads } from './point-reads.js'
+import { reactiveWorkload } from './reactive.js'
+import { rssDisk } from './rss-disk.js'
 
 /** Every workload the harness knows, in the order `pnpm bench` runs them. */
-export const WORKLOADS: readonly Workload[] = [baselineWrite]
+export const WORKLOADS: readonly Workload[] = [
+  baselineWrite,
+  logAppend,
+  durableCommits,
+  bulkInsert,
+  pointReads,
+  openReload,
+  rssDisk,
+  reactiveWorkload,
+  logReplay,
+]
 
 /** Finds a workload by name, or undefined. */
 export function findWorkload(name: string): Workload | undefined {

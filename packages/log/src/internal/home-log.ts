@@ -24,6 +24,7 @@ import {
   encodeSegmentHeader,
   FrameType,
   markerPayload,
+  parseSegmentFileName,
   SEGMENT_HEADER_BYTES,
   segmentFileName,
 } from './format.js'
@@ -652,24 +653,68 @@ export class HomeLog implements Log {
       // The writer rolled: move to the next segment once it exists.
       const nextName = segmentFileName(active.number + 1)
       let next: FileHandleLike
+      let nextNumber = active.number + 1
+      let jumped = false
       try {
         next = await fs.open(join(dir, nextName), 'r')
       } catch (error) {
-        if (errorCode(error) === 'ENOENT') break
-        throw error
+        if (errorCode(error) !== 'ENOENT') throw error
+        // The next segment is gone: the writer compacted it away before we got there. Continue from the oldest
+        // segment left after ours; readers that need the skipped commits get LOG_NEED_SNAPSHOT.
+        const later = (await fs.readdir(dir))
+          .map(parseSegmentFileName)
+          .filter((n): n is number => n !== undefined && n > active.number)
+          .sort((a, b) => a - b)
+        if (later.length === 0) break // not created yet
+        nextNumber = later[0]!
+        try {
+          next = await fs.open(join(dir, segmentFileName(nextNumber)), 'r')
+        } catch (retryError) {
+          if (errorCode(retryError) === 'ENOENT') continue // released meanwhile too: look again
+          throw retryError
+        }
+        // Created between the two looks: it is simply the next segment, nothing was skipped.
+        jumped = nextNumber !== active.number + 1
       }
       const header = Buffer.alloc(SEGMENT_HEADER_BYTES)
       const n = await next.read(header, 0, SEGMENT_HEADER_BYTES, 0)
       const parsed = decodeSegmentHeader(header.subarray(0, n))
-      if (typeof parsed === 'string' || parsed.baseSeq !== this.writtenSeq || parsed.baseChain !== this.writtenChain) {
+      if (
+        typeof parsed === 'string' ||
+        parsed.logId !== this.logId ||
+        (!jumped && (parsed.baseSeq !== this.writtenSeq || parsed.baseChain !== this.writtenChain)) ||
+        (jumped && parsed.baseSeq < this.writtenSeq)
+      ) {
         await next.close()
         break // still being created
+      }
+      if (jumped) {
+        await this.handle!.close().catch(() => undefined)
+        this.handle = next
+        const ref = {
+          number: nextNumber,
+          name: segmentFileName(nextNumber),
+          baseSeq: parsed.baseSeq,
+          baseChain: parsed.baseChain,
+        }
+        this.segments = [ref]
+        this.startSeq = this.writtenSeq = this.durableSeq = this.headSeq = parsed.baseSeq
+        this.startChain = this.writtenChain = this.headChain = parsed.baseChain
+        this.headCache = undefined
+        this.writtenOffset = SEGMENT_HEADER_BYTES
+        this.activeSealed = false
+        continue
       }
       await this.handle!.close().catch(() => undefined)
       this.handle = next
       this.segments = [
         ...this.segments,
-        { number: parsed.number, name: nextName, baseSeq: parsed.baseSeq, baseChain: parsed.baseChain },
+        {
+          number: parsed.number,
+          name: segmentFileName(nextNumber),
+          baseSeq: parsed.baseSeq,
+          baseChain: parsed.baseChain,
+        },
       ]
       this.writtenOffset = SEGMENT_HEADER_BYTES
       this.activeSealed = false
@@ -823,15 +868,19 @@ export class HomeLog implements Log {
         payload: async () => Buffer.concat(snap.chunks),
       }
     }
-    if (this.readOnly) this.snapshots = await listSnapshots(this.fs, this.dir!)
     for (;;) {
+      // A read-only log sees the writer's snapshots only in the directory.
+      if (this.readOnly) this.snapshots = await listSnapshots(this.fs, this.dir!)
       const list = this.snapshots
       for (let i = list.length - 1; i >= 0; i--) {
         const loaded = await loadSnapshot(this.fs, this.dir!, list[i]!, this.logId)
         if (loaded) return loaded
       }
       // A snapshot taken meanwhile may have deleted the ones looked at: look again at the new list.
-      if (list === this.snapshots) return undefined
+      if (this.readOnly) {
+        const now = await listSnapshots(this.fs, this.dir!)
+        if (now.map((e) => e.name).join() === list.map((e) => e.name).join()) return undefined
+      } else if (list === this.snapshots) return undefined
     }
   }
 

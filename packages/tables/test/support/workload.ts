@@ -3,7 +3,7 @@
 // thing. Values and keys stay JSON-safe, so the digest can be a sha256 of canonical JSON.
 import { createHash } from 'node:crypto'
 import { type Db, list, lookupList, lookupMap, lookupSet, lookupTable, schema, single } from '../../src/index.js'
-import { dump } from './dump.js'
+import { dumpUnordered } from './dump.js'
 
 /** A deterministic generator of floats in [0, 1) (mulberry32), with a few helpers. */
 export interface Rng {
@@ -178,9 +178,9 @@ export function randomBurst(db: MixedDb, rng: Rng, commits: number): void {
   }
 }
 
-/** The full state as canonical JSON (tables in schema order, keyed tables in iteration order, keys typed). */
+/** The full state as canonical JSON (tables in schema order, keyed tables sorted by key: see dumpUnordered). */
 export function canonicalState(db: MixedDb): string {
-  return JSON.stringify(dump(db))
+  return JSON.stringify(dumpUnordered(db))
 }
 
 /** sha256 of {@link canonicalState}. */

@@ -9,9 +9,13 @@ import {
   snapshotFileProperties,
 } from './fuzz-properties.js'
 import { addStats, emptyStats, type RunStats, runLogSeed } from './power-loss.js'
+import { runTablesSeed } from './tables-runs.js'
 
-/** Which runs a campaign makes. */
-export type RunKind = 'power-loss' | 'faults'
+/** Which runs a campaign makes: log-level or tables-level, power cuts only or with injected I/O errors. */
+export type RunKind = 'power-loss' | 'faults' | 'tables-power-loss' | 'tables-faults'
+
+/** Every kind of run. */
+export const RUN_KINDS: readonly RunKind[] = ['power-loss', 'faults', 'tables-power-loss', 'tables-faults']
 
 /** Options of {@link runCampaign}. */
 export interface CampaignOptions {
@@ -65,14 +69,16 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   const started = performance.now()
   const stats = emptyStats()
   const failures: CampaignFailure[] = []
-  const runsByKind: Record<RunKind, number> = { 'power-loss': 0, faults: 0 }
+  const runsByKind: Record<RunKind, number> = { 'power-loss': 0, faults: 0, 'tables-power-loss': 0, 'tables-faults': 0 }
   const total = options.seeds * options.kinds.length
   let done = 0
   for (let i = 0; i < options.seeds; i++) {
     const seed = (options.firstSeed + i) >>> 0
     for (const kind of options.kinds) {
       try {
-        addStats(stats, await runLogSeed(seed, { faults: kind === 'faults' }))
+        const faults = kind === 'faults' || kind === 'tables-faults'
+        const run = kind.startsWith('tables') ? runTablesSeed : runLogSeed
+        addStats(stats, await run(seed, { faults }))
       } catch (error) {
         failures.push({ kind, seed, message: error instanceof Error ? error.message : String(error) })
       }
@@ -97,13 +103,15 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
 /** The one-line summary of a campaign. */
 export function summaryLine(r: CampaignResult): string {
   const s = r.stats
-  const runs = r.runsByKind['power-loss'] + r.runsByKind.faults
+  const k = r.runsByKind
+  const runs = k['power-loss'] + k.faults + k['tables-power-loss'] + k['tables-faults']
   const failed = r.failures.map((f) => `${f.kind}:${f.seed}`).join(' ')
   return (
-    `torture: ${runs} runs (${r.runsByKind['power-loss']} power-loss, ${r.runsByKind.faults} fault; seeds ${r.options.firstSeed}..${r.options.firstSeed + r.options.seeds - 1}), ` +
+    `torture: ${runs} runs (log ${k['power-loss']} power-loss + ${k.faults} fault, tables ${k['tables-power-loss']} power-loss + ${k['tables-faults']} fault; ` +
+    `seeds ${r.options.firstSeed}..${r.options.firstSeed + r.options.seeds - 1}), ` +
     `${s.crashes} crash points (${s.crashesMidCall} mid-call), ${s.faults} faults injected (${s.failStops} fail-stops), ` +
     `${s.flipCrashes} bit-flip crashes (${s.refusals} refused, ${s.readCorrupt} read-corrupt, ${s.snapshotLost} snapshot-lost, ` +
-    `${s.knownLimit} known-limit, ${s.harmlessFlips} harmless), ${s.appends} commits, ${s.snapshots} snapshots, ` +
+    `${s.knownLimit} known-limit, ${s.harmlessFlips} harmless), ${s.appends} commits, ${s.snapshots} snapshots/compactions, ` +
     `${r.fuzzCases} fuzz cases (seed ${r.options.fuzzSeed}), ${r.failures.length} failures${failed ? ` [${failed}]` : ''} ` +
     `in ${(r.ms / 1000).toFixed(1)} s`
   )

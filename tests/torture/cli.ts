@@ -1,8 +1,9 @@
-// `pnpm torture --seeds N [--first S] [--seed S] [--faults | --power-loss] [--fuzz R] [--fuzz-seed F] [--json]`
-// Runs a torture campaign of @homedb/log and prints a one-line summary (and every failure, with its replay command).
-// Exit code 1 if anything failed.
+// `pnpm torture --seeds N [--first S] [--seed S] [--log | --tables] [--faults | --power-loss] [--fuzz R]
+//  [--fuzz-seed F] [--json] [--quiet]`
+// Runs a torture campaign of @homedb/log and @homedb/tables and prints a one-line summary (and every failure, with
+// its replay command). By default every kind of run is made for each seed. Exit code 1 if anything failed.
 import { parseArgs } from 'node:util'
-import { type RunKind, runCampaign, summaryLine } from './campaign.js'
+import { RUN_KINDS, type RunKind, runCampaign, summaryLine } from './campaign.js'
 
 // `pnpm torture -- …` forwards a literal `--`: skip it.
 const argv = process.argv.slice(2)
@@ -14,6 +15,8 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     faults: { type: 'boolean', default: false },
     'power-loss': { type: 'boolean', default: false },
+    log: { type: 'boolean', default: false },
+    tables: { type: 'boolean', default: false },
     fuzz: { type: 'string' },
     'fuzz-seed': { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -35,8 +38,13 @@ function int(value: string | undefined, name: string, fallback: number): number 
 const single = values.seed !== undefined
 const seeds = single ? 1 : int(values.seeds, 'seeds', 200)
 const firstSeed = single ? int(values.seed, 'seed', 0) : int(values.first, 'first', Math.floor(Math.random() * 2 ** 31))
-const kinds: RunKind[] =
-  values.faults === values['power-loss'] ? ['power-loss', 'faults'] : values.faults ? ['faults'] : ['power-loss']
+const kinds: RunKind[] = RUN_KINDS.filter((kind) => {
+  const tables = kind.startsWith('tables')
+  const faults = kind.endsWith('faults')
+  if (values.log !== values.tables && tables !== values.tables) return false
+  if (values.faults !== values['power-loss'] && faults !== values.faults) return false
+  return true
+})
 const fuzzRuns = int(values.fuzz, 'fuzz', single ? 0 : Math.min(2000, Math.max(20, Math.floor(seeds / 5))))
 const fuzzSeed = int(values['fuzz-seed'], 'fuzz-seed', Math.floor(Math.random() * 2 ** 31))
 

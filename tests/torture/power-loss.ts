@@ -98,9 +98,9 @@ export interface RunOptions {
   flipProbability?: number
 }
 
-/** The command that replays `seed`. */
-export function replayCommand(seed: number, faults: boolean): string {
-  return `npx -y pnpm@10.34.8 torture --seed ${seed}${faults ? ' --faults' : ' --power-loss'}`
+/** The command that replays `seed` of a log run (or, with `family: 'tables'`, of a tables run). */
+export function replayCommand(seed: number, faults: boolean, family: 'log' | 'tables' = 'log'): string {
+  return `npx -y pnpm@10.34.8 torture --${family} --seed ${seed}${faults ? ' --faults' : ' --power-loss'}`
 }
 
 /** The log directory of a run: one per seed, so that nothing one run leaves behind (a lock) can touch another. */

@@ -1,0 +1,32 @@
+// Seeded power-loss and fault runs of @homedb/tables on the simulated file system (see tables-runs.ts): random
+// transactions, compaction and reopen against a plain model; the reopened db equals the model at a commit at or
+// after the last acknowledged one, or refuses to open only when durable bits were flipped.
+import { describe, expect, it } from 'vitest'
+import { addStats, emptyStats } from './power-loss.js'
+import { sampleSeeds } from './seeds.js'
+import { runTablesSeed } from './tables-runs.js'
+
+describe.each([
+  ['power cuts', false],
+  ['power cuts and injected I/O errors', true],
+] as const)('tables under %s', (_, faults) => {
+  const seeds = sampleSeeds(1, 80)
+  it(`reopen to the model state at or after the last acknowledged commit (${seeds.length} seeds from ${seeds[0]})`, async () => {
+    const stats = emptyStats()
+    const failures: string[] = []
+    for (const seed of seeds) {
+      try {
+        addStats(stats, await runTablesSeed(seed, { faults }))
+      } catch (error) {
+        failures.push((error as Error).message)
+      }
+    }
+    expect(failures, failures.join('\n\n')).toEqual([])
+    expect(stats.crashes + stats.faults).toBeGreaterThan(0)
+    if (seeds.length >= 50) {
+      expect(stats.snapshots).toBeGreaterThan(seeds.length)
+      if (faults) expect(stats.failStops).toBeGreaterThan(seeds.length / 4)
+      else expect(stats.crashesMidCall).toBeGreaterThan(seeds.length / 2)
+    }
+  })
+})

@@ -78,6 +78,35 @@ function expectContiguous(seqs: number[], from: number): void {
 
 const codeOf = (error: unknown) => (error instanceof LogError ? error.code : String(error))
 
+/**
+ * A log whose segment 2 is empty and sealed, at the base of segment 3 (what a roll requested by compaction while
+ * another roll was in flight leaves): segments built through the API, then renumbered with the internal encoders.
+ */
+async function withEmptySegment() {
+  const built = newSim()
+  const source = await open(built)
+  await fill(source, 45, 3, 60)
+  await source.close()
+  const names = built.list(DIR).filter((n) => n.startsWith('segment-'))
+  expect(names.length).toBeGreaterThanOrEqual(3)
+  const headerOf = (name: string) => {
+    const h = decodeSegmentHeader(built.readFile(`${DIR}/${name}`)!.subarray(0, 64))
+    if (typeof h === 'string') throw new Error(h)
+    return h
+  }
+  const fs = newSim()
+  const second = headerOf(names[1]!)
+  fs.putFile(`${DIR}/${names[0]}`, built.readFile(`${DIR}/${names[0]}`)!)
+  const seal = encodeFrame(FrameType.seal, second.baseSeq, second.baseChain, new Uint8Array(0)).frame
+  fs.putFile(`${DIR}/${segmentFileName(2)}`, Buffer.concat([encodeSegmentHeader({ ...second, number: 2 }), seal]))
+  for (const [i, name] of names.slice(1).entries()) {
+    const data = built.readFile(`${DIR}/${name}`)!
+    const header = encodeSegmentHeader({ ...headerOf(name), number: i + 3 })
+    fs.putFile(`${DIR}/${segmentFileName(i + 3)}`, Buffer.concat([header, data.subarray(64)]))
+  }
+  return { fs, second }
+}
+
 /** `sim`, except that opening a file whose name ends with `name` first runs the hook `current()` returns, if any. */
 function hooked(sim: SimFs, name: string, current: () => (() => Promise<void>) | undefined): SimFs {
   const layer = Object.create(sim) as SimFs
@@ -134,29 +163,7 @@ describe('reads racing compaction and rolls', () => {
   })
 
   it('continues past an empty segment that compaction released while reading (fault seed 1788)', async () => {
-    // Build segments 1..3 through the API, then insert an empty sealed segment after segment 1 (what a roll
-    // requested by compaction while another roll was in flight produces) and renumber the rest.
-    const built = newSim()
-    const source = await open(built)
-    await fill(source, 45, 3, 60)
-    await source.close()
-    const names = built.list(DIR).filter((n) => n.startsWith('segment-'))
-    expect(names.length).toBeGreaterThanOrEqual(3)
-    const fs = newSim()
-    const headerOf = (name: string) => {
-      const h = decodeSegmentHeader(built.readFile(`${DIR}/${name}`)!.subarray(0, 64))
-      if (typeof h === 'string') throw new Error(h)
-      return h
-    }
-    const second = headerOf(names[1]!)
-    fs.putFile(`${DIR}/${names[0]}`, built.readFile(`${DIR}/${names[0]}`)!)
-    const seal = encodeFrame(FrameType.seal, second.baseSeq, second.baseChain, new Uint8Array(0)).frame
-    fs.putFile(`${DIR}/${segmentFileName(2)}`, Buffer.concat([encodeSegmentHeader({ ...second, number: 2 }), seal]))
-    for (const [i, name] of names.slice(1).entries()) {
-      const data = built.readFile(`${DIR}/${name}`)!
-      const header = encodeSegmentHeader({ ...headerOf(name), number: i + 3 })
-      fs.putFile(`${DIR}/${segmentFileName(i + 3)}`, Buffer.concat([header, data.subarray(64)]))
-    }
+    const { fs, second } = await withEmptySegment()
     const log = await open(fs)
     const it = log.read({ from: 0 })[Symbol.asyncIterator]()
     expect((await it.next()).value?.seq).toBe(1)
@@ -166,7 +173,21 @@ describe('reads racing compaction and rolls', () => {
     expect(error).toBeUndefined()
     expectContiguous(seqs, 1)
     expect(seqs.at(-1)).toBe(log.head.seq)
-    await log.close()
+  })
+
+  it('skips an empty segment deleted just before the read opens it, not failing with NEED_SNAPSHOT (fault seed 200908)', async () => {
+    const { fs, second } = await withEmptySegment()
+    let hook: (() => Promise<void>) | undefined
+    const log = await openLog(DIR, { fileLayer: hooked(fs, segmentFileName(2), () => hook), segmentBytes: 1024 })
+    opened.add(log)
+    hook = async () => {
+      hook = undefined
+      await log.snapshot(bytes('state'), second.baseSeq) // deletes segments 1 and 2 while the read moves to 2
+    }
+    const { seqs, error } = await drain(log.read({ from: 0 })[Symbol.asyncIterator]())
+    expect(error).toBeUndefined()
+    expectContiguous(seqs, 1)
+    expect(seqs.at(-1)).toBe(log.head.seq)
   })
 
   it('fails a read across a missing middle segment with LOG_CORRUPT instead of skipping it (fuzzing)', async () => {

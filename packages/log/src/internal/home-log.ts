@@ -482,6 +482,13 @@ export class HomeLog implements Log {
         handle = await this.fs!.open(join(this.dir!, current.name), 'r')
       } catch (error) {
         if (errorCode(error) === 'ENOENT') {
+          // Released meanwhile. If the next segment still listed starts at or before `pos`, this one held nothing
+          // the read still needs (an empty segment): go on with the next one.
+          const next = this.segments.find((s) => s.number > current.number)
+          if (next && next.baseSeq <= pos) {
+            segment = next
+            continue
+          }
           throw new LogInputError(
             'LOG_NEED_SNAPSHOT',
             `segment ${current.name} was released by compaction; load the snapshot first`,

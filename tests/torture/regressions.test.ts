@@ -283,6 +283,20 @@ describe('snapshots read while others are written', () => {
   })
 })
 
+describe('snapshots written after a reopen', () => {
+  it('records the real chain when re-snapshotting at the latest snapshot seq before loading it (power-loss seed 304759)', async () => {
+    const fs = newSim()
+    const log = await open(fs)
+    for (let i = 0; i < 9; i++) log.append(bytes(`commit-${i + 1}`))
+    const first = await log.snapshot(bytes('at 6'), 6)
+    await log.close()
+    const again = await open(fs)
+    const second = await again.snapshot(bytes('at 6, again'), 6)
+    expect(second.chain).toBe(first.chain)
+    expect((await again.latestSnapshot())?.chain).toBe(first.chain)
+  })
+})
+
 describe('recovery after crashes, restarts and damage', () => {
   it('keeps a new log directory through a power cut (power-loss seed 5)', async () => {
     const fs = newSim()

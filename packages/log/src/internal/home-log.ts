@@ -799,7 +799,8 @@ export class HomeLog implements Log {
     if (seq === this.headSeq) return this.headChain
     if (seq === this.startSeq) return this.startChain
     const latest = this.snapshots[this.snapshots.length - 1]
-    if (latest && latest.seq === seq) return latest.chain
+    // Only a snapshot entry that was written or loaded here knows its chain (listed ones say 0 until loaded).
+    if (latest && latest.seq === seq && latest.bytes >= 0) return latest.chain
     if (seq < this.startSeq)
       throw new LogSnapshotError(
         `seq ${seq} is older than the log's start ${this.startSeq}`,

@@ -194,11 +194,14 @@ export const bulkInsert = defineWorkload<BulkInsertParams>({
     'persisted once at the end (one whole-file save after the last row; per-transaction saves would rewrite the ' +
     'whole file 1 000 times): `tinybase` (`store.transaction` of `setRow`s, then the file persister\u2019s ' +
     '`save()`), `lokijs` (`insert` of each 1 000-row array into a collection with a unique index on `id`, then ' +
-    '`saveDatabase` with the fs adapter) and `lowdb` (rows set on `db.data`, then `await db.write()`). Warm-up ' +
-    'runs use 100 k rows.',
+    '`saveDatabase` with the fs adapter) and `lowdb` (rows set on `db.data`, then `await db.write()`). homedb runs ' +
+    'with its default options, automatic compaction included: once the log outgrows its policy a compaction runs ' +
+    'in the background during the inserts, as it would for a user (SQLite’s WAL auto-checkpoint likewise runs ' +
+    'inside its commits). Warm-up runs use 100 k rows.',
   unit: 'opsPerSec',
   params: (quick) => ({ rows: quick ? 100_000 : 1_000_000, txnRows: 1_000 }),
   capMs: (quick) => (quick ? 20_000 : 60_000),
+  budgetMs: (quick) => (quick ? 10_000 : 30_000),
   repeats: 3,
   systems: {
     homedb: homedb('fsync', true),

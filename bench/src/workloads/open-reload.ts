@@ -202,7 +202,7 @@ export const openReload = defineWorkload<OpenReloadParams>({
   unit: 'ms',
   params: (quick) => ({ rows: quick ? 100_000 : 1_000_000, warmupRows: 10_000 }),
   capMs: (quick) => (quick ? 30_000 : 120_000),
-  budgetMs: (quick) => (quick ? 10_000 : 30_000),
+  budgetMs: (quick) => (quick ? 10_000 : 20_000),
   repeats: 3,
   systems: {
     homedb: system(homedb),

@@ -1,6 +1,6 @@
 // Workload (issues 6 and 7): the cost of change notification. Single-row commits on one table with 0, 1 and 100
 // `changes()` subscribers, against plain @homedb/tables without @homedb/reactive, and TinyBase with row listeners.
-import { recordKey, type SmallRecord, smallRecords } from '../records.js'
+import { type SmallRecord, smallRecords } from '../records.js'
 import { defineWorkload, opsPerSec, type SystemRun } from '../workload.js'
 import { RowsSchema } from './support/homedb.js'
 
@@ -20,9 +20,9 @@ function recordsFor(p: ReactiveParams): SmallRecord[] {
 const tablesPlain: SystemRun<ReactiveParams> = async (p) => {
   const { openDb } = await import('@homedb/tables')
   const rs = recordsFor(p)
-  const db = await openDb(RowsSchema, { durability: 'memory' })
+  const db = await openDb(RowsSchema, { durability: 'memory', autoCompact: false })
   const start = performance.now()
-  for (let i = 0; i < rs.length; i++) db.rows.insert(recordKey(i), rs[i]!)
+  for (const r of rs) db.rows.insert(r.id, r)
   const elapsed = performance.now() - start
   await db.close()
   return opsPerSec(rs.length, elapsed)
@@ -34,7 +34,7 @@ function reactive(subscribers: number): SystemRun<ReactiveParams> {
     const { openDb } = await import('@homedb/tables')
     const { changes } = await import('@homedb/reactive')
     const rs = recordsFor(p)
-    const db = await openDb(RowsSchema, { durability: 'memory' })
+    const db = await openDb(RowsSchema, { durability: 'memory', autoCompact: false })
     // One subscribe/unsubscribe cycle first: unsubscribing must leave nothing behind for the 0-subscriber case.
     changes(db.rows)
       .subscribe(() => {})
@@ -47,7 +47,7 @@ function reactive(subscribers: number): SystemRun<ReactiveParams> {
       }),
     )
     const start = performance.now()
-    for (let i = 0; i < rs.length; i++) db.rows.insert(recordKey(i), rs[i]!)
+    for (const r of rs) db.rows.insert(r.id, r)
     const elapsed = performance.now() - start
     for (const s of subs) s.unsubscribe()
     await db.close()
@@ -66,9 +66,7 @@ function tinybase(listeners: number): SystemRun<ReactiveParams> {
     let seen = 0
     for (let l = 0; l < listeners; l++) store.addRowListener('rows', null, () => void seen++)
     const start = performance.now()
-    for (let i = 0; i < rs.length; i++) {
-      store.setRow('rows', recordKey(i), rs[i] as unknown as Record<string, string | number | boolean>)
-    }
+    for (const r of rs) store.setRow('rows', r.id, r as unknown as Record<string, string | number | boolean>)
     const elapsed = performance.now() - start
     if (seen !== listeners * rs.length) throw new Error(`listeners saw ${seen} rows, expected ${listeners * rs.length}`)
     return opsPerSec(rs.length, elapsed)
@@ -81,7 +79,8 @@ export const reactiveWorkload = defineWorkload<ReactiveParams>({
   title: 'Commit throughput with 0, 1 and 100 change subscribers',
   description:
     'Each run commits N single-row inserts (each a new key, each its own commit) into one table held in memory ' +
-    "(`durability: 'memory'`, so the figure is the in-memory commit and notification path, not I/O). " +
+    "(`durability: 'memory'`, so the figure is the in-memory commit and notification path, not I/O; automatic " +
+    'compaction off in every homedb system, so none starts in the middle of a run). ' +
     '`tables-plain`: `@homedb/tables` alone, nobody listening. `reactive-<n>`: the same with `@homedb/reactive` ' +
     'loaded and `n` subscriptions to `changes(db.rows)` (after one subscribe/unsubscribe cycle), each counting ' +
     'the changes it receives (checked at the end). `tinybase-<n>`: TinyBase `setRow` per commit with `n` ' +

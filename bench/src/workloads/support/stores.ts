@@ -10,10 +10,13 @@ import { openSqlite } from './sqlite.js'
 /** Rows per transaction when building stores. */
 export const BUILD_TXN = 1_000
 
-/** A homedb db at `dir` holding `records`, written in transactions of 1 000 rows with `'os'` durability. */
+/**
+ * A homedb db at `dir` holding `records`, written in transactions of 1 000 rows with `'os'` durability and no
+ * automatic compaction, so opening it replays the whole log.
+ */
 export async function buildHomedb(dir: string, records: readonly SmallRecord[]): Promise<void> {
   const { openDb } = await import('@homedb/tables')
-  const db = await openDb(RowsSchema, { dir, durability: 'os' })
+  const db = await openDb(RowsSchema, { dir, durability: 'os', autoCompact: false })
   for (let i = 0; i < records.length; i += BUILD_TXN) {
     db.transaction(() => {
       for (let j = i; j < Math.min(records.length, i + BUILD_TXN); j++) db.rows.insert(records[j]!.id, records[j]!)

@@ -1,0 +1,205 @@
+// Workload (issues 5 and 7): compaction of N rows after M updates over K keys (time and the longest event-loop
+// block while it runs), opening from the snapshot + a short log against replaying the long log, and SQLite's
+// VACUUM on the same history as the peer.
+import { copyFileSync, cpSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { diskBytes } from '../disk-usage.js'
+import { type SmallRecord, smallRecords } from '../records.js'
+import { defineWorkload, type RunContext, type Sample, type SystemRun } from '../workload.js'
+import { RowsSchema } from './support/homedb.js'
+import { longestBlock } from './support/measure.js'
+import { openSqlite } from './support/sqlite.js'
+import { BUILD_TXN } from './support/stores.js'
+
+type CompactionParams = {
+  /** Rows inserted first. */
+  readonly rows: number
+  /** Updates after that, spread round-robin over the first `updateKeys` rows. */
+  readonly updates: number
+  readonly updateKeys: number
+  /** Updates written after the snapshot for the "snapshot + short log" open. */
+  readonly tailUpdates: number
+}
+
+/** The history every system replays: N inserts, then `updates` new versions of the first `updateKeys` records. */
+function* history(p: CompactionParams, records: readonly SmallRecord[]): Generator<SmallRecord[]> {
+  for (let i = 0; i < p.rows; i += BUILD_TXN) yield records.slice(i, Math.min(p.rows, i + BUILD_TXN))
+  for (let u = 0; u < p.updates; u += BUILD_TXN) {
+    const batch: SmallRecord[] = []
+    for (let j = u; j < Math.min(p.updates, u + BUILD_TXN); j++) {
+      const r = records[j % p.updateKeys]!
+      batch.push({ ...r, age: r.age + 1 + Math.floor(j / p.updateKeys) })
+    }
+    yield batch
+  }
+}
+
+/** Smaller sizes for warm-up runs. */
+const warmupParams = (p: CompactionParams): CompactionParams => ({
+  rows: Math.min(p.rows, 20_000),
+  updates: Math.min(p.updates, 20_000),
+  updateKeys: Math.min(p.updateKeys, 2_000),
+  tailUpdates: Math.min(p.tailUpdates, 1_000),
+})
+
+/** Builds each kind of store once per child and size (untimed). */
+const built = new Map<string, string>()
+async function once(key: string, ctx: RunContext, build: (dir: string) => Promise<void>): Promise<string> {
+  let dir = built.get(key)
+  if (dir === undefined) {
+    dir = join(ctx.childDir(), key)
+    mkdirSync(dir)
+    await build(dir)
+    built.set(key, dir)
+  }
+  return dir
+}
+
+/** A homedb db at `dir` holding the history, written with `'os'` durability and no automatic compaction. */
+async function buildHomedb(dir: string, p: CompactionParams): Promise<void> {
+  const { openDb } = await import('@homedb/tables')
+  const db = await openDb(RowsSchema, { dir, durability: 'os', autoCompact: false })
+  for (const batch of history(p, smallRecords(p.rows))) {
+    db.transaction(() => {
+      for (const r of batch) db.rows.insert(r.id, r)
+    })
+  }
+  await db.close()
+}
+
+const sizeOf = (p: CompactionParams, ctx: RunContext): CompactionParams => (ctx.warmup ? warmupParams(p) : p)
+
+/** `db.compact()` on a fresh copy of the long log (opened untimed), with the longest event-loop block during it. */
+const homedbCompact: SystemRun<CompactionParams> = async (params, ctx) => {
+  const p = sizeOf(params, ctx)
+  const source = await once(`homedb-${p.rows}`, ctx, (dir) => buildHomedb(dir, p))
+  const dir = join(ctx.tmpDir(), 'db')
+  cpSync(source, dir, { recursive: true })
+  const { openDb } = await import('@homedb/tables')
+  const db = await openDb(RowsSchema, { dir, autoCompact: false })
+  try {
+    const logMB = diskBytes(dir) / 1e6
+    const start = performance.now()
+    const { result, maxBlockMs } = await longestBlock(() => db.compact())
+    const ms = performance.now() - start
+    if (db.rows.size !== p.rows) throw new Error(`${db.rows.size} rows after compaction, expected ${p.rows}`)
+    const sample: Sample = {
+      value: ms,
+      metrics: { maxBlockMs, snapshotMB: result.bytes / 1e6, logMBBefore: logMB, diskMBAfter: diskBytes(dir) / 1e6 },
+    }
+    return sample
+  } finally {
+    await db.close()
+  }
+}
+
+/** Opens `dir` and checks the row count; the time from `openDb` to a usable db. */
+async function timeOpen(dir: string, rows: number): Promise<Sample> {
+  const { openDb } = await import('@homedb/tables')
+  const start = performance.now()
+  const db = await openDb(RowsSchema, { dir, autoCompact: false })
+  const ms = performance.now() - start
+  const size = db.rows.size
+  await db.close()
+  if (size !== rows) throw new Error(`opened ${size} rows, expected ${rows}`)
+  return { value: ms, metrics: { diskMB: diskBytes(dir) / 1e6 } }
+}
+
+const homedbOpenLongLog: SystemRun<CompactionParams> = async (params, ctx) => {
+  const p = sizeOf(params, ctx)
+  const dir = await once(`homedb-${p.rows}`, ctx, (d) => buildHomedb(d, p))
+  return timeOpen(dir, p.rows)
+}
+
+const homedbOpenSnapshot: SystemRun<CompactionParams> = async (params, ctx) => {
+  const p = sizeOf(params, ctx)
+  const dir = await once(`homedb-snapshot-${p.rows}`, ctx, async (d) => {
+    await buildHomedb(d, p)
+    const { openDb } = await import('@homedb/tables')
+    const db = await openDb(RowsSchema, { dir: d, durability: 'os', autoCompact: false })
+    await db.compact()
+    const records = smallRecords(Math.min(p.rows, p.tailUpdates))
+    for (let i = 0; i < records.length; i += BUILD_TXN) {
+      db.transaction(() => {
+        for (const r of records.slice(i, i + BUILD_TXN)) db.rows.insert(r.id, { ...r, age: r.age + 100 })
+      })
+    }
+    await db.close()
+  })
+  return timeOpen(dir, p.rows)
+}
+
+/** SQLite's compaction: VACUUM of a fresh copy of a database that went through the same history. */
+const sqliteVacuum: SystemRun<CompactionParams> = async (params, ctx) => {
+  const p = sizeOf(params, ctx)
+  const source = await once(`sqlite-${p.rows}`, ctx, async (dir) => {
+    const { pack } = await import('msgpackr')
+    const db = await openSqlite(dir, 'NORMAL')
+    const upsert = db.prepare<[string, Buffer]>('INSERT OR REPLACE INTO rows (id, body) VALUES (?, ?)')
+    const apply = db.transaction((batch: SmallRecord[]) => {
+      for (const r of batch) upsert.run(r.id, pack(r))
+    })
+    for (const batch of history(p, smallRecords(p.rows))) apply(batch)
+    db.pragma('wal_checkpoint(TRUNCATE)')
+    db.close()
+  })
+  const dir = ctx.tmpDir()
+  copyFileSync(join(source, 'data.sqlite'), join(dir, 'data.sqlite'))
+  const db = await openSqlite(dir, 'FULL')
+  try {
+    const before = diskBytes(dir) / 1e6
+    const { result: ms, maxBlockMs } = await longestBlock(async () => {
+      const start = performance.now()
+      db.exec('VACUUM')
+      return performance.now() - start
+    })
+    return { value: ms, metrics: { maxBlockMs, dbMBBefore: before, diskMBAfter: diskBytes(dir) / 1e6 } }
+  } finally {
+    db.close()
+  }
+}
+
+/** Compaction and open-after-compaction. */
+export const compaction = defineWorkload<CompactionParams>({
+  name: 'compaction',
+  title: 'Compaction after many updates, and opening from the snapshot',
+  description:
+    'The history: N small records inserted, then M updates (new versions of whole records) spread round-robin ' +
+    'over the first K keys, all in transactions of 1 000 rows, written beforehand (untimed) with automatic ' +
+    'compaction off. `homedb-compact`: on a fresh copy of that log, opened untimed, the time of `db.compact()` ' +
+    '(snapshot of the full state written in chunks, fsynced, renamed; covered segments deleted); ' +
+    '`maxBlockMs` is the longest event-loop block while it ran, from a 1 ms interval probe. ' +
+    '`homedb-open-long-log`: `openDb` replaying the whole uncompacted log. `homedb-open-snapshot`: `openDb` of the ' +
+    'same state after a compaction followed by a short log of further updates (the tail). `sqlite-vacuum`: ' +
+    'better-sqlite3 `VACUUM` on a fresh copy of a database that went through the same history (`INSERT OR ' +
+    'REPLACE` of msgpack bodies, WAL checkpointed); it is synchronous, so its whole duration blocks the event ' +
+    'loop. Warm-up runs use a small history.',
+  unit: 'ms',
+  params: (quick) => ({
+    rows: quick ? 100_000 : 1_000_000,
+    updates: quick ? 100_000 : 1_000_000,
+    updateKeys: quick ? 10_000 : 100_000,
+    tailUpdates: quick ? 1_000 : 10_000,
+  }),
+  capMs: (quick) => (quick ? 40_000 : 120_000),
+  budgetMs: (quick) => (quick ? 15_000 : 45_000),
+  repeats: 3,
+  systems: {
+    'homedb-compact': homedbCompact,
+    'homedb-open-long-log': homedbOpenLongLog,
+    'homedb-open-snapshot': homedbOpenSnapshot,
+    'sqlite-vacuum': sqliteVacuum,
+  },
+  ratios: {
+    'compaction homedb-compact/sqlite-vacuum (time)': { of: 'homedb-compact', to: 'sqlite-vacuum' },
+    'compaction open snapshot/long log (time)': { of: 'homedb-open-snapshot', to: 'homedb-open-long-log' },
+  },
+  goals: {
+    'compaction longest block ≤ 5 ms': {
+      text: 'longest event-loop block during compaction (1 M rows in the full run) ≤ "a few" ms per million rows, read as 5 ms',
+      source: 'issue 5',
+      metric: { system: 'homedb-compact', name: 'maxBlockMs' },
+      atMost: 5,
+    },
+  },
+})

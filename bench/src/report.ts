@@ -10,14 +10,15 @@ import type { BenchResult, GoalResult, SystemResult, WorkloadMeta } from './resu
 import { BENCH_DIR } from './run-system.js'
 
 /**
- * Benchmarks the suite does not run yet, and why: printed in every report so their absence is never mistaken for
- * a result.
+ * What the suite does not measure yet, and why: printed in every report so an absence is never mistaken for a
+ * result.
  */
 const NOT_MEASURED = [
   '## Not measured yet',
   '',
-  '- **Replication lag and replica catch-up** (issue 7, workload 8): `@homedb/replication` has no shipping or ' +
-    'tailing implementation yet (only positions), so there is nothing to measure. No figure is given for it.',
+  '- **Replication over the network** (issue 7, workload 8): `@homedb/replication` has positions only, no ' +
+    'transport to a home server yet. The `replication` workload measures what exists: a read-only follower ' +
+    'process tailing the writer\u2019s log files, the tailing and applying path a network replica will reuse.',
   '',
 ]
 

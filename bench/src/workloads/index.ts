@@ -2,12 +2,14 @@
 import type { Workload } from '../workload.js'
 import { baselineWrite } from './baseline-write.js'
 import { bulkInsert } from './bulk-insert.js'
+import { compaction } from './compaction.js'
 import { durableCommits } from './durable-commits.js'
 import { logAppend } from './log-append.js'
 import { logReplay } from './log-replay.js'
 import { openReload } from './open-reload.js'
 import { pointReads } from './point-reads.js'
 import { reactiveWorkload } from './reactive.js'
+import { replication } from './replication.js'
 import { rssDisk } from './rss-disk.js'
 
 /** Every workload the harness knows, in the order `pnpm bench` runs them. */
@@ -21,6 +23,8 @@ export const WORKLOADS: readonly Workload[] = [
   rssDisk,
   reactiveWorkload,
   logReplay,
+  compaction,
+  replication,
 ]
 
 /** Finds a workload by name, or undefined. */

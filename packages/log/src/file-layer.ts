@@ -1,4 +1,5 @@
 // The one door through which @homedb/log touches the file system, so tests can count calls and inject faults.
+import { watch as fsWatch } from 'node:fs'
 import * as fsp from 'node:fs/promises'
 
 /** An open file. Offsets are absolute (positional I/O). */
@@ -26,6 +27,13 @@ export interface FileLayer {
   syncDir(dir: string): Promise<void>
   /** Size of a file, or `undefined` if it does not exist. */
   size(path: string): Promise<number | undefined>
+  /**
+   * Optional: calls `onChange` soon after anything in `dir` changes (a write, a new or deleted file), so read-only
+   * logs look for new commits at once instead of at their next poll. Without it they poll every `followIntervalMs`
+   * only. The notice carries nothing: the log reads the files to learn what changed. Must not keep the process
+   * alive; may stop calling after an error (polling goes on).
+   */
+  watch?(dir: string, onChange: () => void): { close(): void }
 }
 
 class NodeFileHandle implements FileHandleLike {
@@ -86,5 +94,12 @@ export const nodeFileLayer: FileLayer = {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw error
     }
+  },
+  watch(dir, onChange) {
+    // inotify on Linux, FSEvents/kqueue elsewhere; file systems without notices (some network mounts) just never
+    // call back, and the log's polling covers them.
+    const watcher = fsWatch(dir, { persistent: false }, () => onChange())
+    watcher.on('error', () => watcher.close())
+    return { close: () => watcher.close() }
   },
 }

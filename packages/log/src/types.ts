@@ -26,7 +26,10 @@ export interface OpenLogOptions {
   maxPayloadBytes?: number
   /** Open without the lock: never writes, truncates or deletes; follows the writer's new commits. */
   readOnly?: boolean
-  /** How often a read-only log looks for new commits, in ms. Default 25. */
+  /**
+   * The longest a read-only log waits before looking for new commits, in ms. Default 25. It also looks at once when
+   * the file layer's `watch` reports a change in the directory (the default layer watches with `fs.watch`).
+   */
   followIntervalMs?: number
   /** File operations go through this layer (tests inject faults and count calls). Default: node:fs. */
   fileLayer?: FileLayer

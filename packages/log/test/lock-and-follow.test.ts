@@ -3,7 +3,7 @@
 import { readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { LogLockedError, openLog } from '../src/index.js'
+import { LogLockedError, nodeFileLayer, openLog } from '../src/index.js'
 import { startFixture, waitForExit, waitForLine } from './support/child.js'
 import { bytes, readAll, tempDir } from './support/temp-dir.js'
 
@@ -74,6 +74,46 @@ describe('a read-only follower', () => {
     expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => i + 1))
     expect(follower.head).toEqual(writer.head)
     expect(() => follower.append(bytes('no'))).toThrow(expect.objectContaining({ code: 'LOG_READ_ONLY' }))
+    await Promise.all([writer.close(), follower.close()])
+  })
+
+  it('is woken by the file layer’s directory watch, long before its next poll', async () => {
+    const dir = tempDir()
+    const writer = await openLog(dir, { segmentBytes: 1024, durability: 'os' })
+    // An hour between polls: every commit below reaches the follower through the watch alone.
+    const follower = await openLog(dir, { readOnly: true, followIntervalMs: 3_600_000 })
+    const seen: number[] = []
+    const controller = new AbortController()
+    const tailing = (async () => {
+      for await (const c of follower.tail({ from: 0, signal: controller.signal })) {
+        seen.push(c.seq)
+        if (c.seq === 100) controller.abort()
+      }
+    })()
+    for (let i = 1; i <= 100; i++) {
+      writer.append(bytes(`entry ${i}`))
+      if (i % 7 === 0) await writer.sync()
+    }
+    await writer.sync()
+    await tailing
+    expect(seen).toEqual(Array.from({ length: 100 }, (_, i) => i + 1))
+    expect(follower.head).toEqual(writer.head)
+    await Promise.all([writer.close(), follower.close()])
+  })
+
+  it('follows by polling alone when the file layer has no watch', async () => {
+    const dir = tempDir()
+    const writer = await openLog(dir, { segmentBytes: 1024, durability: 'os' })
+    const { watch: _unused, ...noWatch } = nodeFileLayer
+    const follower = await openLog(dir, { readOnly: true, followIntervalMs: 5, fileLayer: noWatch })
+    for (let i = 1; i <= 50; i++) writer.append(bytes(`entry ${i}`))
+    await writer.sync()
+    const seen: number[] = []
+    for await (const c of follower.tail({ from: 0 })) {
+      seen.push(c.seq)
+      if (c.seq === 50) break
+    }
+    expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
     await Promise.all([writer.close(), follower.close()])
   })
 

@@ -26,7 +26,8 @@ export interface OpenDbOptions extends OpenLogOptions {
   freeze?: boolean
   /**
    * Opens beside a running writer (another process), without the lock: mutations throw `TABLES_READ_ONLY`. The
-   * db follows the writer's commits (the log looks for new ones every `followIntervalMs`, default 25 ms) and emits
+   * db follows the writer's commits (the log looks for new ones when a watch on its directory reports a change, and at the latest
+   * every `followIntervalMs`, default 25 ms) and emits
    * their events; when the writer compacts away commits it still needed, it reloads from the snapshot and emits a
    * reset event (`{ seq, changes: {}, reset: true }`).
    */

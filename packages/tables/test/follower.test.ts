@@ -3,7 +3,7 @@
 // with exactly one reset event when the writer's compaction released commits they still needed, work the same
 // through followDb over a read-only Log (whose close() is left to its owner), and report a table their schema
 // lacks through onError while following the rest. Every wait is on the follower's events, never a sleep.
-import { type Commit, type Log, openLog, verifyLog } from '@homedb/log'
+import { type Commit, type Log, nodeFileLayer, openLog, verifyLog } from '@homedb/log'
 import { describe, expect, it } from 'vitest'
 import {
   type CommitEvent,
@@ -186,8 +186,10 @@ describe('a read-only follower opened beside a writer', () => {
         const writer = await writerAt(dir, 1024)
         randomBurst(writer, rng, 30)
         await writer.sync()
-        // The follower looks for new commits only once a second, so the writer can get far ahead of it first.
-        const follower = await openDb(Mixed, { dir, readOnly: true, followIntervalMs: 1000 })
+        // The follower looks for new commits only once a second and has no directory watch to wake it, so the
+        // writer can get far ahead of it first.
+        const { watch: _noWatch, ...pollOnly } = nodeFileLayer
+        const follower = await openDb(Mixed, { dir, readOnly: true, followIntervalMs: 1000, fileLayer: pollOnly })
         const opened = follower.seq
         expect(opened).toBe(writer.seq)
         const followerEvents = recordEvents(follower)

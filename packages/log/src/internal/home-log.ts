@@ -117,6 +117,11 @@ export class HomeLog implements Log {
   private appendListeners = new Set<(head: Position) => void>()
   private followTimer: NodeJS.Timeout | undefined
   private following: Promise<void> | undefined
+  /** The file layer's directory watch, if it has one (read-only). */
+  private followWatch: { close(): void } | undefined
+  /** A change was noticed while a look was running: look again as soon as it ends. */
+  private followAgain = false
+  private followStopped = false
   private closeWakers = new Set<() => void>()
   private failed: Error | undefined
   private isClosed = false
@@ -617,12 +622,30 @@ export class HomeLog implements Log {
   private startFollowing(): void {
     const tick = () => {
       this.followTimer = undefined
+      this.followAgain = false
       this.following = this.refresh()
         .catch(() => undefined)
         .finally(() => {
           this.following = undefined
-          if (!this.isClosed) this.followTimer = setTimeout(tick, this.followIntervalMs)
+          if (this.followStopped) return
+          this.followTimer = setTimeout(tick, this.followAgain ? 0 : this.followIntervalMs)
         })
+    }
+    // A change in the directory (the writer's batch reaching the active segment, a roll, a compaction) makes the
+    // log look now rather than at the next poll; polling stays as the fallback for file systems without notices.
+    const kick = () => {
+      if (this.followStopped) return
+      if (this.following) {
+        this.followAgain = true
+      } else if (this.followTimer) {
+        clearTimeout(this.followTimer)
+        tick()
+      }
+    }
+    try {
+      this.followWatch = this.fs?.watch?.(this.dir!, kick)
+    } catch {
+      // No watch on this file system (or no inotify instances left): polling alone.
     }
     this.followTimer = setTimeout(tick, this.followIntervalMs)
     this.followTimer.unref?.()
@@ -910,6 +933,8 @@ export class HomeLog implements Log {
   }
 
   private async doClose(): Promise<void> {
+    this.followStopped = true
+    this.followWatch?.close()
     if (this.followTimer) clearTimeout(this.followTimer)
     if (this.following) await this.following
     if (!this.readOnly && !this.failed) {

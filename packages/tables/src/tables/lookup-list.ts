@@ -1,12 +1,16 @@
 // A key → ordered list table (an edit history per document …), backed by a Map of arrays.
 import { TablesInputError } from '../errors.js'
 import type { DbCore } from '../internal/db-core.js'
+import { KeyedTable } from '../internal/keyed-table.js'
 import { isIndex, isKey } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
 import { captureLookupList, type TableCapture } from '../internal/state-capture.js'
-import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
+import { APPLY, CAPTURE, UNDO } from '../internal/table-base.js'
 import { acceptValue, checkKey, deepFreeze } from '../internal/validate.js'
 import type { DeepReadonly, Insertable, Key, LookupListChange, TableChange } from '../types.js'
+
+/** The opcodes of the whole-key operations (see keyed-table.ts). */
+const KEY_OPS = { createKey: OP.LL_CREATE_KEY, clearKey: OP.LL_CLEAR_KEY, clear: OP.LL_CLEAR }
 
 type Change = LookupListChange<Key, unknown>
 
@@ -22,37 +26,20 @@ type Change = LookupListChange<Key, unknown>
  * db.history.clearKey('doc1')
  * ```
  */
-export class LookupList<K extends Key, V> extends BaseTable<'lookupList'> {
-  #map = new Map<Key, unknown[]>()
-
+export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, unknown[], readonly DeepReadonly<V>[]> {
   /** @internal */
   constructor(core: DbCore, name: string) {
-    super(core, name, 'lookupList')
+    super(core, name, 'lookupList', KEY_OPS, () => [])
   }
 
   /** The list under `key` (the array itself), or `undefined` if the key does not exist. */
   get(key: K): readonly DeepReadonly<V>[] | undefined {
-    return this.#map.get(key) as DeepReadonly<V>[] | undefined
+    return this.map.get(key) as DeepReadonly<V>[] | undefined
   }
 
   /** Whether `key` exists (possibly with an empty list). */
   has(key: K): boolean {
-    return this.#map.has(key)
-  }
-
-  /** Number of keys. */
-  get size(): number {
-    return this.#map.size
-  }
-
-  /** The underlying map itself (no copy). `clear()` replaces it with a new one. */
-  get data(): ReadonlyMap<K, readonly DeepReadonly<V>[]> {
-    return this.#map as unknown as ReadonlyMap<K, readonly DeepReadonly<V>[]>
-  }
-
-  /** `[key, list]` pairs in insertion order. */
-  [Symbol.iterator](): MapIterator<[K, readonly DeepReadonly<V>[]]> {
-    return (this.#map as unknown as Map<K, readonly DeepReadonly<V>[]>)[Symbol.iterator]()
+    return this.map.has(key)
   }
 
   /** Appends `value` to the list under `key` (creating the key if needed) and returns its index. */
@@ -74,7 +61,7 @@ export class LookupList<K extends Key, V> extends BaseTable<'lookupList'> {
     const name = this.name
     core.assertWritable(name)
     const k = checkKey(key, name)
-    const length = this.#map.get(k)?.length
+    const length = this.map.get(k)?.length
     if (length === undefined || !isIndex(index, length)) {
       throw new TablesInputError(
         'TABLES_OUT_OF_RANGE',
@@ -87,34 +74,9 @@ export class LookupList<K extends Key, V> extends BaseTable<'lookupList'> {
     return core.mutate(this, [name, OP.LL_REMOVE, k, index]).previous as DeepReadonly<V>
   }
 
-  /** Creates `key` with an empty list. Returns false (and writes nothing) if it already exists. */
-  createKey(key: K): boolean {
-    const core = this.core
-    core.assertWritable(this.name)
-    const k = checkKey(key, this.name)
-    if (this.#map.has(k)) return false
-    core.mutate(this, [this.name, OP.LL_CREATE_KEY, k])
-    return true
-  }
-
-  /** Removes `key` and its list, and returns the list (`undefined`, and nothing written, if it did not exist). */
-  clearKey(key: K): readonly DeepReadonly<V>[] | undefined {
-    const core = this.core
-    core.assertWritable(this.name)
-    const k = checkKey(key, this.name)
-    if (!this.#map.has(k)) return undefined
-    return core.mutate(this, [this.name, OP.LL_CLEAR_KEY, k]).previous as DeepReadonly<V>[]
-  }
-
-  /** Removes every key (nothing is written if the table is empty). */
-  clear(): void {
-    this.core.assertWritable(this.name)
-    if (this.#map.size > 0) this.core.mutate(this, [this.name, OP.LL_CLEAR])
-  }
-
   /** @internal */
   [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): void {
-    const map = this.#map
+    const map = this.map
     const key = op[2] as Key
     switch (op[1]) {
       case OP.LL_PUSH: {
@@ -145,29 +107,8 @@ export class LookupList<K extends Key, V> extends BaseTable<'lookupList'> {
         out?.push({ op: 'remove', key, index: i, previous } satisfies Change)
         return
       }
-      case OP.LL_CREATE_KEY: {
-        if (fromLog && (op.length !== 3 || !isKey(key))) this.badOp(op, 'expected [key]')
-        if (map.has(key)) return
-        map.set(key, [])
-        out?.push({ op: 'createKey', key } satisfies Change)
-        return
-      }
-      case OP.LL_CLEAR_KEY: {
-        if (fromLog && (op.length !== 3 || !isKey(key))) this.badOp(op, 'expected [key]')
-        const previous = map.get(key)
-        if (previous === undefined) return
-        map.delete(key)
-        out?.push({ op: 'clearKey', key, previous } satisfies Change)
-        return
-      }
-      case OP.LL_CLEAR: {
-        if (map.size === 0) return
-        this.#map = new Map()
-        out?.push({ op: 'clear', previous: map } satisfies Change)
-        return
-      }
       default:
-        this.badOp(op, 'unknown opcode for a lookupList')
+        if (!this.applyKeyOp(op, out, fromLog)) this.badOp(op, 'unknown opcode for a lookupList')
     }
   }
 
@@ -176,30 +117,18 @@ export class LookupList<K extends Key, V> extends BaseTable<'lookupList'> {
     const c = change as Change
     switch (c.op) {
       case 'push':
-        this.#map.get(c.key)!.pop()
+        this.map.get(c.key)!.pop()
         return
       case 'remove':
-        this.#map.get(c.key)!.splice(c.index, 0, c.previous)
+        this.map.get(c.key)!.splice(c.index, 0, c.previous)
         return
-      case 'createKey':
-        this.#map.delete(c.key)
-        return
-      case 'clearKey':
-        this.#map.set(c.key, c.previous as unknown[])
-        return
-      case 'clear':
-        this.#map = c.previous as Map<Key, unknown[]>
-        return
+      default:
+        this.undoKeyChange(c)
     }
   }
 
   /** @internal */
   [CAPTURE](): TableCapture {
-    return captureLookupList(this.name, this.#map)
-  }
-
-  /** @internal */
-  [RESET](): void {
-    this.#map = new Map()
+    return captureLookupList(this.name, this.map)
   }
 }

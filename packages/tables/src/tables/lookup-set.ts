@@ -1,12 +1,16 @@
 // A key → set of members table (children of a folder …), backed by a Map of Sets. Members are keys (string or
 // number), so membership survives a reopen (object members would lose their identity).
 import type { DbCore } from '../internal/db-core.js'
+import { KeyedTable } from '../internal/keyed-table.js'
 import { isKey } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
 import { captureLookupSet, type TableCapture } from '../internal/state-capture.js'
-import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
+import { APPLY, CAPTURE, UNDO } from '../internal/table-base.js'
 import { checkKey } from '../internal/validate.js'
 import type { Key, LookupSetChange, TableChange } from '../types.js'
+
+/** The opcodes of the whole-key operations (see keyed-table.ts). */
+const KEY_OPS = { createKey: OP.LS_CREATE_KEY, clearKey: OP.LS_CLEAR_KEY, clear: OP.LS_CLEAR }
 
 type Change = LookupSetChange<Key, Key>
 
@@ -22,42 +26,25 @@ type Change = LookupSetChange<Key, Key>
  * db.children.has('folder', 'file1') // true
  * ```
  */
-export class LookupSet<K extends Key, V extends Key> extends BaseTable<'lookupSet'> {
-  #map = new Map<Key, Set<Key>>()
-
+export class LookupSet<K extends Key, V extends Key> extends KeyedTable<'lookupSet', K, Set<Key>, ReadonlySet<V>> {
   /** @internal */
   constructor(core: DbCore, name: string) {
-    super(core, name, 'lookupSet')
+    super(core, name, 'lookupSet', KEY_OPS, () => new Set())
   }
 
   /** The set under `key` (the Set itself), or `undefined` if the key does not exist. */
   get(key: K): ReadonlySet<V> | undefined {
-    return this.#map.get(key) as ReadonlySet<V> | undefined
+    return this.map.get(key) as ReadonlySet<V> | undefined
   }
 
   /** Whether `value` is a member of the set under `key`. */
   has(key: K, value: V): boolean {
-    return this.#map.get(key)?.has(value) ?? false
+    return this.map.get(key)?.has(value) ?? false
   }
 
   /** Whether `key` exists (possibly with an empty set). */
   hasKey(key: K): boolean {
-    return this.#map.has(key)
-  }
-
-  /** Number of keys. */
-  get size(): number {
-    return this.#map.size
-  }
-
-  /** The underlying map itself (no copy). `clear()` replaces it with a new one. */
-  get data(): ReadonlyMap<K, ReadonlySet<V>> {
-    return this.#map as unknown as ReadonlyMap<K, ReadonlySet<V>>
-  }
-
-  /** `[key, set]` pairs in insertion order. */
-  [Symbol.iterator](): MapIterator<[K, ReadonlySet<V>]> {
-    return (this.#map as unknown as Map<K, ReadonlySet<V>>)[Symbol.iterator]()
+    return this.map.has(key)
   }
 
   /** Adds `value` to the set under `key` (creating the key if needed). Returns false if it was already there. */
@@ -67,7 +54,7 @@ export class LookupSet<K extends Key, V extends Key> extends BaseTable<'lookupSe
     core.assertWritable(name)
     const k = checkKey(key, name)
     const v = checkKey(value, name, 'member')
-    if (this.#map.get(k)?.has(v)) return false
+    if (this.map.get(k)?.has(v)) return false
     core.mutate(this, [name, OP.LS_INSERT, k, v])
     return true
   }
@@ -79,39 +66,14 @@ export class LookupSet<K extends Key, V extends Key> extends BaseTable<'lookupSe
     core.assertWritable(name)
     const k = checkKey(key, name)
     const v = checkKey(value, name, 'member')
-    if (!this.#map.get(k)?.has(v)) return false
+    if (!this.map.get(k)?.has(v)) return false
     core.mutate(this, [name, OP.LS_REMOVE, k, v])
     return true
   }
 
-  /** Creates `key` with an empty set. Returns false (and writes nothing) if it already exists. */
-  createKey(key: K): boolean {
-    const core = this.core
-    core.assertWritable(this.name)
-    const k = checkKey(key, this.name)
-    if (this.#map.has(k)) return false
-    core.mutate(this, [this.name, OP.LS_CREATE_KEY, k])
-    return true
-  }
-
-  /** Removes `key` and its set, and returns the set (`undefined`, and nothing written, if it did not exist). */
-  clearKey(key: K): ReadonlySet<V> | undefined {
-    const core = this.core
-    core.assertWritable(this.name)
-    const k = checkKey(key, this.name)
-    if (!this.#map.has(k)) return undefined
-    return core.mutate(this, [this.name, OP.LS_CLEAR_KEY, k]).previous as ReadonlySet<V>
-  }
-
-  /** Removes every key (nothing is written if the table is empty). */
-  clear(): void {
-    this.core.assertWritable(this.name)
-    if (this.#map.size > 0) this.core.mutate(this, [this.name, OP.LS_CLEAR])
-  }
-
   /** @internal */
   [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): void {
-    const map = this.#map
+    const map = this.map
     const key = op[2] as Key
     switch (op[1]) {
       case OP.LS_INSERT: {
@@ -135,29 +97,8 @@ export class LookupSet<K extends Key, V extends Key> extends BaseTable<'lookupSe
         out?.push({ op: 'remove', key, value } satisfies Change)
         return
       }
-      case OP.LS_CREATE_KEY: {
-        if (fromLog && (op.length !== 3 || !isKey(key))) this.badOp(op, 'expected [key]')
-        if (map.has(key)) return
-        map.set(key, new Set())
-        out?.push({ op: 'createKey', key } satisfies Change)
-        return
-      }
-      case OP.LS_CLEAR_KEY: {
-        if (fromLog && (op.length !== 3 || !isKey(key))) this.badOp(op, 'expected [key]')
-        const previous = map.get(key)
-        if (previous === undefined) return
-        map.delete(key)
-        out?.push({ op: 'clearKey', key, previous } satisfies Change)
-        return
-      }
-      case OP.LS_CLEAR: {
-        if (map.size === 0) return
-        this.#map = new Map()
-        out?.push({ op: 'clear', previous: map } satisfies Change)
-        return
-      }
       default:
-        this.badOp(op, 'unknown opcode for a lookupSet')
+        if (!this.applyKeyOp(op, out, fromLog)) this.badOp(op, 'unknown opcode for a lookupSet')
     }
   }
 
@@ -166,30 +107,18 @@ export class LookupSet<K extends Key, V extends Key> extends BaseTable<'lookupSe
     const c = change as Change
     switch (c.op) {
       case 'insert':
-        this.#map.get(c.key)!.delete(c.value)
+        this.map.get(c.key)!.delete(c.value)
         return
       case 'remove':
-        this.#map.get(c.key)!.add(c.value)
+        this.map.get(c.key)!.add(c.value)
         return
-      case 'createKey':
-        this.#map.delete(c.key)
-        return
-      case 'clearKey':
-        this.#map.set(c.key, c.previous as Set<Key>)
-        return
-      case 'clear':
-        this.#map = c.previous as Map<Key, Set<Key>>
-        return
+      default:
+        this.undoKeyChange(c)
     }
   }
 
   /** @internal */
   [CAPTURE](): TableCapture {
-    return captureLookupSet(this.name, this.#map)
-  }
-
-  /** @internal */
-  [RESET](): void {
-    this.#map = new Map()
+    return captureLookupSet(this.name, this.map)
   }
 }

@@ -1,0 +1,152 @@
+// What lookupList, lookupSet and lookupMap share: a Map from each key to an inner collection (an array, a Set or
+// a Map), and the operations on whole keys (createKey, clearKey, clear) with their opcodes, change records and
+// undo. Each subclass keeps its element operations (push, insert, remove …) first in its [APPLY] and [UNDO], so
+// its hot paths go through nothing more, and hands every other operation to applyKeyOp / undoKeyChange.
+import type { Key, TableChange } from '../types.js'
+import type { DbCore } from './db-core.js'
+import { isKey } from './op-args.js'
+import type { Op } from './opcodes.js'
+import { BaseTable, RESET } from './table-base.js'
+import { checkKey } from './validate.js'
+
+/** The table kinds backed by a Map of inner collections. */
+type KeyedKind = 'lookupList' | 'lookupSet' | 'lookupMap'
+
+/** The opcodes of one kind's whole-key operations. */
+export interface KeyOpcodes {
+  readonly createKey: number
+  readonly clearKey: number
+  readonly clear: number
+}
+
+/** The change records of the whole-key operations, the same shape in the three kinds. */
+type KeyChange =
+  | { readonly op: 'createKey'; readonly key: Key }
+  | { readonly op: 'clearKey'; readonly key: Key; readonly previous: unknown }
+  | { readonly op: 'clear'; readonly previous: ReadonlyMap<Key, unknown> }
+
+/**
+ * The common part of the keyed-collection tables. `Inner` is what the table stores under a key, `View` what
+ * users get for it (a readonly list, set or map).
+ */
+export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, View> extends BaseTable<Kind> {
+  /**
+   * key → inner collection: the object `data` returns. A table-level clear replaces it with a new Map.
+   * @internal
+   */
+  protected map = new Map<Key, Inner>()
+  readonly #ops: KeyOpcodes
+  readonly #empty: () => Inner
+
+  /** @internal */
+  constructor(core: DbCore, name: string, kind: Kind, ops: KeyOpcodes, empty: () => Inner) {
+    super(core, name, kind)
+    this.#ops = ops
+    this.#empty = empty
+  }
+
+  /** Number of keys. */
+  get size(): number {
+    return this.map.size
+  }
+
+  /** The underlying map itself (no copy). `clear()` replaces it with a new one. */
+  get data(): ReadonlyMap<K, View> {
+    return this.map as unknown as ReadonlyMap<K, View>
+  }
+
+  /** `[key, collection]` pairs in insertion order. */
+  [Symbol.iterator](): MapIterator<[K, View]> {
+    return (this.map as unknown as Map<K, View>)[Symbol.iterator]()
+  }
+
+  /** Creates `key` with an empty collection. Returns false (and writes nothing) if it already exists. */
+  createKey(key: K): boolean {
+    const core = this.core
+    core.assertWritable(this.name)
+    const k = checkKey(key, this.name)
+    if (this.map.has(k)) return false
+    core.mutate(this, [this.name, this.#ops.createKey, k])
+    return true
+  }
+
+  /**
+   * Removes `key` and its collection, and returns the collection (`undefined`, and nothing written, if the key
+   * did not exist).
+   */
+  clearKey(key: K): View | undefined {
+    const core = this.core
+    core.assertWritable(this.name)
+    const k = checkKey(key, this.name)
+    if (!this.map.has(k)) return undefined
+    return core.mutate(this, [this.name, this.#ops.clearKey, k]).previous as View
+  }
+
+  /** Removes every key (nothing is written if the table is empty). */
+  clear(): void {
+    this.core.assertWritable(this.name)
+    if (this.map.size > 0) this.core.mutate(this, [this.name, this.#ops.clear])
+  }
+
+  /**
+   * Applies `op` if it is a whole-key operation (see APPLY in table-base.ts); false if it is not one of them.
+   * @internal
+   */
+  protected applyKeyOp(op: Op, out: TableChange[] | undefined, fromLog: boolean): boolean {
+    const map = this.map
+    const key = op[2] as Key
+    const ops = this.#ops
+    const record = (change: KeyChange): void => {
+      out?.push(change as TableChange)
+    }
+    switch (op[1]) {
+      case ops.createKey:
+        if (fromLog && (op.length !== 3 || !isKey(key))) this.badOp(op, 'expected [key]')
+        if (map.has(key)) return true
+        map.set(key, this.#empty())
+        record({ op: 'createKey', key })
+        return true
+      case ops.clearKey: {
+        if (fromLog && (op.length !== 3 || !isKey(key))) this.badOp(op, 'expected [key]')
+        const previous = map.get(key)
+        if (previous === undefined) return true
+        map.delete(key)
+        record({ op: 'clearKey', key, previous })
+        return true
+      }
+      case ops.clear:
+        if (map.size === 0) return true
+        this.map = new Map()
+        record({ op: 'clear', previous: map })
+        return true
+      default:
+        return false
+    }
+  }
+
+  /**
+   * Reverts a whole-key change record; false if `change` is not one of them.
+   * @internal
+   */
+  protected undoKeyChange(change: TableChange): boolean {
+    const c = change as KeyChange
+    switch (c.op) {
+      case 'createKey':
+        this.map.delete(c.key)
+        return true
+      case 'clearKey':
+        this.map.set(c.key, c.previous as Inner)
+        return true
+      case 'clear':
+        this.map = c.previous as Map<Key, Inner>
+        return true
+      default:
+        return false
+    }
+  }
+
+  /** @internal */
+  [RESET](): void {
+    this.map = new Map()
+  }
+}

@@ -3,6 +3,8 @@
 // on disk). Stores are built once per child, untimed; warm-up runs open a small store.
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+// The options @homedb/tables pins for commit payloads, from its source (the bench is private, never published).
+import { PACKR_OPTIONS } from '../../../packages/tables/src/internal/codec.js'
 import { diskBytes } from '../disk-usage.js'
 import { type SmallRecord, smallRecords } from '../records.js'
 import { defineWorkload, type Sample, type SystemRun } from '../workload.js'
@@ -70,23 +72,6 @@ const homedb: Loader = {
   },
 }
 
-/** The same msgpackr options @homedb/tables pins for commit payloads (packages/tables/src/internal/codec.ts). */
-const TABLES_PACKR_OPTIONS = {
-  useRecords: false,
-  sequential: false,
-  variableMapSize: true,
-  moreTypes: false,
-  structuredClone: false,
-  useFloat32: 0,
-  int64AsType: 'bigint',
-  useBigIntExtension: false,
-  largeBigIntToFloat: false,
-  encodeUndefinedAsNil: false,
-  mapsAsObjects: true,
-  copyBuffers: true,
-  bundleStrings: false,
-} as const
-
 /** Decodes the homedb log's own commit payloads (read out of the log untimed), nothing else. */
 const msgpackrDecode: Loader<Uint8Array[]> = {
   build: (dir, records) => buildHomedb(join(dir, 'db'), records),
@@ -100,7 +85,7 @@ const msgpackrDecode: Loader<Uint8Array[]> = {
   },
   async load(_dir, payloads) {
     const { Packr } = await import('msgpackr')
-    const packr = new Packr({ ...TABLES_PACKR_OPTIONS })
+    const packr = new Packr({ ...PACKR_OPTIONS })
     let rows = 0
     for (const payload of payloads) rows += (packr.unpack(payload) as unknown[]).length
     return { rows }

@@ -2,7 +2,8 @@
 // table kind, including clears and rolled-back transactions), the same state gives the same bytes, segments are
 // released, a db opens from snapshot + log, the automatic policy fires, and refused calls change nothing.
 import * as fs from 'node:fs'
-import { openLog } from '@homedb/log'
+import { basename } from 'node:path'
+import { type FileLayer, nodeFileLayer, openLog } from '@homedb/log'
 import { describe, expect, it } from 'vitest'
 import { list, lookupList, lookupMap, lookupSet, lookupTable, openDb, schema, single } from '../src/index.js'
 import { coreOf } from '../src/internal/db-core.js'
@@ -74,6 +75,35 @@ async function snapshotState(dir: string): Promise<{ seq: number; state: Record<
   return { seq: snap.seq, state: dump(fresh) }
 }
 
+/**
+ * A file layer that counts the writes to snapshot files. The fourth write of a compaction (file header, then the
+ * db's header chunk as chunk header + bytes, then the first operations chunk's header) means the first chunk of
+ * operations was encoded: the snapshot is in the middle of writing out the state.
+ */
+function countSnapshotWrites(): { fileLayer: FileLayer; snapshotWrites: () => number } {
+  let writes = 0
+  const fileLayer: FileLayer = {
+    ...nodeFileLayer,
+    async open(path, mode) {
+      const handle = await nodeFileLayer.open(path, mode)
+      if (mode !== 'wx' || !basename(path).startsWith('snapshot-')) return handle
+      return {
+        read: handle.read.bind(handle),
+        datasync: handle.datasync.bind(handle),
+        sync: handle.sync.bind(handle),
+        truncate: handle.truncate.bind(handle),
+        size: handle.size.bind(handle),
+        close: handle.close.bind(handle),
+        write(...args) {
+          writes++
+          return handle.write(...args)
+        },
+      }
+    },
+  }
+  return { fileLayer, snapshotWrites: () => writes }
+}
+
 describe('compact()', () => {
   it('snapshots exactly the state at its start while every kind of write goes on, across many chunks', async () => {
     const dir = tempDir()
@@ -101,6 +131,78 @@ describe('compact()', () => {
     const again = await openDb(S, { dir })
     expect(dump(again)).toEqual(live)
     await again.close()
+  })
+
+  it.each(['history', 'children', 'shares'] as const)(
+    'keeps the captured %s collection when it changes while that key is being written out',
+    async (table) => {
+      // One key large enough that its operations span several chunks. The writes start only once the snapshot has
+      // begun writing that key out: they must not leak into (or drop out of) the snapshot.
+      const dir = tempDir()
+      const { fileLayer, snapshotWrites } = countSnapshotWrites()
+      const db = await openDb(S, { dir, autoCompact: false, fileLayer })
+      db.transaction(() => {
+        for (let i = 0; i < 10_000; i++) {
+          if (table === 'history') db.history.push('big', i)
+          else if (table === 'children') db.children.insert('big', i)
+          else db.shares.insert('big', `u${i}`, { n: i })
+        }
+      })
+      const atStart = structuredClone(dump(db))
+      const compaction = db.compact()
+      let done = false
+      void compaction.then(() => (done = true))
+      let writes = 0
+      for (let turn = 0; !done; turn++) {
+        await new Promise((r) => setImmediate(r))
+        if (snapshotWrites() < 4 || done) continue
+        writes++
+        if (table === 'history') {
+          db.history.push('big', -turn)
+          db.history.remove('big', 0)
+        } else if (table === 'children') {
+          db.children.insert('big', -turn)
+          db.children.remove('big', 10_000 - turn)
+        } else {
+          db.shares.insert('big', `new${turn}`, { n: -turn })
+          db.shares.remove('big', `u${10_000 - turn}`)
+        }
+      }
+      await compaction
+      expect(writes).toBeGreaterThan(0)
+      expect((await snapshotState(dir)).state).toEqual(atStart)
+      await db.close()
+    },
+  )
+
+  it('keeps every captured key when keys are removed before the snapshot reaches them', async () => {
+    const dir = tempDir()
+    const { fileLayer, snapshotWrites } = countSnapshotWrites()
+    const db = await openDb(S, { dir, autoCompact: false, fileLayer })
+    db.transaction(() => {
+      for (let i = 0; i < 20_000; i++) db.meta.insert(`k${i}`, { n: i })
+    })
+    const atStart = structuredClone(dump(db))
+    const compaction = db.compact()
+    let done = false
+    void compaction.then(() => (done = true))
+    // Once the snapshot is writing keys out: change keys, remove others from the end (not reached yet), re-add some
+    // of them (they move to the end of the Map), add new ones.
+    let writes = 0
+    for (let i = 0; !done; i++) {
+      await new Promise((r) => setImmediate(r))
+      if (snapshotWrites() < 4 || done) continue
+      writes++
+      db.meta.insert(`k${19_000 - i}`, { n: -2 })
+      db.meta.remove(`k${19_000 - i}`)
+      db.meta.remove(`k${19_999 - i}`)
+      if (i % 2 === 0) db.meta.insert(`k${19_999 - i}`, { n: -1 })
+      db.meta.insert(`new${i}`, { n: i })
+    }
+    await compaction
+    expect(writes).toBeGreaterThan(0)
+    expect((await snapshotState(dir)).state).toEqual(atStart)
+    await db.close()
   })
 
   it('writes the same bytes for the same state', async () => {

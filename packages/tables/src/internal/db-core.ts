@@ -66,7 +66,7 @@ export interface CompactInfo {
 }
 
 /** Operations per snapshot chunk: small enough that encoding one is a short event-loop block. */
-const OPS_PER_CHUNK = 2048
+const OPS_PER_CHUNK = 1024
 
 const noop = (): void => {}
 

@@ -1,9 +1,12 @@
-// The state of a table at one seq, captured in O(keys) cheap work so a snapshot can be written in small chunks
-// while reads and writes go on. A capture copies only the list of keys (or a list's array of pointers) at the
-// start. Afterwards the db tells it about every operation before the operation is applied: the first time a key
-// is about to change, the capture keeps that key's value as it is then (copying an inner list, set or map only
-// for that key, order preserved). Emitting walks the captured keys and takes each value from what was kept, else
-// from the table's structure, where that key has not changed.
+// The state of a table at one seq, captured without a long pause so a snapshot can be written in small chunks
+// while reads and writes go on. A Map-backed table is not copied at all: emitting walks the table's own Map with a
+// live iterator, which yields the keys in their order at the capture (a Map keeps insertion order, and setting an
+// existing key does not move it). The db tells the capture about every operation before it is applied: the first
+// time a key is about to change, the capture keeps that key's value as it is then (copying an inner list, set or
+// map only for that key), or marks it as absent when it did not exist yet, so keys added later are skipped. The
+// one change a live iterator cannot survive is the removal of a key it has not reached: before such a removal the
+// capture drains the rest of the iterator into an array (one O(remaining keys) step, only when a key is removed
+// while a snapshot is being written). A list is copied at once (an array of pointers: a few ms per million items).
 import type { Key } from '../types.js'
 import { OP, type Op } from './opcodes.js'
 
@@ -21,24 +24,31 @@ export interface TableCapture {
 const ABSENT: unique symbol = Symbol('absent')
 const OUTSIDE = {}
 const CLEARS = new Set<unknown>([OP.LT_CLEAR, OP.LL_CLEAR, OP.LS_CLEAR, OP.LM_CLEAR])
+/** Operations that delete a key from a table's Map (element removals leave the key, possibly empty). */
+const KEY_REMOVALS = new Set<unknown>([OP.LT_REMOVE, OP.LL_CLEAR_KEY, OP.LS_CLEAR_KEY, OP.LM_CLEAR_KEY])
 
 /**
  * Capture of a Map-backed table. `copy(value)` keeps a key's value safe from later in-place changes (an inner list,
  * set or map is copied; a lookupTable value is immutable and kept as is); `emit(key, value)` yields the ops that
- * rebuild one key. A table-level clear detaches the captured Map (the table gets a new one), so later operations
- * no longer concern the capture; if that clear is rolled back, the Map is the table's again and noting resumes.
+ * rebuild one key. A table-level clear detaches the captured Map (the table gets a new one and the old one is no
+ * longer changed), so later operations no longer concern the capture; if that clear is rolled back, the Map is the
+ * table's again and noting resumes.
  */
 class MapCapture implements TableCapture {
-  private readonly keys: Key[]
+  /** The table's keys in order, read lazily from the live Map. */
+  private readonly live: MapIterator<Key>
+  /** The keys the live iterator had not yielded yet when a key removal forced them out (see the header). */
+  private rest: Key[] | undefined
+  private restIndex = 0
   private readonly kept = new Map<Key, unknown>()
   private clearedBy: object | undefined
 
   constructor(
     private readonly base: ReadonlyMap<Key, unknown>,
     private readonly copy: (value: unknown) => unknown,
-    private readonly emit: (key: Key, value: unknown) => Iterable<Op>,
+    private readonly emit: (key: Key, value: unknown, skip: number) => Iterable<Op>,
   ) {
-    this.keys = Array.from(base.keys())
+    this.live = base.keys()
   }
 
   willApply(op: Op, txn: object | undefined): void {
@@ -48,7 +58,11 @@ class MapCapture implements TableCapture {
       return
     }
     const key = op[2] as Key
-    if (this.kept.has(key)) return
+    const kept = this.kept.get(key)
+    // A key that existed at the capture is about to leave the Map: the live iterator would skip it if it has not
+    // reached it yet (even when an earlier write already kept its value).
+    if (this.rest === undefined && kept !== ABSENT && KEY_REMOVALS.has(op[1])) this.rest = Array.from(this.live)
+    if (kept !== undefined) return
     const value = this.base.get(key)
     this.kept.set(key, value === undefined ? ABSENT : this.copy(value))
   }
@@ -57,10 +71,40 @@ class MapCapture implements TableCapture {
     if (this.clearedBy === txn) this.clearedBy = undefined
   }
 
+  private nextKey(): IteratorResult<Key, undefined> {
+    const rest = this.rest
+    if (rest === undefined) return this.live.next() as IteratorResult<Key, undefined>
+    if (this.restIndex < rest.length) return { done: false, value: rest[this.restIndex++]! }
+    return { done: true, value: undefined }
+  }
+
   *ops(): Generator<Op> {
-    for (const key of this.keys) {
-      const value = this.kept.has(key) ? this.kept.get(key) : this.base.get(key)
-      if (value !== ABSENT && value !== undefined) yield* this.emit(key, value)
+    for (let next = this.nextKey(); !next.done; next = this.nextKey()) {
+      const key = next.value
+      const kept = this.kept.get(key)
+      if (kept !== undefined) {
+        if (kept !== ABSENT) yield* this.emit(key, kept, 0)
+        continue
+      }
+      const value = this.base.get(key)
+      if (value === undefined) continue
+      if (this.copy === unchanged) {
+        yield* this.emit(key, value, 0)
+        continue
+      }
+      // An inner collection read from the live table, possibly across chunks: if a write touches the key before it
+      // is all out, the capture has just kept a copy of it as it was (equal to what was read so far), and the rest
+      // comes from that copy. The check runs before the live collection is read again.
+      let done = 0
+      for (const op of this.emit(key, value, 0)) {
+        yield op
+        done++
+        const copy = this.kept.get(key)
+        if (copy !== undefined) {
+          yield* this.emit(key, copy, done)
+          break
+        }
+      }
     }
   }
 }
@@ -98,10 +142,10 @@ export function captureLookupList(name: string, map: ReadonlyMap<Key, readonly u
   return new MapCapture(
     map,
     (value) => (value as unknown[]).slice(),
-    function* (key, value) {
+    function* (key, value, skip) {
       const list = value as readonly unknown[]
-      if (list.length === 0) yield [name, OP.LL_CREATE_KEY, key]
-      for (const v of list) yield [name, OP.LL_PUSH, key, v]
+      if (list.length === 0 && skip === 0) yield [name, OP.LL_CREATE_KEY, key]
+      for (let i = skip; i < list.length; i++) yield [name, OP.LL_PUSH, key, list[i]]
     },
   )
 }
@@ -110,10 +154,11 @@ export function captureLookupSet(name: string, map: ReadonlyMap<Key, ReadonlySet
   return new MapCapture(
     map,
     (value) => new Set(value as Set<Key>),
-    function* (key, value) {
+    function* (key, value, skip) {
       const set = value as ReadonlySet<Key>
-      if (set.size === 0) yield [name, OP.LS_CREATE_KEY, key]
-      for (const v of set) yield [name, OP.LS_INSERT, key, v]
+      if (set.size === 0 && skip === 0) yield [name, OP.LS_CREATE_KEY, key]
+      let i = 0
+      for (const v of set) if (i++ >= skip) yield [name, OP.LS_INSERT, key, v]
     },
   )
 }
@@ -122,10 +167,11 @@ export function captureLookupMap(name: string, map: ReadonlyMap<Key, ReadonlyMap
   return new MapCapture(
     map,
     (value) => new Map(value as Map<Key, unknown>),
-    function* (key, value) {
+    function* (key, value, skip) {
       const inner = value as ReadonlyMap<Key, unknown>
-      if (inner.size === 0) yield [name, OP.LM_CREATE_KEY, key]
-      for (const [key2, v] of inner) yield [name, OP.LM_SET, key, key2, v]
+      if (inner.size === 0 && skip === 0) yield [name, OP.LM_CREATE_KEY, key]
+      let i = 0
+      for (const [key2, v] of inner) if (i++ >= skip) yield [name, OP.LM_SET, key, key2, v]
     },
   )
 }

@@ -253,10 +253,10 @@ describe('snapshots read while others are written', () => {
     await fill(log, 5)
     await log.snapshot(bytes('state'), 5)
     fs.arm({ op: 'open', nth: 1, code: 'EIO', when: (c) => c.path.endsWith('.snap') })
-    await expect(log.latestSnapshot()).rejects.toMatchObject({ code: 'EIO' })
+    await expect(log.latestSnapshot()).rejects.toMatchObject({ code: 'LOG_IO', context: { osCode: 'EIO' } })
     const snap = await log.latestSnapshot()
     fs.arm({ op: 'open', nth: 1, code: 'EIO', when: (c) => c.path.endsWith('.snap') })
-    await expect(snap!.payload()).rejects.toMatchObject({ code: 'EIO' })
+    await expect(snap!.payload()).rejects.toMatchObject({ code: 'LOG_IO', context: { osCode: 'EIO' } })
     await log.close()
   })
 

@@ -28,6 +28,7 @@ export type LogErrorCode =
   | 'LOG_SNAPSHOT'
   | 'LOG_INCOMPATIBLE'
   | 'LOG_NEED_SNAPSHOT'
+  | 'LOG_IO'
 
 /**
  * Root of every error thrown by @homedb/log. Catch this to catch them all; switch on `code`.
@@ -105,5 +106,18 @@ export class LogSnapshotError extends LogError {
   override name = 'LogSnapshotError'
   constructor(message: string, context: LogErrorContext = {}) {
     super('LOG_SNAPSHOT', message, context)
+  }
+}
+
+/**
+ * A file operation failed while opening, reading, following or verifying the log (`EIO`, `EACCES`, `EMFILE`, …).
+ * Nothing was written because of it, and the log stays usable: retry, or reopen once the cause is fixed. A failed
+ * write or fsync is {@link LogFailedError} instead. `context.osCode` is the system's code, `context.operation`
+ * what the log was doing, and `cause` the original error.
+ */
+export class LogIOError extends LogError {
+  override name = 'LogIOError'
+  constructor(message: string, context: LogErrorContext, cause: unknown) {
+    super('LOG_IO', message, context, { cause })
   }
 }

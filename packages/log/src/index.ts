@@ -7,6 +7,7 @@ export {
   type LogErrorContext,
   LogFailedError,
   LogInputError,
+  LogIOError,
   LogLockedError,
   LogSnapshotError,
   LogStateError,

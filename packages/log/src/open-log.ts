@@ -16,6 +16,7 @@ import {
   TEMP_SUFFIX,
 } from './internal/format.js'
 import { HomeLog, type SegmentRef } from './internal/home-log.js'
+import { asLogError } from './internal/io-errors.js'
 import { acquireLock } from './internal/lock.js'
 import { type SegmentScan, scanSegment } from './internal/scan.js'
 import { checkSnapshotFile, listSnapshots } from './internal/snapshot-file.js'
@@ -100,6 +101,14 @@ function resolveOptions(dir: string | undefined, options: OpenLogOptions): Resol
  */
 export async function openLog(dir: string | undefined, options: OpenLogOptions = {}): Promise<Log> {
   const o = resolveOptions(dir, options)
+  try {
+    return await openResolved(dir, o)
+  } catch (error) {
+    throw asLogError(error, 'open', { dir })
+  }
+}
+
+async function openResolved(dir: string | undefined, o: Resolved): Promise<Log> {
   if (o.durability === 'memory') {
     return new HomeLog({
       dir,

@@ -12,6 +12,7 @@ import {
   SEGMENT_HEADER_BYTES,
   segmentFileName,
 } from './internal/format.js'
+import { asLogError } from './internal/io-errors.js'
 import { parseLockFile } from './internal/lock.js'
 import { scanSegment } from './internal/scan.js'
 import { checkSnapshotFile, listSnapshots } from './internal/snapshot-file.js'
@@ -59,7 +60,14 @@ export interface VerifyReport {
  * ```
  */
 export async function verifyLog(dir: string, options: { fileLayer?: FileLayer } = {}): Promise<VerifyReport> {
-  const fs = options.fileLayer ?? nodeFileLayer
+  try {
+    return await verify(dir, options.fileLayer ?? nodeFileLayer)
+  } catch (error) {
+    throw asLogError(error, 'verify', { dir })
+  }
+}
+
+async function verify(dir: string, fs: FileLayer): Promise<VerifyReport> {
   const names = await fs.readdir(dir)
   const numbers = names
     .map(parseSegmentFileName)

@@ -5,7 +5,7 @@
 import { closeSync, existsSync, openSync, readdirSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Durability, type Log, LogFailedError, openLog, verifyLog } from '../src/index.js'
+import { type Durability, type Log, LogFailedError, LogIOError, openLog, verifyLog } from '../src/index.js'
 import { type FaultSpec, FaultyFileLayer, isSegment, isSnapshot } from './support/faulty-file-layer.js'
 import { removeAllScratch, scratchDir } from './support/scratch-dir.js'
 import { payloadFor, payloadProblem, stateAt } from './support/seq-payload.js'
@@ -276,6 +276,8 @@ describe.each(CODES)('an injected %s', (code) => {
           error = e
         }
         expect(armed.fired).toHaveLength(1)
+        expect(error, 'openLog rejects with a typed I/O error').toBeInstanceOf(LogIOError)
+        expect((error as LogIOError).context).toMatchObject({ operation: 'open', osCode: code, dir })
         expect(causeCode(error), 'openLog rejects with the injected error').toBe(code)
         expect(existsSync(join(dir, 'LOCK')), 'the failed open released its lock').toBe(false)
         expect([...layer.openHandles.values()], 'the failed open leaves no file open').toEqual([])
@@ -286,6 +288,52 @@ describe.each(CODES)('an injected %s', (code) => {
         expect(truncatedBytes).toBe(cutsTail ? 0 : torn.byteLength)
         await expectRecovered(dir, acked)
       })
+    }
+  })
+})
+
+describe.each(CODES)('an injected %s while reading', (code) => {
+  it('rejects the read with LOG_IO naming the system code, and leaves the log working', async () => {
+    const dir = freshDir()
+    const writer = await open(dir)
+    const acked = await commit(writer, 30) // several sealed segments
+    await writer.close()
+    const layer = new FaultyFileLayer()
+    const log = await open(dir, layer)
+    const armed = layer.arm({ op: 'read', code })
+    const seen: number[] = []
+    const error = await (async () => {
+      for await (const c of log.read({ from: 0 })) seen.push(c.seq)
+    })().catch((e: unknown) => e)
+    expect(armed.fired).toHaveLength(1)
+    expect(error).toBeInstanceOf(LogIOError)
+    expect(error).toMatchObject({ code: 'LOG_IO', context: { operation: 'read', osCode: code, dir, from: 0 } })
+    expect((error as LogIOError).cause).toMatchObject({ code })
+    expect(seen, 'what came before the error is a prefix of the log').toEqual(acked.slice(0, seen.length))
+    // Not fail-stop: reads and writes go on.
+    expect(log.failure).toBeUndefined()
+    const again: number[] = []
+    for await (const c of log.read({ from: 0 })) again.push(c.seq)
+    expect(again).toEqual(acked)
+    log.append(payloadFor(log.head.seq + 1))
+    await log.sync()
+    await log.close()
+  })
+
+  it('rejects verifyLog and a read-only open with LOG_IO when the directory cannot be listed', async () => {
+    const dir = freshDir()
+    const writer = await open(dir)
+    await commit(writer, 5)
+    await writer.close()
+    for (const attempt of [
+      (fileLayer: FaultyFileLayer) => verifyLog(dir, { fileLayer }),
+      (fileLayer: FaultyFileLayer) => openLog(dir, { readOnly: true, fileLayer }),
+    ]) {
+      const layer = new FaultyFileLayer()
+      layer.arm({ op: 'readdir', code })
+      const error = await attempt(layer).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(LogIOError)
+      expect(error).toMatchObject({ code: 'LOG_IO', context: { osCode: code, dir } })
     }
   })
 })

@@ -29,7 +29,8 @@ import {
   segmentFileName,
 } from './format.js'
 import { readFrames } from './frame-reader.js'
-import { listSnapshots, loadSnapshot, type SnapshotEntry, writeSnapshotFile } from './snapshot-file.js'
+import { asLogError } from './io-errors.js'
+import { listSnapshots, loadSnapshot, type SnapshotEntry, snapshotsIn, writeSnapshotFile } from './snapshot-file.js'
 
 /** A segment file as the log knows it. */
 export interface SegmentRef {
@@ -423,6 +424,14 @@ export class HomeLog implements Log {
   private readCommits(from: number, encoded: true): AsyncGenerator<EncodedCommit>
   private readCommits(from: number, encoded: false): AsyncGenerator<Commit>
   private async *readCommits(from: number, encoded: boolean): AsyncGenerator<Commit | EncodedCommit> {
+    try {
+      yield* this.readCommitsFrom(from, encoded)
+    } catch (error) {
+      throw asLogError(error, 'read', this.context({ from }))
+    }
+  }
+
+  private async *readCommitsFrom(from: number, encoded: boolean): AsyncGenerator<Commit | EncodedCommit> {
     if (!Number.isSafeInteger(from) || from < 0) {
       throw new LogInputError(
         'LOG_BAD_FRAME',
@@ -656,6 +665,8 @@ export class HomeLog implements Log {
     const fs = this.fs!
     const dir = this.dir!
     const before = this.writtenSeq
+    // Releases first, so that whoever sees the head move also sees the start the writer's compaction left.
+    await this.refreshReleased()
     for (;;) {
       const active = this.segments[this.segments.length - 1]!
       const size = await this.handle!.size()
@@ -749,20 +760,20 @@ export class HomeLog implements Log {
       this.writtenOffset = SEGMENT_HEADER_BYTES
       this.activeSealed = false
     }
-    await this.refreshReleased()
     if (this.writtenSeq !== before) this.notifyAppend()
   }
 
   /** Read-only: notices segments and snapshots the writer released or created. */
   private async refreshReleased(): Promise<void> {
-    const names = new Set(await this.fs!.readdir(this.dir!))
+    const listed = await this.fs!.readdir(this.dir!)
+    const names = new Set(listed)
     const kept = this.segments.filter((s, i) => i === this.segments.length - 1 || names.has(s.name))
     if (kept.length !== this.segments.length) {
       this.segments = kept
       this.startSeq = kept[0]!.baseSeq
       this.startChain = kept[0]!.baseChain
     }
-    this.snapshots = await listSnapshots(this.fs!, this.dir!)
+    this.snapshots = snapshotsIn(listed)
   }
 
   // ---------------------------------------------------------------- snapshots and retention
@@ -888,6 +899,35 @@ export class HomeLog implements Log {
   }
 
   async latestSnapshot(): Promise<Snapshot | undefined> {
+    let snap: Snapshot | undefined
+    try {
+      snap = await this.findLatestSnapshot()
+    } catch (error) {
+      throw asLogError(error, 'read snapshot', this.context())
+    }
+    if (snap === undefined || !this.fs) return snap
+    const loaded = snap
+    const context = this.context({ file: loaded.file, seq: loaded.seq })
+    return {
+      ...loaded,
+      async *chunks() {
+        try {
+          yield* loaded.chunks()
+        } catch (error) {
+          throw asLogError(error, 'read snapshot', context)
+        }
+      },
+      async payload() {
+        try {
+          return await loaded.payload()
+        } catch (error) {
+          throw asLogError(error, 'read snapshot', context)
+        }
+      },
+    }
+  }
+
+  private async findLatestSnapshot(): Promise<Snapshot | undefined> {
     if (!this.fs) {
       const snap = this.memorySnapshot
       if (!snap) return undefined

@@ -86,8 +86,13 @@ export async function writeSnapshotFile(
 
 /** Snapshot files in the directory by name, oldest first (validity is checked when loaded). */
 export async function listSnapshots(fs: FileLayer, dir: string): Promise<SnapshotEntry[]> {
+  return snapshotsIn(await fs.readdir(dir))
+}
+
+/** The snapshot files among a directory's `names`, oldest first. */
+export function snapshotsIn(names: readonly string[]): SnapshotEntry[] {
   const entries: SnapshotEntry[] = []
-  for (const name of await fs.readdir(dir)) {
+  for (const name of names) {
     const seq = parseSnapshotFileName(name)
     if (seq !== undefined) entries.push({ name, seq, chain: 0n, bytes: -1 })
   }

@@ -48,18 +48,60 @@ export async function concurrentCommits(
  * fires; the largest gap between consecutive ticks minus the interval is the longest block.
  */
 export async function longestBlock<T>(work: () => Promise<T>): Promise<{ result: T; maxBlockMs: number }> {
+  const { result, maxBlockMs } = await blocksAndGc(work)
+  return { result, maxBlockMs }
+}
+
+/** What {@link blocksAndGc} measured. */
+export interface BlocksAndGc<T> {
+  readonly result: T
+  /** The longest event-loop block, GC pauses included. */
+  readonly maxBlockMs: number
+  /** The longest block once the V8 GC pauses inside it are taken out: the work's own longest stretch. */
+  readonly maxBlockMsWithoutGc: number
+  /** The longest single GC pause (any kind) while the work ran, and all pauses together. */
+  readonly maxGcPauseMs: number
+  readonly gcPauseMs: number
+}
+
+/**
+ * Like {@link longestBlock}, and also observes V8's GC pauses (`perf_hooks` 'gc' entries) while `work` runs, so a
+ * block can be told apart from a garbage collection that happened to fall in it.
+ */
+export async function blocksAndGc<T>(work: () => Promise<T>): Promise<BlocksAndGc<T>> {
+  const gaps: { start: number; end: number }[] = []
+  const pauses: { start: number; duration: number }[] = []
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) pauses.push({ start: e.startTime, duration: e.duration })
+  })
+  observer.observe({ entryTypes: ['gc'] })
   let last = performance.now()
-  let max = 0
   const timer = setInterval(() => {
     const now = performance.now()
-    max = Math.max(max, now - last)
+    gaps.push({ start: last, end: now })
     last = now
   }, 1)
   try {
     const result = await work()
-    max = Math.max(max, performance.now() - last)
-    return { result, maxBlockMs: Math.max(0, max - 1) }
+    gaps.push({ start: last, end: performance.now() })
+    clearInterval(timer)
+    await new Promise((resolve) => setTimeout(resolve, 5)) // let the observer deliver the last entries
+    let maxBlockMs = 0
+    let maxBlockMsWithoutGc = 0
+    for (const gap of gaps) {
+      const gc = pauses.filter((p) => p.start >= gap.start && p.start < gap.end).reduce((sum, p) => sum + p.duration, 0)
+      maxBlockMs = Math.max(maxBlockMs, gap.end - gap.start - 1)
+      maxBlockMsWithoutGc = Math.max(maxBlockMsWithoutGc, gap.end - gap.start - 1 - gc)
+    }
+    return {
+      result,
+      maxBlockMs,
+      maxBlockMsWithoutGc,
+      maxGcPauseMs: pauses.reduce((max, p) => Math.max(max, p.duration), 0),
+      gcPauseMs: pauses.reduce((sum, p) => sum + p.duration, 0),
+    }
   } finally {
     clearInterval(timer)
+    observer.disconnect()
   }
 }

@@ -47,6 +47,8 @@ class MapCapture implements TableCapture {
     private readonly base: ReadonlyMap<Key, unknown>,
     private readonly copy: (value: unknown) => unknown,
     private readonly emit: (key: Key, value: unknown, skip: number) => Iterable<Op>,
+    /** For tables with one op per key (lookupTable): that op, made without an iterator (a million keys, less garbage). */
+    private readonly one?: (key: Key, value: unknown) => Op,
   ) {
     this.live = base.keys()
   }
@@ -82,14 +84,18 @@ class MapCapture implements TableCapture {
     for (let next = this.nextKey(); !next.done; next = this.nextKey()) {
       const key = next.value
       const kept = this.kept.get(key)
+      const one = this.one
       if (kept !== undefined) {
-        if (kept !== ABSENT) yield* this.emit(key, kept, 0)
+        if (kept === ABSENT) continue
+        if (one !== undefined) yield one(key, kept)
+        else yield* this.emit(key, kept, 0)
         continue
       }
       const value = this.base.get(key)
       if (value === undefined) continue
-      if (this.copy === unchanged) {
-        yield* this.emit(key, value, 0)
+      if (one !== undefined) {
+        // One op per key and an immutable value: nothing can change under it.
+        yield one(key, value)
         continue
       }
       // An inner collection read from the live table, possibly across chunks: if a write touches the key before it
@@ -135,7 +141,8 @@ export function captureList(name: string, items: readonly unknown[]): TableCaptu
 }
 
 export function captureLookupTable(name: string, map: ReadonlyMap<Key, unknown>): TableCapture {
-  return new MapCapture(map, unchanged, (key, value) => [[name, OP.LT_SET, key, value]])
+  const one = (key: Key, value: unknown): Op => [name, OP.LT_SET, key, value]
+  return new MapCapture(map, unchanged, (key, value) => [one(key, value)], one)
 }
 
 export function captureLookupList(name: string, map: ReadonlyMap<Key, readonly unknown[]>): TableCapture {

@@ -199,7 +199,7 @@ export const durableCommits = defineWorkload<DurableCommitsParams>({
     'fdatasync/fsync/directory-fsync calls through a counting `fileLayer` around `nodeFileLayer` (homedb), or ' +
     'the loop itself; peers do their syncs inside native code, where they cannot be counted from JavaScript.',
   unit: 'opsPerSec',
-  params: (quick) => ({ durationMs: quick ? 300 : 800, pool: 10_000 }),
+  params: (quick) => ({ durationMs: quick ? 200 : 800, pool: 10_000 }),
   capMs: (quick) => (quick ? 15_000 : 30_000),
   repeats: 3,
   systems,

@@ -87,7 +87,7 @@ export const reactiveWorkload = defineWorkload<ReactiveParams>({
     '`addRowListener` listeners on the table. The cost ratios divide the plain figure by the subscribed one ' +
     '(1.0 = free, 1.5 = 50 % more time per commit).',
   unit: 'opsPerSec',
-  params: (quick) => ({ commits: quick ? 50_000 : 200_000 }),
+  params: (quick) => ({ commits: quick ? 20_000 : 200_000 }),
   capMs: (quick) => (quick ? 20_000 : 60_000),
   repeats: 5,
   systems: {

@@ -167,9 +167,9 @@ export const replication = defineWorkload<ReplicationParams>({
     'files, and network shipping to a home server (the `@homedb/replication` transport) is not built yet.',
   unit: 'ms',
   params: (quick) => ({
-    steadyCommits: quick ? 300 : 1_000,
+    steadyCommits: quick ? 200 : 1_000,
     intervalMs: 2,
-    burstCommits: quick ? 20_000 : 100_000,
+    burstCommits: quick ? 10_000 : 100_000,
   }),
   capMs: (quick) => (quick ? 30_000 : 60_000),
   repeats: 3,

@@ -94,9 +94,37 @@ class TablesModel {
 
 const KEYS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j']
 const MEMBERS = ['x', 'y', 'z', 'w']
+/** The key whose set outgrows a snapshot chunk. */
+const BIG = 'big'
 
 /** One random mutation, applied to the db (inside a transaction) and to the model's working copy. */
 function mutate(db: TortureDb, s: State, rng: Rng): void {
+  // Now and then one key gets a set larger than a snapshot chunk (1 024 operations), and later writes touch it, so
+  // compactions running beside the writers meet a collection that changes while they write it out.
+  if (rng.chance(0.002)) {
+    const set = s.tags.get(BIG) ?? new Set<string>()
+    for (let i = 0; i < 5_000; i++) {
+      db.tags.insert(BIG, `m${i}`)
+      set.add(`m${i}`)
+    }
+    s.tags.set(BIG, set)
+    return
+  }
+  if (s.tags.has(BIG) && rng.chance(0.1)) {
+    if (rng.chance(0.05)) {
+      db.tags.clearKey(BIG)
+      s.tags.delete(BIG)
+      return
+    }
+    const gone = `m${rng.int(0, 4_999)}`
+    const added = `n${rng.int(0, 1_000_000)}`
+    db.tags.remove(BIG, gone)
+    db.tags.insert(BIG, added)
+    const set = s.tags.get(BIG)!
+    set.delete(gone)
+    set.add(added)
+    return
+  }
   const r = rng.next()
   const key = rng.pick(KEYS)
   if (r < 0.35) {

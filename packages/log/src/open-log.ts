@@ -2,12 +2,10 @@
 // tail, refusing corruption) and hands the result to the Log implementation.
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
-import { LogConfigError, LogCorruptionError, LogError } from './errors.js'
-import { type FileHandleLike, type FileLayer, nodeFileLayer } from './file-layer.js'
+import { LogConfigError, LogCorruptionError } from './errors.js'
+import { type FileLayer, nodeFileLayer } from './file-layer.js'
 import {
   chainFromHex,
-  decodeSegmentHeader,
-  encodeSegmentHeader,
   MAX_FRAME_BODY,
   parseSegmentFileName,
   SEGMENT_HEADER_BYTES,
@@ -19,6 +17,7 @@ import { HomeLog, type SegmentRef } from './internal/home-log.js'
 import { asLogError } from './internal/io-errors.js'
 import { acquireLock } from './internal/lock.js'
 import { type SegmentScan, scanSegment } from './internal/scan.js'
+import { createSegment, readSegmentHeader } from './internal/segment-file.js'
 import { checkSnapshotFile, listSnapshots } from './internal/snapshot-file.js'
 import type { Durability, Log, OpenLogOptions, Position, RecoveryReport } from './types.js'
 
@@ -155,25 +154,9 @@ async function openResolved(dir: string | undefined, o: Resolved): Promise<Log> 
 async function readHeader(fs: FileLayer, file: string): Promise<{ header: SegmentHeader | string; size: number }> {
   const handle = await fs.open(file, 'r')
   try {
-    const buf = Buffer.alloc(SEGMENT_HEADER_BYTES)
-    const n = await handle.read(buf, 0, SEGMENT_HEADER_BYTES, 0)
-    return { header: decodeSegmentHeader(buf.subarray(0, n)), size: await handle.size() }
+    return { header: await readSegmentHeader(handle), size: await handle.size() }
   } finally {
     await handle.close()
-  }
-}
-
-async function createSegment(fs: FileLayer, dir: string, header: SegmentHeader): Promise<FileHandleLike> {
-  const handle = await fs.open(join(dir, segmentFileName(header.number)), 'wx')
-  try {
-    const bytes = encodeSegmentHeader(header)
-    await handle.write(bytes, 0, bytes.byteLength, 0)
-    await handle.datasync()
-    await fs.syncDir(dir)
-    return handle
-  } catch (error) {
-    await handle.close().catch(() => undefined)
-    throw error
   }
 }
 
@@ -323,7 +306,7 @@ async function openFiles(dir: string, o: Resolved, releaseLock: (() => Promise<v
     }
   } catch (error) {
     await handle.close().catch(() => undefined)
-    throw error instanceof LogError ? error : error
+    throw error
   }
 
   let active = { handle, validEnd: scan.validEnd, sealed: scan.sealed }

@@ -5,7 +5,6 @@ import type { FileLayer } from './file-layer.js'
 import { nodeFileLayer } from './file-layer.js'
 import {
   chainToHex,
-  decodeSegmentHeader,
   LOCK_FILE,
   parseSegmentFileName,
   parseSnapshotFileName,
@@ -15,6 +14,7 @@ import {
 import { asLogError } from './internal/io-errors.js'
 import { parseLockFile } from './internal/lock.js'
 import { scanSegment } from './internal/scan.js'
+import { readSegmentHeader } from './internal/segment-file.js'
 import { checkSnapshotFile, listSnapshots } from './internal/snapshot-file.js'
 import type { Position } from './types.js'
 
@@ -86,13 +86,11 @@ async function verify(dir: string, fs: FileLayer): Promise<VerifyReport> {
   }
   let expected: { seq: number; chain: bigint } | undefined
   for (const [i, number] of numbers.entries()) {
-    const file = `segment-${String(number).padStart(8, '0')}.log`
+    const file = segmentFileName(number)
     const handle = await fs.open(join(dir, file), 'r')
     try {
       const size = await handle.size()
-      const headerBytes = Buffer.alloc(SEGMENT_HEADER_BYTES)
-      const n = await handle.read(headerBytes, 0, SEGMENT_HEADER_BYTES, 0)
-      const header = decodeSegmentHeader(headerBytes.subarray(0, n))
+      const header = await readSegmentHeader(handle)
       const isLast = i === numbers.length - 1
       if (typeof header === 'string') {
         // Same rule as a writable open: only a first segment, or one whose predecessor exists, can be a torn creation.

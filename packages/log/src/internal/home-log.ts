@@ -19,9 +19,8 @@ import {
   chainToHex,
   commitFollows,
   decodeFrame,
-  decodeSegmentHeader,
   encodeFrame,
-  encodeSegmentHeader,
+  FRAME_HEADER_BYTES,
   FrameType,
   markerPayload,
   parseSegmentFileName,
@@ -30,6 +29,7 @@ import {
 } from './format.js'
 import { readFrames } from './frame-reader.js'
 import { asLogError } from './io-errors.js'
+import { createSegment, readSegmentHeader } from './segment-file.js'
 import { listSnapshots, loadSnapshot, type SnapshotEntry, snapshotsIn, writeSnapshotFile } from './snapshot-file.js'
 
 /** A segment file as the log knows it. */
@@ -350,16 +350,7 @@ export class HomeLog implements Log {
     const last = this.segments[this.segments.length - 1]!
     const number = last.number + 1
     const name = segmentFileName(number)
-    const header = encodeSegmentHeader({ number, logId: this.logId, baseSeq: seq, baseChain: chain })
-    const handle = await fs.open(join(dir, name), 'wx')
-    try {
-      await handle.write(header, 0, header.byteLength, 0)
-      await handle.datasync()
-      await fs.syncDir(dir)
-    } catch (error) {
-      await handle.close().catch(() => undefined)
-      throw error
-    }
+    const handle = await createSegment(fs, dir, { number, logId: this.logId, baseSeq: seq, baseChain: chain })
     const old = this.handle
     this.handle = handle
     this.segments = [...this.segments, { number, name, baseSeq: seq, baseChain: chain }]
@@ -457,7 +448,7 @@ export class HomeLog implements Log {
         for (let i = index; i < this.memoryFrames.length && this.memoryFrames[i]!.seq <= target; i++) {
           const c = this.memoryFrames[i]!
           pos = c.seq
-          yield encoded ? c : { seq: c.seq, chain: c.chain, payload: c.frame.subarray(28) }
+          yield encoded ? c : { seq: c.seq, chain: c.chain, payload: c.frame.subarray(FRAME_HEADER_BYTES) }
         }
         continue
       }
@@ -717,9 +708,7 @@ export class HomeLog implements Log {
         // Created between the two looks: it is simply the next segment, nothing was skipped.
         jumped = nextNumber !== active.number + 1
       }
-      const header = Buffer.alloc(SEGMENT_HEADER_BYTES)
-      const n = await next.read(header, 0, SEGMENT_HEADER_BYTES, 0)
-      const parsed = decodeSegmentHeader(header.subarray(0, n))
+      const parsed = await readSegmentHeader(next)
       if (
         typeof parsed === 'string' ||
         parsed.logId !== this.logId ||
@@ -851,8 +840,7 @@ export class HomeLog implements Log {
     if (this.readOnly || this.isClosed) return
     const latest = this.snapshots[this.snapshots.length - 1]
     if (!latest) return
-    let keepAfter = latest.seq
-    for (const seq of this.holds.values()) keepAfter = Math.min(keepAfter, seq)
+    const keepAfter = this.keepAfter(latest.seq)
     // Roll first if the active segment holds only commits the snapshot covers, so it can be released too.
     const active = this.segments[this.segments.length - 1]!
     if (this.fs && active.baseSeq < keepAfter && keepAfter >= this.headSeq && this.headSeq > active.baseSeq) {
@@ -884,11 +872,17 @@ export class HomeLog implements Log {
     this.startChain = this.segments[0]!.baseChain
   }
 
+  /** The seq after which commits must be kept: the snapshot's, or an older one a retention hold still needs. */
+  private keepAfter(snapshotSeq: number): number {
+    let keep = snapshotSeq
+    for (const seq of this.holds.values()) keep = Math.min(keep, seq)
+    return keep
+  }
+
   private releaseMemory(): void {
     const snap = this.memorySnapshot
     if (!snap) return
-    let keepAfter = snap.info.seq
-    for (const seq of this.holds.values()) keepAfter = Math.min(keepAfter, seq)
+    const keepAfter = this.keepAfter(snap.info.seq)
     let drop = 0
     while (drop < this.memoryFrames.length && this.memoryFrames[drop]!.seq <= keepAfter) drop++
     if (drop === 0) return

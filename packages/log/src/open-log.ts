@@ -324,6 +324,10 @@ async function openFiles(dir: string, o: Resolved, releaseLock: (() => Promise<v
     })
     active = { handle: next, validEnd: SEGMENT_HEADER_BYTES, sealed: false }
   }
+  // After recovery, a snapshot file past the head is not of this history: a valid one would have refused the
+  // writable open above, so it is damaged. It stays on disk (verifyLog reports it), but it is not this log's latest
+  // snapshot, or it would refuse every new snapshot below its seq; a snapshot at its seq replaces it.
+  const usableSnapshots = writable ? snapshots.filter((s) => s.seq <= scan.seq) : snapshots
   const first = segments[0]!
   return new HomeLog({
     dir,
@@ -340,6 +344,6 @@ async function openFiles(dir: string, o: Resolved, releaseLock: (() => Promise<v
     start: { seq: first.baseSeq, chain: first.baseChain },
     recovery,
     releaseLock,
-    snapshots,
+    snapshots: usableSnapshots,
   })
 }

@@ -3,7 +3,7 @@
 import { openLog } from '@homedb/log'
 import { TablesConfigError, TablesError } from './errors.js'
 import { type CommitSource, DbCore, fromLogError } from './internal/db-core.js'
-import { resolveCoreSettings } from './open-db.js'
+import { assertSchema, resolveCoreSettings } from './open-db.js'
 import type { Schema, TableDefs } from './schema.js'
 import type { Db } from './table-types.js'
 
@@ -41,9 +41,7 @@ export async function followDb<const D extends TableDefs>(
   source: CommitSource,
   options: FollowDbOptions = {},
 ): Promise<Db<D>> {
-  if (typeof schema !== 'object' || schema === null || typeof schema.tables !== 'object') {
-    throw new TablesConfigError('followDb() takes a schema made with schema({...})')
-  }
+  assertSchema(schema, 'followDb')
   if (
     typeof source !== 'object' ||
     source === null ||

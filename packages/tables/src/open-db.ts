@@ -105,6 +105,13 @@ export function resolveCoreSettings(options: {
   }
 }
 
+/** Refuses anything but a schema made with `schema({...})`, naming the function that was called. */
+export function assertSchema(schema: unknown, fn: 'openDb' | 'followDb'): void {
+  if (typeof schema !== 'object' || schema === null || typeof (schema as Schema<TableDefs>).tables !== 'object') {
+    throw new TablesConfigError(`${fn}() takes a schema made with schema({...})`)
+  }
+}
+
 export const rethrowLater = (error: unknown): void => {
   queueMicrotask(() => {
     throw error
@@ -130,9 +137,7 @@ export async function openDb<const D extends TableDefs>(
   schema: Schema<D>,
   options: OpenDbOptions = {},
 ): Promise<Db<D>> {
-  if (typeof schema !== 'object' || schema === null || typeof schema.tables !== 'object') {
-    throw new TablesConfigError('openDb() takes a schema made with schema({...})')
-  }
+  assertSchema(schema, 'openDb')
   if (typeof options !== 'object' || options === null) throw new TablesConfigError('options must be an object')
   const { dir, freeze, onListenerError, onError, autoCompact, dropTables, ...logOptions } = options
   const resolved = resolveCoreSettings({ freeze, onListenerError, onError, autoCompact, dropTables })

@@ -336,25 +336,21 @@ export class DbCore {
   onCommit(listener: CommitListener): () => void {
     if (typeof listener !== 'function') throw new TypeError('onCommit() takes a function')
     this.commitListeners = [...this.commitListeners, listener]
-    let active = true
-    return () => {
-      if (!active) return
-      active = false
-      const index = this.commitListeners.indexOf(listener)
-      if (index >= 0) this.commitListeners = this.commitListeners.filter((_, i) => i !== index)
-    }
+    return removal(
+      listener,
+      () => this.commitListeners,
+      (list) => (this.commitListeners = list),
+    )
   }
 
   onClose(listener: () => void): () => void {
     if (typeof listener !== 'function') throw new TypeError('onClose() takes a function')
     this.closeListeners = [...this.closeListeners, listener]
-    let active = true
-    return () => {
-      if (!active) return
-      active = false
-      const index = this.closeListeners.indexOf(listener)
-      if (index >= 0) this.closeListeners = this.closeListeners.filter((_, i) => i !== index)
-    }
+    return removal(
+      listener,
+      () => this.closeListeners,
+      (list) => (this.closeListeners = list),
+    )
   }
 
   /** Delivers an event to every listener, in seq order even if a listener commits while being called. */
@@ -472,35 +468,39 @@ export class DbCore {
       if ('header' in item) {
         header = item.header
         this.checkSnapshotVersions(header, snapshot.seq)
+        if (!replace) this.recordSnapshotVersions(header)
       } else if (replace) batches.push(item.ops)
-      else this.applySnapshotOps(header!, item.ops, snapshot.seq)
+      else this.applyOps(item.ops, snapshot.seq, undefined)
     }
     if (replace) {
       for (const table of this.tables.values()) table[RESET]()
       this.recorded.clear()
       this.unknown.clear()
-      for (const ops of batches) this.applySnapshotOps(header!, ops, snapshot.seq)
+      this.recordSnapshotVersions(header!)
+      for (const ops of batches) this.applyOps(ops, snapshot.seq, undefined)
     }
-    for (const [name, t] of Object.entries(header!.tables)) this.recorded.set(name, t.version)
     this.seq = snapshot.seq
   }
 
   /** Refuses a snapshot whose header records a newer value version than the schema, as a version commit is refused. */
   private checkSnapshotVersions(header: SnapshotHeader, seq: number): void {
     for (const [name, t] of Object.entries(header.tables)) {
-      if (!this.tables.has(name) || t.version <= this.versionOf(name)) continue
-      throw new TablesSchemaError(
-        'TABLES_VERSION_AHEAD',
-        `table "${name}" holds values of version ${t.version} but the schema declares version ${this.versionOf(name)}: open it with the newer schema; the data is kept on disk untouched`,
-        { table: name, seq, logVersion: t.version, schemaVersion: this.versionOf(name) },
-      )
+      if (this.tables.has(name) && t.version > this.versionOf(name)) throw this.versionAhead(name, t.version, seq)
     }
   }
 
-  private applySnapshotOps(header: SnapshotHeader, ops: unknown[], seq: number): void {
-    // Values in a snapshot have the version its header records for their table.
+  /** The refusal of values written with a newer version than the schema declares (a log or a snapshot). */
+  private versionAhead(name: string, version: number, seq: number): TablesSchemaError {
+    return new TablesSchemaError(
+      'TABLES_VERSION_AHEAD',
+      `table "${name}" holds values of version ${version} but the schema declares version ${this.versionOf(name)}: open it with the newer schema; the data is kept on disk untouched`,
+      { table: name, seq, logVersion: version, schemaVersion: this.versionOf(name) },
+    )
+  }
+
+  /** Values in a snapshot have the version its header records for their table. */
+  private recordSnapshotVersions(header: SnapshotHeader): void {
     for (const [name, t] of Object.entries(header.tables)) this.recorded.set(name, t.version)
-    this.applyOps(ops, seq, undefined)
   }
 
   /** Applies one commit payload read from a log. With `out`, change records are collected per table. */
@@ -594,11 +594,7 @@ export class DbCore {
           throw new TablesReplayError(`commit ${seq}: malformed table-version operation`, { seq })
         }
         if (this.tables.has(name) && (version as number) > this.versionOf(name)) {
-          throw new TablesSchemaError(
-            'TABLES_VERSION_AHEAD',
-            `table "${name}" holds values of version ${version} but the schema declares version ${this.versionOf(name)}: open it with the newer schema; the data is kept on disk untouched`,
-            { table: name, seq, logVersion: version, schemaVersion: this.versionOf(name) },
-          )
+          throw this.versionAhead(name, version as number, seq)
         }
         this.recorded.set(name, version as number)
         return
@@ -670,8 +666,8 @@ export class DbCore {
 
   /**
    * Writes the full state as a snapshot through the log, which then releases the segments it covers. The state is
-   * captured at once in O(keys) cheap work; encoding and writing go on in chunks while reads and writes continue.
-   * Concurrent calls share one compaction.
+   * captured without copying it (see state-capture.ts); encoding and writing go on in chunks while reads and writes
+   * continue. Concurrent calls share one compaction.
    */
   compact(): Promise<CompactInfo> {
     if (this.closing !== undefined) return Promise.reject(new TablesStateError('TABLES_CLOSED', 'the db is closed'))
@@ -691,13 +687,10 @@ export class DbCore {
     const started = performance.now()
     const seq = this.seq
     const bytesAtStart = this.bytesSinceSnapshot
-    const names = [...this.tables.keys()].sort()
-    const captures = new Map<string, TableCapture>()
+    const captures = this.captureAll()
     const tables: Record<string, { kind: TableKind; version: number }> = {}
-    for (const name of names) {
-      const table = this.tables.get(name)!
-      captures.set(name, table[CAPTURE]())
-      tables[name] = { kind: table.kind, version: this.recorded.get(name) ?? 1 }
+    for (const name of captures.keys()) {
+      tables[name] = { kind: this.tables.get(name)!.kind, version: this.recorded.get(name) ?? 1 }
     }
     const counter = { ops: 0 }
     const header: SnapshotHeader = { format: SNAPSHOT_FORMAT, seq, tables }
@@ -731,9 +724,14 @@ export class DbCore {
 
   /** Operations rebuilding the whole state from empty, tables by name, each in its deterministic order. */
   *stateOps(): Generator<Op> {
+    yield* capturedOps(this.captureAll())
+  }
+
+  /** A capture of every table now, by table name (the snapshot's deterministic table order). */
+  private captureAll(): Map<string, TableCapture> {
     const captures = new Map<string, TableCapture>()
     for (const name of [...this.tables.keys()].sort()) captures.set(name, this.tables.get(name)![CAPTURE]())
-    yield* capturedOps(captures)
+    return captures
   }
 
   // ------------------------------------------------------------------ following
@@ -815,6 +813,20 @@ export class DbCore {
     }
     await this.applySnapshot(snapshot, true)
     this.emit({ seq: this.seq, changes: {}, reset: true })
+  }
+}
+
+/**
+ * The removal of a listener from a list held as `get()` / `set()` (idempotent). Lists are replaced, never changed in
+ * place, so a delivery loop that is running keeps the list it started with.
+ */
+function removal<L>(listener: L, get: () => readonly L[], set: (list: readonly L[]) => void): () => void {
+  let active = true
+  return () => {
+    if (!active) return
+    active = false
+    const index = get().indexOf(listener)
+    if (index >= 0) set(get().filter((_, i) => i !== index))
   }
 }
 

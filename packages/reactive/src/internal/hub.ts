@@ -30,8 +30,6 @@ export class Hub {
   private offCommit: (() => void) | undefined
   private offClose: (() => void) | undefined
   private subscriptions = 0
-  private readonly queue: CommitEvent[] = []
-  private dispatching = false
 
   constructor(private readonly db: Database) {}
 
@@ -83,7 +81,9 @@ export class Hub {
   private track(onClose: () => void, remove: () => void): () => void {
     this.closeListeners.add(onClose)
     if (this.subscriptions++ === 0) {
-      this.offCommit = this.db.onCommit((event) => this.receive(event as CommitEvent))
+      // The db delivers in seq order, and a commit made by a listener after the event being delivered: the hub
+      // relies on that instead of queueing again.
+      this.offCommit = this.db.onCommit((event) => this.dispatch(event as CommitEvent))
       this.offClose = this.db.onClose(() => this.closeAll())
     }
     let released = false
@@ -97,18 +97,6 @@ export class Hub {
         this.offClose?.()
         this.offCommit = this.offClose = undefined
       }
-    }
-  }
-
-  /** Commits made by a subscriber while an event is being delivered are delivered after it, in seq order. */
-  private receive(event: CommitEvent): void {
-    this.queue.push(event)
-    if (this.dispatching) return
-    this.dispatching = true
-    try {
-      for (let next = this.queue.shift(); next; next = this.queue.shift()) this.dispatch(next)
-    } finally {
-      this.dispatching = false
     }
   }
 

@@ -101,6 +101,50 @@ export function snapshotsIn(names: readonly string[]): SnapshotEntry[] {
 
 export type SnapshotProblem = 'missing' | 'header' | 'log-id' | 'seq' | 'chunk' | 'trailer' | 'trailing-bytes'
 
+/** What reading a snapshot file through found: its header and totals, or the first problem and its offset. */
+type SnapshotWalk =
+  | { header: SnapshotHeader; bytes: number; chunks: number }
+  | { problem: SnapshotProblem; offset: number }
+
+/**
+ * Reads a snapshot file from its start: the header (refused if `accept` says no), each chunk, yielded once its CRC
+ * checks out, then the trailer, which must match the totals. With `size`, nothing past it is read (a damaged length
+ * cannot make the reader allocate what the file cannot hold) and the trailer must end the file.
+ */
+async function* walkSnapshot(
+  handle: FileHandleLike,
+  size: number | undefined,
+  accept: (header: SnapshotHeader) => boolean = () => true,
+): AsyncGenerator<Uint8Array, SnapshotWalk> {
+  const header = decodeSnapshotHeader(await readExactly(handle, SNAPSHOT_HEADER_BYTES, 0))
+  if (typeof header === 'string' || !accept(header)) return { problem: 'header', offset: 0 }
+  let offset = SNAPSHOT_HEADER_BYTES
+  let bytes = 0
+  let chunks = 0
+  for (;;) {
+    const rec = await readExactly(handle, SNAPSHOT_RECORD_HEADER, offset)
+    if (rec.byteLength < SNAPSHOT_RECORD_HEADER) return { problem: 'trailer', offset }
+    const length = rec.readUInt32LE(0)
+    if (length === SNAPSHOT_TRAILER_MARK) {
+      const trailer = decodeSnapshotTrailer(await readExactly(handle, SNAPSHOT_TRAILER_BYTES, offset))
+      if (!trailer || trailer.totalBytes !== bytes || trailer.chunks !== chunks) return { problem: 'trailer', offset }
+      if (size !== undefined && offset + SNAPSHOT_TRAILER_BYTES !== size) {
+        return { problem: 'trailing-bytes', offset: offset + SNAPSHOT_TRAILER_BYTES }
+      }
+      return { header, bytes, chunks }
+    }
+    if (length > MAX_SNAPSHOT_CHUNK || (size !== undefined && offset + SNAPSHOT_RECORD_HEADER + length > size)) {
+      return { problem: 'chunk', offset }
+    }
+    const data = await readExactly(handle, length, offset + SNAPSHOT_RECORD_HEADER)
+    if (data.byteLength !== length || chunkCrc(data) !== rec.readUInt32LE(4)) return { problem: 'chunk', offset }
+    bytes += length
+    chunks++
+    offset += SNAPSHOT_RECORD_HEADER + length
+    yield data
+  }
+}
+
 /** Reads the whole file and checks header, every chunk CRC and the trailer. */
 export async function checkSnapshotFile(
   fs: FileLayer,
@@ -115,30 +159,10 @@ export async function checkSnapshotFile(
     throw error
   }
   try {
-    const size = await handle.size()
-    const header = decodeSnapshotHeader(await readExactly(handle, SNAPSHOT_HEADER_BYTES, 0))
-    if (typeof header === 'string') return { problem: 'header', offset: 0 }
-    let offset = SNAPSHOT_HEADER_BYTES
-    let bytes = 0
-    let chunks = 0
+    const walk = walkSnapshot(handle, await handle.size())
     for (;;) {
-      const rec = await readExactly(handle, SNAPSHOT_RECORD_HEADER, offset)
-      if (rec.byteLength < SNAPSHOT_RECORD_HEADER) return { problem: 'trailer', offset }
-      const length = rec.readUInt32LE(0)
-      if (length === SNAPSHOT_TRAILER_MARK) {
-        const trailer = decodeSnapshotTrailer(await readExactly(handle, SNAPSHOT_TRAILER_BYTES, offset))
-        if (!trailer || trailer.totalBytes !== bytes || trailer.chunks !== chunks) return { problem: 'trailer', offset }
-        if (offset + SNAPSHOT_TRAILER_BYTES !== size)
-          return { problem: 'trailing-bytes', offset: offset + SNAPSHOT_TRAILER_BYTES }
-        return { header, bytes, chunks }
-      }
-      if (length > MAX_SNAPSHOT_CHUNK || offset + SNAPSHOT_RECORD_HEADER + length > size)
-        return { problem: 'chunk', offset }
-      const data = await readExactly(handle, length, offset + SNAPSHOT_RECORD_HEADER)
-      if (data.byteLength !== length || chunkCrc(data) !== rec.readUInt32LE(4)) return { problem: 'chunk', offset }
-      bytes += length
-      chunks++
-      offset += SNAPSHOT_RECORD_HEADER + length
+      const next = await walk.next()
+      if (next.done) return next.value
     }
   } finally {
     await handle.close().catch(() => undefined)
@@ -176,36 +200,24 @@ export async function loadSnapshot(
     try {
       // The name may point to another file by now (a snapshot at the same seq written again, chunked differently):
       // check this copy as it is read — header, every chunk, trailer — and take no count or length from the first look.
-      const header = decodeSnapshotHeader(await readExactly(handle, SNAPSHOT_HEADER_BYTES, 0))
-      if (
-        typeof header === 'string' ||
-        header.logId !== logId ||
-        header.seq !== expected.header.seq ||
-        header.chain !== expected.header.chain
-      ) {
-        throw changed(0)
-      }
-      let offset = SNAPSHOT_HEADER_BYTES
-      let bytes = 0
-      let count = 0
+      const walk = walkSnapshot(
+        handle,
+        undefined,
+        (header) =>
+          header.logId === logId && header.seq === expected.header.seq && header.chain === expected.header.chain,
+      )
       for (;;) {
-        const rec = await readExactly(handle, SNAPSHOT_RECORD_HEADER, offset)
-        if (rec.byteLength < SNAPSHOT_RECORD_HEADER) throw changed(offset)
-        const length = rec.readUInt32LE(0)
-        if (length === SNAPSHOT_TRAILER_MARK) {
-          const trailer = decodeSnapshotTrailer(await readExactly(handle, SNAPSHOT_TRAILER_BYTES, offset))
-          if (!trailer || trailer.totalBytes !== bytes || trailer.chunks !== count || bytes !== expected.bytes) {
-            throw changed(offset)
-          }
-          return
+        const next = await walk.next()
+        if (!next.done) {
+          yield next.value
+          continue
         }
-        if (length > MAX_SNAPSHOT_CHUNK) throw changed(offset)
-        const data = await readExactly(handle, length, offset + SNAPSHOT_RECORD_HEADER)
-        if (data.byteLength !== length || chunkCrc(data) !== rec.readUInt32LE(4)) throw changed(offset)
-        offset += SNAPSHOT_RECORD_HEADER + length
-        bytes += length
-        count++
-        yield data
+        const result = next.value
+        if ('problem' in result) throw changed(result.offset)
+        if (result.bytes !== expected.bytes) {
+          throw changed(SNAPSHOT_HEADER_BYTES + result.chunks * SNAPSHOT_RECORD_HEADER + result.bytes)
+        }
+        return
       }
     } finally {
       await handle.close().catch(() => undefined)

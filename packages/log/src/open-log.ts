@@ -17,7 +17,7 @@ import { HomeLog, type SegmentRef } from './internal/home-log.js'
 import { asLogError } from './internal/io-errors.js'
 import { acquireLock } from './internal/lock.js'
 import { type SegmentScan, scanSegment } from './internal/scan.js'
-import { createSegment, readSegmentHeader } from './internal/segment-file.js'
+import { createSegment, isTornCreation, readSegmentHeader } from './internal/segment-file.js'
 import { checkSnapshotFile, listSnapshots } from './internal/snapshot-file.js'
 import type { Durability, Log, OpenLogOptions, Position, RecoveryReport } from './types.js'
 
@@ -183,12 +183,9 @@ async function openFiles(dir: string, o: Resolved, releaseLock: (() => Promise<v
     const { header, size } = await readHeader(fs, join(dir, name))
     const isLast = i === numbers.length - 1
     if (typeof header === 'string') {
-      // A header that never became durable: the crash hit while this (last) segment was being created. That is
-      // only possible for the log's first segment or while the segment before it still exists (a roll releases
-      // nothing before the new header is durable); otherwise deleting it would restart the log at its base.
-      const before = segments[segments.length - 1]
-      const creatable = before ? number === before.number + 1 : number === 1 && snapshots.length === 0
-      if (isLast && size <= SEGMENT_HEADER_BYTES && creatable) {
+      // A header that never became durable: the crash hit while this (last) segment was being created.
+      const previous = segments[segments.length - 1]?.number
+      if (isTornCreation({ number, size, isLast, previous, snapshots: snapshots.length > 0 })) {
         tornCreation = name
         if (writable) {
           await fs.unlink(join(dir, name))

@@ -8,13 +8,12 @@ import {
   LOCK_FILE,
   parseSegmentFileName,
   parseSnapshotFileName,
-  SEGMENT_HEADER_BYTES,
   segmentFileName,
 } from './internal/format.js'
 import { asLogError } from './internal/io-errors.js'
 import { parseLockFile } from './internal/lock.js'
 import { scanSegment } from './internal/scan.js'
-import { readSegmentHeader } from './internal/segment-file.js'
+import { isTornCreation, readSegmentHeader } from './internal/segment-file.js'
 import { checkSnapshotFile, listSnapshots } from './internal/snapshot-file.js'
 import type { Position } from './types.js'
 
@@ -85,6 +84,8 @@ async function verify(dir: string, fs: FileLayer): Promise<VerifyReport> {
     ok: true,
   }
   let expected: { seq: number; chain: bigint } | undefined
+  /** Number of the last segment whose header checked out. */
+  let intact: number | undefined
   for (const [i, number] of numbers.entries()) {
     const file = segmentFileName(number)
     const handle = await fs.open(join(dir, file), 'r')
@@ -93,13 +94,14 @@ async function verify(dir: string, fs: FileLayer): Promise<VerifyReport> {
       const header = await readSegmentHeader(handle)
       const isLast = i === numbers.length - 1
       if (typeof header === 'string') {
-        // Same rule as a writable open: only a first segment, or one whose predecessor exists, can be a torn creation.
-        const before = numbers[i - 1]
-        const creatable =
-          before !== undefined
-            ? number === before + 1 && report.segments.some((s) => s.file === segmentFileName(before))
-            : number === 1 && !names.some((n) => parseSnapshotFileName(n) !== undefined)
-        const torn = isLast && size <= SEGMENT_HEADER_BYTES && creatable
+        // Same rule as a writable open.
+        const torn = isTornCreation({
+          number,
+          size,
+          isLast,
+          previous: intact,
+          snapshots: names.some((n) => parseSnapshotFileName(n) !== undefined),
+        })
         report.damage.push({
           file,
           offset: 0,
@@ -137,6 +139,7 @@ async function verify(dir: string, fs: FileLayer): Promise<VerifyReport> {
           kind: torn ? 'torn-tail' : 'corruption',
         })
       }
+      intact = number
       report.segments.push({
         file,
         bytes: size,

@@ -35,3 +35,22 @@ export async function readSegmentHeader(handle: FileHandleLike): Promise<Segment
   const n = await handle.read(buf, 0, SEGMENT_HEADER_BYTES, 0)
   return decodeSegmentHeader(buf.subarray(0, n))
 }
+
+/**
+ * Whether a segment whose header does not decode can be a creation that a crash cut short, rather than damage: it
+ * is the last segment, holds no more than a header, and is either the log's first (no snapshot exists yet) or
+ * directly follows an intact segment (a roll releases nothing before the new header is durable). Deleting any
+ * other would restart the log at its base.
+ */
+export function isTornCreation(segment: {
+  readonly number: number
+  readonly size: number
+  readonly isLast: boolean
+  /** Number of the last intact segment before it, if any. */
+  readonly previous: number | undefined
+  readonly snapshots: boolean
+}): boolean {
+  const { number, size, isLast, previous, snapshots } = segment
+  const creatable = previous !== undefined ? number === previous + 1 : number === 1 && !snapshots
+  return isLast && size <= SEGMENT_HEADER_BYTES && creatable
+}

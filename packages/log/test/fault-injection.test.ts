@@ -365,6 +365,24 @@ describe('close() after an I/O error', () => {
     expect(log.closed).toBe(true)
     await expectRecovered(dir, acked)
   })
+
+  it('waits for a segment roll still in flight when the log failed elsewhere, so the new segment is not left open', async () => {
+    const dir = freshDir()
+    const layer = new FaultyFileLayer({ record: true })
+    const log = await open(dir, layer)
+    const acked = await commit(log, 3)
+    const created = () => layer.calls.filter((c) => c.op === 'open' && c.mode === 'wx' && isSegment(c.path)).length
+    const before = created()
+    // More than a segment's worth of bytes, so the flush the snapshot waits for rolls the segment; the snapshot then
+    // fails on its first file operation (the log fails) while the roll is still creating the next segment.
+    for (let i = 0; i < 12; i++) acked.push(log.append(payloadFor(log.head.seq + 1)))
+    layer.arm({ op: 'open', code: 'EIO', when: (call) => isSnapshot(call.path) })
+    await expect(log.snapshot(stateAt(log.head.seq))).rejects.toMatchObject({ code: 'LOG_FAILED' })
+    expect(created(), 'the flush before the snapshot rolled a segment').toBeGreaterThan(before)
+    await log.close()
+    expect([...layer.openHandles.values()], 'close() leaves no file open').toEqual([])
+    await expectRecovered(dir, acked)
+  })
 })
 
 describe('group commit, counted through the file layer', () => {

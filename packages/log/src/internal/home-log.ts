@@ -971,10 +971,10 @@ export class HomeLog implements Log {
     this.followWatch?.close()
     if (this.followTimer) clearTimeout(this.followTimer)
     if (this.following) await this.following
-    if (!this.readOnly && !this.failed) {
-      await this.sync().catch(() => undefined)
-      if (this.flushing) await this.flushing
-    }
+    if (!this.readOnly && !this.failed) await this.sync().catch(() => undefined)
+    // Even after a failure a flush may still be finishing a segment roll: closing the handle before it ends would
+    // leave the new segment open (the roll makes it the active handle afterwards).
+    if (this.flushing) await this.flushing
     if (this.handle && !this.readOnly && !this.failed && this.durability === 'os') {
       await this.handle.datasync().catch(() => undefined)
     }

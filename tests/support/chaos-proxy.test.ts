@@ -3,6 +3,7 @@
 // heal exits, backpressure, and a shutdown that leaves no connection open. Timed faults run on a manual clock:
 // tests wait for events and advance time, they never sleep.
 import { Agent, type IncomingMessage } from 'node:http'
+import { connect } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   type ChaosEvent,
@@ -283,6 +284,36 @@ describe('faults, as the client and the server see them', { timeout: 20_000 }, (
     expect(server.count('/big')).toBe(1)
   })
 
+  it('truncate still closes the connection of a response queued behind an unfinished one on it', async () => {
+    const clock = manualClock()
+    const proxy = await scripted(
+      { 0: { kind: 'delay', ms: 100 }, 1: { kind: 'truncate', fraction: 0.5, bytes: 0 } },
+      { clock },
+    )
+    const socket = connect(Number(new URL(proxy.url).port), '127.0.0.1')
+    const received: Buffer[] = []
+    socket.on('data', (chunk: Buffer) => received.push(chunk))
+    const ended = new Promise((resolve) => {
+      socket.once('end', resolve)
+      socket.once('error', resolve)
+    })
+    // Pipelined: b arrives while a is held, so node:http queues b's response until a's is finished.
+    socket.write(
+      'POST /count HTTP/1.1\r\nHost: p\r\nContent-Length: 0\r\n\r\nGET /big?bytes=1000 HTTP/1.1\r\nHost: p\r\n\r\n',
+    )
+    await proxy.waitFor((e) => e.type === 'decision' && e.index === 1)
+    clock.advance(100)
+    await ended
+    socket.destroy()
+    const bytes = Buffer.concat(received)
+    const lastHead = bytes.lastIndexOf('\r\n\r\n')
+    expect(bytes.subarray(0, lastHead).toString()).toMatch(
+      /^HTTP\/1\.1 200 OK[\s\S]*\r\n\r\n1HTTP\/1\.1 200 OK[\s\S]*content-length: 1000/i,
+    )
+    expect(bytes.subarray(lastHead + 4).equals(pattern(500))).toBe(true)
+    expect(proxy.stats.outcomes).toMatchObject({ answered: 1, truncated: 1 })
+  })
+
   it('partition both ways: requests on open connections and new connections are reset until it ends', async () => {
     const clock = manualClock()
     const proxy = await scripted({ 1: { kind: 'partition', ms: 500, oneWay: false } }, { clock })
@@ -328,7 +359,7 @@ async function sequentialRun(seed: number, rates: FaultRates, requests: number) 
   for (let i = 0; i < requests; i++) {
     const path = paths[i % paths.length] as string
     const method = path === '/count' || path === '/echo' ? 'POST' : 'GET'
-    const reply = await call(`${proxy.url}${path}`, { method, body: `request ${i}` })
+    const reply = await call(`${proxy.url}${path}`, method === 'POST' ? { method, body: `request ${i}` } : {})
     await done(proxy, i)
     seen.push({ path, status: reply.status, ok: reply.error === null })
   }
@@ -454,6 +485,45 @@ describe('stopping by itself', { timeout: 20_000 }, () => {
     expect((await call(`${proxy.url}/big?bytes=10`)).error).toBeNull()
     expect((await call(`${proxy.url}/count`, { method: 'POST' })).error).toBe('ECONNRESET')
     expect(proxy.decisions.map((d) => d.method)).toEqual(['POST'])
+  })
+})
+
+describe('under concurrent load', { timeout: 20_000 }, () => {
+  const seed = Number(process.env.CHAOS_SEED ?? 77_001)
+
+  it(`finishes every request under the default mix on 8 connections, then heals to a clean pass-through (seed ${seed})`, async () => {
+    console.log(`chaos proxy load: seed ${seed}`)
+    const limits = { maxDelayMs: 20, maxStallMs: 20, maxCutMs: 20, maxPartitionMs: 40, maxDrainMs: 500 }
+    const proxy = await proxyWith({ budget: Number.POSITIVE_INFINITY, limits }, seed)
+    server.on('poll', () => setImmediate(() => server.answerPolls('answer'))) // short long-polls
+    const paths = ['/count', '/big?bytes=20000', '/stream?chunks=5&size=3000', '/empty', '/echo', '/poll?head=1']
+    const worker = async (w: number) => {
+      const agent = keepAlive()
+      for (let i = 0; i < 30; i++) {
+        const path = paths[(w + i) % paths.length] as string
+        const post = path === '/echo' || path === '/count'
+        const reply = await call(
+          `${proxy.url}${path}`,
+          post ? { method: 'POST', body: `w${w} i${i}`, agent } : { agent },
+        )
+        if (reply.error === null && path === '/echo') expect(text(reply)).toBe(`w${w} i${i}`)
+      }
+    }
+    await Promise.all(Array.from({ length: 8 }, (_, w) => worker(w)))
+    const stats = proxy.stats
+    console.log(JSON.stringify({ faults: stats.faults, outcomes: stats.outcomes }))
+    expect(stats.requests + stats.refusedConnections).toBe(240)
+    expect(stats.totalFaults).toBeGreaterThanOrEqual(10)
+    expect(Object.values(stats.faults).filter((n) => n > 0).length).toBeGreaterThanOrEqual(5)
+    proxy.heal()
+    await proxy.settled()
+    server.answerPolls('late answer')
+    const clean = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => call(`${proxy.url}/echo`, { method: 'POST', body: `${i}` })),
+    )
+    expect(clean.map(text)).toEqual(Array.from({ length: 20 }, (_, i) => `${i}`))
+    await proxy.close()
+    await until(() => server.sockets.size === 0, ['disconnect'])
   })
 })
 

@@ -85,7 +85,7 @@ function bodyPlan(
   const none = { truncateAt: null, pauseAt: null, pause: async () => {} }
   if (cut !== null)
     return { truncateAt: null, pauseAt: length === null ? Infinity : length - 1, pause: () => cut.fired }
-  if (fault?.kind !== 'truncate' && (fault?.kind !== 'stall' || fault.at !== 'body')) return none
+  if (fault?.kind !== 'truncate' && (fault?.kind !== 'stall' || fault.at !== 'body' || length === 0)) return none
   const at = length === null ? fault.bytes : Math.floor(fault.fraction * length)
   if (fault.kind === 'truncate') return { ...none, truncateAt: at }
   return { truncateAt: null, pauseAt: at, pause: () => ctx.hold(ex, 'stall', fault.ms).done }
@@ -136,7 +136,8 @@ async function relayResponse(
   cut: Cut | null,
 ): Promise<ExchangeOutcome> {
   const length = bodyLength(ex, upstream)
-  if (fault?.kind === 'stall' && fault.at === 'head') await ctx.hold(ex, 'stall', fault.ms).done
+  // A stall "in" an empty body is one before the head: after it the client already holds the whole answer.
+  if (fault?.kind === 'stall' && (fault.at === 'head' || length === 0)) await ctx.hold(ex, 'stall', fault.ms).done
   if (cut !== null && length === 0) await cut.fired
   if (fault?.kind === 'truncate' && length === 0) {
     resetClient(ex)
@@ -155,7 +156,7 @@ async function relayResponse(
       ex.res.end()
       return 'answered'
     case 'truncated':
-      ex.res.socket?.end()
+      ex.req.socket.end()
       sent.request.destroy()
       return 'truncated'
     case 'client-gone':

@@ -17,7 +17,7 @@ import {
   type PartitionMode,
   type RequestHead,
 } from './chaos-schedule.js'
-import { drain, type Exchange, type RelayContext, resetClient, sendUpstream } from './chaos-upstream.js'
+import { clientTurn, drain, type Exchange, type RelayContext, resetClient, sendUpstream } from './chaos-upstream.js'
 
 /** Counters of a chaos proxy, as a snapshot. */
 export interface ChaosStats {
@@ -168,11 +168,25 @@ export class ChaosSession implements RelayContext {
     })
     if (fault?.kind === 'partition') {
       this.#counts.partitioned++
-      this.#track(ex, true, this.#partitioned(ex, this.#startPartition(head.index, fault.ms, fault.oneWay)))
+      const started = this.#startPartition(head.index, fault.ms, fault.oneWay)
+      this.#track(
+        ex,
+        true,
+        clientTurn(ex).then(() => this.#partitioned(ex, started)),
+      )
     } else if (partition !== null) {
       this.#counts.partitioned++
-      this.#track(ex, true, this.#partitioned(ex, partition))
-    } else this.#track(ex, fault !== null, this.#dispatch(ex, fault))
+      this.#track(
+        ex,
+        true,
+        clientTurn(ex).then(() => this.#partitioned(ex, partition)),
+      )
+    } else
+      this.#track(
+        ex,
+        fault !== null,
+        clientTurn(ex).then(() => this.#dispatch(ex, fault)),
+      )
   }
 
   #decide(head: RequestHead): Fault | null {

@@ -90,9 +90,27 @@ function requestHeaders(req: IncomingMessage): Record<string, string | string[]>
 
 /** Resets the client's connection (TCP RST), unless it is already gone. */
 export function resetClient(ex: Exchange): void {
-  const socket = ex.res.socket
-  if (socket === null) ex.res.destroy()
-  else if (!socket.destroyed) socket.resetAndDestroy()
+  const socket = ex.req.socket
+  if (!socket.destroyed) socket.resetAndDestroy()
+}
+
+/**
+ * Resolves once `ex` has the client connection to itself: at once, unless the previous response on that
+ * connection is still being written (a pipelining client, or one that saw that response complete before the proxy
+ * finished it). Until then node:http queues the new response without a socket, where no fault can act on it.
+ * After the hand-over it waits one turn of the event loop, so the previous answer is on its way before a fault.
+ */
+export function clientTurn(ex: Exchange): Promise<void> {
+  if (ex.res.socket !== null || ex.req.socket.destroyed) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = () => {
+      ex.res.off('socket', done)
+      ex.req.socket.off('close', done)
+      setImmediate(resolve)
+    }
+    ex.res.on('socket', done)
+    ex.req.socket.on('close', done)
+  })
 }
 
 /** Sends `ex` upstream: with `body` (a buffered copy), or streaming the client's body through when it is `null`. */

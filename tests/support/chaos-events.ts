@@ -40,3 +40,48 @@ export type ChaosEvent =
   | { readonly type: 'connection-refused'; readonly connection: number }
   | { readonly type: 'done'; readonly index: number; readonly outcome: ExchangeOutcome; readonly upstream: number }
   | { readonly type: 'clean'; readonly reason: CleanReason }
+
+/** The events of one proxy: the last 10 000 kept for `waitFor`, every one passed to the current listeners. */
+export class EventLog {
+  static readonly KEEP = 10_000
+  #log: ChaosEvent[] = []
+  readonly #listeners = new Set<(event: ChaosEvent) => void>()
+  readonly #onListenerError: (error: unknown) => void
+
+  /** `onListenerError` receives what a listener throws (the proxy goes on). */
+  constructor(onListenerError: (error: unknown) => void) {
+    this.#onListenerError = onListenerError
+  }
+
+  /** Records `event` and passes it to every listener. */
+  emit(event: ChaosEvent): void {
+    this.#log.push(event)
+    if (this.#log.length >= 2 * EventLog.KEEP) this.#log = this.#log.slice(-EventLog.KEEP)
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(event)
+      } catch (error) {
+        this.#onListenerError(error)
+      }
+    }
+  }
+
+  /** Calls `listener` with every event from now on; returns the function that unsubscribes it. */
+  subscribe(listener: (event: ChaosEvent) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** The first kept or future event that `match` accepts. */
+  waitFor(match: (event: ChaosEvent) => boolean): Promise<ChaosEvent> {
+    const found = this.#log.find(match)
+    if (found !== undefined) return Promise.resolve(found)
+    return new Promise((resolve) => {
+      const off = this.subscribe((event) => {
+        if (!match(event)) return
+        off()
+        resolve(event)
+      })
+    })
+  }
+}

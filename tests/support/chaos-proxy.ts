@@ -197,8 +197,8 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
     get decisions() {
       return session.decisions
     },
-    on: (listener) => session.subscribe(listener),
-    waitFor: (match) => session.waitFor(match),
+    on: (listener) => session.events.subscribe(listener),
+    waitFor: (match) => session.events.waitFor(match),
     stop: () => session.turnClean('stop'),
     heal: () => session.heal('heal'),
     settled: () => session.settled(),

@@ -3,7 +3,7 @@
 import type { Agent, ClientRequest, IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { ChaosClock } from './chaos-clock.js'
-import type { ChaosEvent, CleanReason, ExchangeOutcome } from './chaos-events.js'
+import { type ChaosEvent, type CleanReason, EventLog, type ExchangeOutcome } from './chaos-events.js'
 import { type Hold, Holds } from './chaos-holds.js'
 import { answerWith, duplicate } from './chaos-response.js'
 import {
@@ -79,7 +79,6 @@ const OUTCOMES: readonly ExchangeOutcome[] = [
   'client-gone',
   'upstream-error',
 ]
-const LOG_KEEP = 10_000
 
 interface Partition {
   readonly oneWay: boolean
@@ -93,6 +92,8 @@ export class ChaosSession implements RelayContext {
   readonly limits: ChaosLimits
   readonly clock: ChaosClock
   readonly decisions: Decision[] = []
+  /** Every event, to listeners and to `waitFor`; a listener that throws counts as a failure of the proxy. */
+  readonly events = new EventLog((error) => this.#errors.push(error))
   readonly #config: SessionConfig
   readonly #holds: Holds
   readonly #faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>
@@ -109,10 +110,8 @@ export class ChaosSession implements RelayContext {
   readonly #clients = new Set<Socket>()
   readonly #upstreams = new Set<Socket>()
   readonly #reorders = new Map<number, Hold>()
-  readonly #listeners = new Set<(event: ChaosEvent) => void>()
   readonly #settledWaiters: Array<() => void> = []
   readonly #errors: unknown[] = []
-  #log: ChaosEvent[] = []
   #clean: CleanReason | null = null
   #partition: Partition | null = null
   #active = 0
@@ -166,27 +165,10 @@ export class ChaosSession implements RelayContext {
       ex.clientGone = true
       if (!ex.detached) for (const upstream of ex.upstream) upstream.destroy()
     })
-    if (fault?.kind === 'partition') {
-      this.#counts.partitioned++
-      const started = this.#startPartition(head.index, fault.ms, fault.oneWay)
-      this.#track(
-        ex,
-        true,
-        clientTurn(ex).then(() => this.#partitioned(ex, started)),
-      )
-    } else if (partition !== null) {
-      this.#counts.partitioned++
-      this.#track(
-        ex,
-        true,
-        clientTurn(ex).then(() => this.#partitioned(ex, partition)),
-      )
-    } else
-      this.#track(
-        ex,
-        fault !== null,
-        clientTurn(ex).then(() => this.#dispatch(ex, fault)),
-      )
+    const inside = fault?.kind === 'partition' ? this.#startPartition(head.index, fault.ms, fault.oneWay) : partition
+    if (inside !== null) this.#counts.partitioned++
+    const run = clientTurn(ex).then(() => (inside === null ? this.#dispatch(ex, fault) : this.#partitioned(ex, inside)))
+    this.#track(ex, fault !== null || inside !== null, run)
   }
 
   #decide(head: RequestHead): Fault | null {
@@ -364,33 +346,8 @@ export class ChaosSession implements RelayContext {
     for (const resolve of this.#settledWaiters.splice(0)) resolve()
   }
 
-  subscribe(listener: (event: ChaosEvent) => void): () => void {
-    this.#listeners.add(listener)
-    return () => this.#listeners.delete(listener)
-  }
-
-  waitFor(match: (event: ChaosEvent) => boolean): Promise<ChaosEvent> {
-    const found = this.#log.find(match)
-    if (found !== undefined) return Promise.resolve(found)
-    return new Promise((resolve) => {
-      const off = this.subscribe((event) => {
-        if (!match(event)) return
-        off()
-        resolve(event)
-      })
-    })
-  }
-
   #emit(event: ChaosEvent): void {
-    this.#log.push(event)
-    if (this.#log.length >= 2 * LOG_KEEP) this.#log = this.#log.slice(-LOG_KEEP)
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(event)
-      } catch (error) {
-        this.#errors.push(error)
-      }
-    }
+    this.events.emit(event)
   }
 
   snapshot(): ChaosStats {

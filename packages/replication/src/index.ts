@@ -10,7 +10,9 @@ export {
 } from './errors.js'
 export { type HomeServer, type HomeServerOptions, startHomeServer } from './home-server.js'
 export { HomeService, type HomeServiceOptions } from './home-service.js'
+export { type HomeSourceOptions, homeSource } from './home-source.js'
 export type { UserStatus } from './internal/admin-handlers.js'
+export type { RetryPolicy } from './internal/backoff.js'
 export {
   headPosition,
   type LogPosition,
@@ -20,6 +22,16 @@ export {
   relatePosition,
 } from './position.js'
 export { cryptoRandom, type Random } from './random.js'
+export { openReplica, type ReplicaOptions, type ReplicaStatus, replicaStatus } from './replica.js'
+export { type ShipOptions, type Shipper, type ShipperNotice, type ShipperStatus, ship } from './ship.js'
+export {
+  REPLICA_TRANSITIONS,
+  type ReplicaEvent,
+  type ReplicaState,
+  SHIPPER_TRANSITIONS,
+  type ShipperEvent,
+  type ShipperState,
+} from './state-machines.js'
 export {
   type HttpTransportOptions,
   httpTransport,

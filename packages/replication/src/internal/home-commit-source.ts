@@ -218,7 +218,7 @@ export class HomeCommitSource implements CommitSource {
         }
         this.fire('net-error')
         let delay = this.deps.backoff.next()
-        if (verdict === 'slow-down') delay = Math.max(delay, this.deps.loops.streak * 500)
+        if (verdict === 'slow-down' && answer !== undefined) delay = Math.max(delay, this.deps.loops.streak * 500)
         await this.deps.clock.sleep(delay, signal)
         this.fire('retry')
         if (answer !== undefined && RESET_CODES.has(answer.code)) {

@@ -42,7 +42,7 @@ export async function runCli(
   return { code, stdout, stderr }
 }
 
-/** Starts `homedb serve` on `port` (0: any) and waits for its startup line. */
+/** Starts `homedb serve` on `port` (0: any) and waits for its whole startup output. */
 export async function startHomeProcess(
   dataDir: string,
   adminToken: string,
@@ -57,7 +57,7 @@ export async function startHomeProcess(
   const url = await new Promise<string>((resolve, reject) => {
     const check = () => {
       const m = /listening on (http:\/\/[^\s]+)/.exec(out)
-      if (m) resolve(m[1]!)
+      if (m && out.includes('stop with')) resolve(m[1]!)
     }
     child.stdout!.on('data', check)
     void exited.then((code) => reject(new Error(`homedb serve exited (${code}) before listening:\n${out}`)))

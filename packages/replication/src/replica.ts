@@ -4,7 +4,7 @@
 // closes its network source when the db closes.
 import { type Db, followDb, type Schema, type TableDefs } from '@homedb/tables'
 import { type Clock, systemClock } from './clock.js'
-import { ReplicationConfigError } from './errors.js'
+import { ReplicationConfigError, ReplicationError } from './errors.js'
 import { Backoff, DEFAULT_RETRY, LoopDetector, type RetryPolicy } from './internal/backoff.js'
 import { HomeClient } from './internal/home-client.js'
 import { HomeCommitSource, type SourceStatus } from './internal/home-commit-source.js'
@@ -92,7 +92,8 @@ export async function openReplica<const D extends TableDefs>(
       const code = (error as { code?: string; context?: { logCode?: string } }).context?.logCode
       if (code !== 'LOG_NEED_SNAPSHOT' || attempt >= 5) {
         await closeSource()
-        throw error
+        const cause = (error as { cause?: unknown }).cause
+        throw cause instanceof ReplicationError ? cause : error
       }
     }
   }

@@ -60,4 +60,9 @@ export class LoopDetector {
   get streak(): number {
     return this.count
   }
+
+  /** The delay while slowing down: `maxMs` once per repeat past the threshold (beyond the usual cap). */
+  escalation(): number {
+    return this.policy.maxMs * Math.max(0, this.count - this.policy.loopThreshold + 1)
+  }
 }

@@ -203,13 +203,16 @@ export class HomeCommitSource implements CommitSource {
         const answer = (error as { answer?: ControlAnswer }).answer
         const code = (error as { code?: string }).code
         this.lastError = error as Error
-        if (code === 'REPLICATION_AUTH' || code === 'REPLICATION_PROTOCOL' || code === 'LOG_NEED_SNAPSHOT') throw error
-        const verdict = this.deps.loops.see(answer?.code ?? 'network', this.delivered?.seq ?? 0)
-        if (verdict === 'loop' && answer !== undefined) {
+        if (code === 'REPLICATION_AUTH' || code === 'LOG_NEED_SNAPSHOT') throw error
+        // A damaged or malformed answer is retried like a refusal: the same one again and again is a loop.
+        const what = answer?.code ?? (code === 'REPLICATION_PROTOCOL' ? 'protocol' : 'network')
+        const verdict = this.deps.loops.see(what, this.delivered?.seq ?? 0)
+        if (verdict === 'loop' && what !== 'network') {
           this.fire('fatal')
-          throw new ReplicationStoppedError('REPLICATION_LOOP', `the home answered ${answer.code} too many times`, {
-            answer: answer.code,
+          throw new ReplicationStoppedError('REPLICATION_LOOP', `the home answered ${what} too many times`, {
+            answer: what,
             seq: this.delivered?.seq ?? 0,
+            cause: (error as Error).message,
           })
         }
         if (answer !== undefined && RESET_CODES.has(answer.code)) {
@@ -218,7 +221,7 @@ export class HomeCommitSource implements CommitSource {
         }
         this.fire('net-error')
         let delay = this.deps.backoff.next()
-        if (verdict === 'slow-down' && answer !== undefined) delay = Math.max(delay, this.deps.loops.streak * 500)
+        if (verdict === 'slow-down' && what !== 'network') delay = Math.max(delay, this.deps.loops.escalation())
         await this.deps.clock.sleep(delay, signal)
         this.fire('retry')
         if (answer !== undefined && RESET_CODES.has(answer.code)) {

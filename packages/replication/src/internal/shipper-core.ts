@@ -149,7 +149,7 @@ export class ShipperCore {
 
   private async pause(): Promise<void> {
     let delay = this.deps.backoff.next()
-    if (this.escalate) delay = Math.max(delay, this.deps.loops.streak * 1000)
+    if (this.escalate) delay = Math.max(delay, this.deps.loops.escalation())
     this.escalate = false
     await this.deps.clock.sleep(delay, this.stop.signal)
     this.fire('retry')

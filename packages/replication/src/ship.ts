@@ -39,7 +39,7 @@ export interface ShipperStatus {
   readonly lagCommits: number
   /** The last error met (a dropped connection, a refused answer), if any since the last success. */
   readonly lastError?: ReplicationError | Error
-  /** Set once stopped by `diverged`/`incompatible`: the home's head then (the local frames after it are kept). */
+  /** The home's head as last seen (after `diverged`: where the home is; the local frames after `ackedSeq` are kept). */
   readonly homeHead?: LogPosition | null
 }
 
@@ -69,7 +69,7 @@ export interface Shipper {
  * const shipper = ship(db, { home: 'http://127.0.0.1:7100', user: 'alice', token })
  * db.files.insert('a', { size: 1 })
  * await shipper.flushed() // the home has fsynced it
- * console.log(shipper.status) // { state: 'idle', ackedSeq: 1, lagCommits: 0 }
+ * console.log(shipper.status.ackedSeq, shipper.status.lagCommits) // 1 0
  * await shipper.close()
  * ```
  */

@@ -28,18 +28,31 @@ export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
   })
 }
 
-/** Runs the CLI to completion; resolves with its exit code and output. */
-export async function runCli(
-  args: readonly string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawnCli(args, env)
+/** A finished child's exit code and output. */
+export interface RunResult {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+async function collect(child: ChildProcess): Promise<RunResult> {
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))
   return { code, stdout, stderr }
+}
+
+/** Runs the CLI to completion; resolves with its exit code and output. */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  return collect(spawnCli(args, env))
+}
+
+/** Runs a TypeScript file with node + tsx + the source condition; resolves with its exit code and output. */
+export function runNode(file: string): Promise<RunResult> {
+  const args = ['--conditions=@homedb/source', '--import', 'tsx', file]
+  return collect(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }))
 }
 
 /** Starts `homedb serve` on `port` (0: any) and waits for its whole startup output. */

@@ -7,6 +7,7 @@ import { headPosition, type LogPosition, relatePosition } from '../position.js'
 import { HEADERS, type WireRequest, type WireResponse } from '../wire.js'
 import { frameHeader, splitFrames } from './frames.js'
 import { authUser, type HomeContext, markDurable, userLogDir } from './home-context.js'
+import { remember } from './recent-frames.js'
 import { json, parsePositionText, readBody, wireError } from './wire-codec.js'
 
 interface AppendInput {
@@ -106,6 +107,7 @@ async function appendTo(ctx: HomeContext, user: string, log: Log, input: AppendI
     fresh = frames.slice(held.length)
   }
   const started = performance.now()
+  const before = log.head
   if (fresh.length > 0) {
     try {
       log.appendEncoded(fresh)
@@ -118,6 +120,7 @@ async function appendTo(ctx: HomeContext, user: string, log: Log, input: AppendI
   } catch (error) {
     return wireError(500, 'internal', `the home could not make the frames durable: ${(error as Error).message}`)
   }
+  if (fresh.length > 0) remember(log, before, fresh)
   markDurable(ctx, user, log)
   ctx.metrics.fsyncSeconds.observe((performance.now() - started) / 1000)
   ctx.metrics.appends.inc()

@@ -5,6 +5,7 @@ import { type LogPosition, relatePosition } from '../position.js'
 import { CONTENT_TYPES, HEADERS, type WireRequest, type WireResponse } from '../wire.js'
 import { authUser, durableOf, type HomeContext, userLogDir, waitForAppend } from './home-context.js'
 import type { LogLease } from './log-cache.js'
+import { recall } from './recent-frames.js'
 import { formatPosition, json, NO_STORE, parsePositionText, wireError } from './wire-codec.js'
 
 /** GET /v1/users/:user/log */
@@ -113,11 +114,13 @@ async function tailFrom(
       await waitForAppend(ctx, user, left, signal)
       continue
     }
+    // Never past the next page boundary, so a client that is behind lines up with the cacheable pages.
+    const boundary = (Math.floor(position.seq / ctx.options.pageCommits) + 1) * ctx.options.pageCommits
+    const cached = recall(log, position, Math.min(head.seq, boundary), max)
+    if (cached !== undefined && cached.length > 0) return framesAnswer(ctx, cached, head)
     const relation =
       position.seq > head.seq && position.logId === log.logId ? 'ahead' : await relatePosition(log, position)
     if (relation !== 'behind') return controlFor(log, relation === 'ahead' ? 'diverged' : relation, head)
-    // Never past the next page boundary, so a client that is behind lines up with the cacheable pages.
-    const boundary = (Math.floor(position.seq / ctx.options.pageCommits) + 1) * ctx.options.pageCommits
     try {
       const { frames } = await collect(log, position.seq, Math.min(head.seq, boundary), max)
       return framesAnswer(ctx, frames, head)

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { type FileLayer, nodeFileLayer } from '@homedb/log'
 import { type Clock, systemClock } from './clock.js'
 import { ReplicationConfigError } from './errors.js'
-import { handleAddUser, handleSlot, handleStatus, type UserStatus, usersStatus } from './internal/admin-handlers.js'
+import { handleAddUser, handleSlot, handleStatus, usersStatus } from './internal/admin-handlers.js'
 import { handleAppend } from './internal/append-handler.js'
 import { type HomeContext, markDurable, type ResolvedHomeOptions, waitingTails } from './internal/home-context.js'
 import { HomeMetrics } from './internal/home-metrics.js'
@@ -17,6 +17,7 @@ import { applyHolds } from './internal/retention.js'
 import { handleSnapshotGet, handleSnapshotPut } from './internal/snapshot-handlers.js'
 import { checkUserName } from './internal/user-names.js'
 import { json, wireError } from './internal/wire-codec.js'
+import type { LogPosition } from './position.js'
 import { cryptoRandom, type Random } from './random.js'
 import type { Route, WireRequest, WireResponse } from './wire.js'
 
@@ -52,6 +53,22 @@ export interface HomeServiceOptions {
   readonly publicSegments?: boolean
   /** Segment size of the users' logs (default: @homedb/log's). */
   readonly segmentBytes?: number
+}
+
+/** One user as the status lists it. */
+export interface UserStatus {
+  readonly name: string
+  readonly epoch: number
+  readonly generation: number
+  /** Last head seen since the server started (null if the log was not touched since). */
+  readonly head: LogPosition | null
+  readonly snapshot: { readonly seq: number; readonly bytes: number } | null
+  readonly slots: readonly {
+    readonly name: string
+    readonly seq: number
+    readonly lag: number | null
+    readonly confirmedAt: number
+  }[]
 }
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {

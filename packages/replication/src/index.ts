@@ -9,10 +9,8 @@ export {
   ReplicationStoppedError,
 } from './errors.js'
 export { type HomeServer, type HomeServerOptions, startHomeServer } from './home-server.js'
-export { HomeService, type HomeServiceOptions } from './home-service.js'
+export { HomeService, type HomeServiceOptions, type UserStatus } from './home-service.js'
 export { type HomeSourceOptions, homeSource } from './home-source.js'
-export type { UserStatus } from './internal/admin-handlers.js'
-export type { RetryPolicy } from './internal/backoff.js'
 export {
   headPosition,
   type LogPosition,
@@ -23,6 +21,7 @@ export {
 } from './position.js'
 export { cryptoRandom, type Random } from './random.js'
 export { openReplica, type ReplicaOptions, type ReplicaStatus, replicaStatus } from './replica.js'
+export type { RetryPolicy } from './retry-policy.js'
 export { type ShipOptions, type Shipper, type ShipperNotice, type ShipperStatus, ship } from './ship.js'
 export {
   REPLICA_TRANSITIONS,

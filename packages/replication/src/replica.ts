@@ -5,11 +5,14 @@
 import { type Db, followDb, type Schema, type TableDefs } from '@homedb/tables'
 import { type Clock, systemClock } from './clock.js'
 import { ReplicationConfigError, ReplicationError } from './errors.js'
-import { Backoff, DEFAULT_RETRY, LoopDetector, type RetryPolicy } from './internal/backoff.js'
+import { Backoff, DEFAULT_RETRY, LoopDetector } from './internal/backoff.js'
 import { HomeClient } from './internal/home-client.js'
-import { HomeCommitSource, type SourceStatus } from './internal/home-commit-source.js'
+import { HomeCommitSource } from './internal/home-commit-source.js'
 import { checkUserName } from './internal/user-names.js'
+import type { LogPosition } from './position.js'
 import { cryptoRandom, type Random } from './random.js'
+import type { RetryPolicy } from './retry-policy.js'
+import type { ReplicaState } from './state-machines.js'
 import { httpTransport, type Transport } from './transport.js'
 
 /** Options of {@link openReplica}. */
@@ -34,7 +37,14 @@ export interface ReplicaOptions {
 }
 
 /** What {@link replicaStatus} reports. */
-export type ReplicaStatus = SourceStatus
+export interface ReplicaStatus {
+  readonly state: ReplicaState
+  /** The seq of the last commit handed to the db. */
+  readonly seq: number
+  /** The home's head as last seen. */
+  readonly homeHead: LogPosition | null
+  readonly lastError: Error | undefined
+}
 
 const sources = new WeakMap<object, HomeCommitSource>()
 

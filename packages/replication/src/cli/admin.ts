@@ -1,7 +1,6 @@
 // `homedb users add|list` and `homedb status`: through a running server's admin endpoints (`--home URL`), or
 // straight on a stopped server's data dir (`--data DIR`).
-import { HomeService } from '../home-service.js'
-import type { UserStatus } from '../internal/admin-handlers.js'
+import { HomeService, type UserStatus } from '../home-service.js'
 
 /** Where an admin command acts. */
 export interface AdminTarget {

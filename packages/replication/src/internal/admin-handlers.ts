@@ -1,5 +1,7 @@
 // Replica slots (PUT/DELETE /v1/users/:user/slots/:slot) and the admin endpoints: adding and listing users, and
 // the server's status (users, positions, slots and replica lag), all behind the admin token.
+
+import type { UserStatus } from '../home-service.js'
 import { type LogPosition, parsePosition } from '../position.js'
 import type { WireRequest, WireResponse } from '../wire.js'
 import { authUser, durableOf, type HomeContext, isAdmin, userLogDir, waitingTails } from './home-context.js'
@@ -66,22 +68,6 @@ export async function handleAddUser(
     if (code === 'REPLICATION_CONFIG') return wireError(400, 'bad-request', (error as Error).message)
     throw error
   }
-}
-
-/** One user as the status lists it. */
-export interface UserStatus {
-  readonly name: string
-  readonly epoch: number
-  readonly generation: number
-  /** Last head seen since the server started (null if the log was not touched since). */
-  readonly head: LogPosition | null
-  readonly snapshot: { readonly seq: number; readonly bytes: number } | null
-  readonly slots: readonly {
-    readonly name: string
-    readonly seq: number
-    readonly lag: number | null
-    readonly confirmedAt: number
-  }[]
 }
 
 /** The status of every user (no log is opened for it). */

@@ -2,18 +2,7 @@
 // Random), and loop detection: the same answer at the same position N times escalates the backoff, and past a
 // limit becomes a typed REPLICATION_LOOP error, so a client never spins (Electric's 409 loops).
 import type { Random } from '../random.js'
-
-/** Backoff and loop-detection settings (PROTOCOL.md documents the defaults). */
-export interface RetryPolicy {
-  /** First delay, ms. Default 50. */
-  readonly baseMs: number
-  /** Longest delay, ms. Default 5 000. */
-  readonly maxMs: number
-  /** The same answer at the same position this many times in a row starts escalating. Default 3. */
-  readonly loopThreshold: number
-  /** … and this many times is a REPLICATION_LOOP error. Default 12. */
-  readonly loopLimit: number
-}
+import type { RetryPolicy } from '../retry-policy.js'
 
 export const DEFAULT_RETRY: RetryPolicy = { baseMs: 50, maxMs: 5_000, loopThreshold: 3, loopLimit: 12 }
 

@@ -9,6 +9,7 @@ import type { Clock } from '../clock.js'
 import { ReplicationStoppedError } from '../errors.js'
 import type { LogPosition } from '../position.js'
 import type { Random } from '../random.js'
+import type { ReplicaStatus } from '../replica.js'
 import { REPLICA_TRANSITIONS, type ReplicaEvent, type ReplicaState } from '../state-machines.js'
 import type { Backoff, LoopDetector } from './backoff.js'
 import { decodeChunks } from './chunk-stream.js'
@@ -27,14 +28,6 @@ export interface HomeCommitSourceDeps {
   readonly waitMs: number
   readonly confirmIntervalMs: number
   readonly maxSnapshotBytes: number
-}
-
-/** What {@link HomeCommitSource.status} reports. */
-export interface SourceStatus {
-  readonly state: ReplicaState
-  readonly seq: number
-  readonly homeHead: LogPosition | null
-  readonly lastError: Error | undefined
 }
 
 export class HomeCommitSource implements CommitSource {
@@ -57,7 +50,7 @@ export class HomeCommitSource implements CommitSource {
     return { seq: this.info?.start.seq ?? 0 }
   }
 
-  status(): SourceStatus {
+  status(): ReplicaStatus {
     return {
       state: this.state,
       seq: this.delivered?.seq ?? 0,

@@ -54,4 +54,27 @@ describe('ship, replica, bootstrap', () => {
     await db2.close()
     await replica.close()
   })
+
+  it('resumes a restarted writer from the position the home acknowledged, without sending anything twice', async () => {
+    await server.addUser('carl', { token })
+    const dir = next()
+    let db = await openDb(Core, { dir })
+    let shipper = ship(db, { home: server.url, user: 'carl', token })
+    for (let i = 0; i < 20; i++) db.events.push(`e${i}`)
+    await shipper.flushed()
+    await shipper.close()
+    await db.close()
+    db = await openDb(Core, { dir })
+    shipper = ship(db, { home: server.url, user: 'carl', token })
+    const acked: number[] = []
+    shipper.onNotice((n) => {
+      if (n.type === 'acked') acked.push(n.seq)
+    })
+    db.events.push('after restart')
+    await shipper.flushed()
+    expect(acked).toEqual([21])
+    expect(server.service.users().find((u) => u.name === 'carl')?.head?.seq).toBe(21)
+    await shipper.close()
+    await db.close()
+  })
 })

@@ -15,11 +15,15 @@ export interface BenchHome {
 }
 
 /** Starts `homedb serve --data dataDir` and waits for its startup output. */
-export async function startBenchHome(dataDir: string, extra: readonly string[] = []): Promise<BenchHome> {
+export async function startBenchHome(
+  dataDir: string,
+  extra: readonly string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<BenchHome> {
   const child: ChildProcess = spawn(
     process.execPath,
     [...process.execArgv, CLI, 'serve', '--data', dataDir, '--port', '0', '--admin-token', ADMIN, ...extra],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
   )
   let out = ''
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))

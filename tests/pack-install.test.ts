@@ -99,6 +99,13 @@ describe('packed packages', () => {
         '@homedb/reactive ok',
         '@homedb/replication ok',
       ])
+      // Replication's own check (the bin under plain node, a ship/replica round trip): tests/pack/replication-check.mjs.
+      copyFileSync(
+        path.join(REPO, 'tests', 'pack', 'replication-check.mjs'),
+        path.join(project, 'replication-check.mjs'),
+      )
+      const replication = run(process.execPath, ['replication-check.mjs'], { cwd: project, timeoutMs: 60_000 })
+      expect(replication.trim().split('\n')).toEqual(['homedb --help ok', '@homedb/replication round trip ok'])
     },
     STEP_TIMEOUT_MS + 60_000,
   )

@@ -10,6 +10,10 @@ import { openReload } from './open-reload.js'
 import { pointReads } from './point-reads.js'
 import { reactiveWorkload } from './reactive.js'
 import { replication } from './replication.js'
+import { replicationCommitRate } from './replication-commit-rate.js'
+import { replicationHome } from './replication-home.js'
+import { replicationLag } from './replication-lag.js'
+import { replicationShipping } from './replication-shipping.js'
 import { rssDisk } from './rss-disk.js'
 
 /** Every workload the harness knows, in the order `pnpm bench` runs them. */
@@ -25,6 +29,10 @@ export const WORKLOADS: readonly Workload[] = [
   logReplay,
   compaction,
   replication,
+  replicationLag,
+  replicationShipping,
+  replicationHome,
+  replicationCommitRate,
 ]
 
 /** Finds a workload by name, or undefined. */

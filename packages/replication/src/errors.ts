@@ -1,15 +1,39 @@
-// Errors of @homedb/replication: one root class with a stable string `code` and context.
+// Errors of @homedb/replication: one root class with a stable string `code` and context, a subclass per category.
+// Wire answers (the `code` field of an error body, see PROTOCOL.md) are a separate, lower-case vocabulary.
 
 /** Stable error codes of @homedb/replication. */
-export type ReplicationErrorCode = 'REPLICATION_BAD_POSITION'
+export type ReplicationErrorCode =
+  | 'REPLICATION_BAD_POSITION'
+  | 'REPLICATION_CONFIG'
+  | 'REPLICATION_BAD_USER'
+  | 'REPLICATION_USER_EXISTS'
+  | 'REPLICATION_AUTH'
+  | 'REPLICATION_PROTOCOL'
+  | 'REPLICATION_HOME'
+  | 'REPLICATION_DIVERGED'
+  | 'REPLICATION_INCOMPATIBLE'
+  | 'REPLICATION_LOOP'
+  | 'REPLICATION_CLOSED'
 
-/** Root of every error thrown by @homedb/replication. */
+/**
+ * Root of every error thrown by @homedb/replication. Catch this to catch them all; switch on `code`.
+ *
+ * @example
+ * ```ts
+ * try { await shipper.flushed() } catch (e) { if (e instanceof ReplicationError) console.log(e.code, e.context) }
+ * ```
+ */
 export class ReplicationError extends Error {
   override name = 'ReplicationError'
   readonly code: ReplicationErrorCode
   readonly context: Record<string, unknown>
-  constructor(code: ReplicationErrorCode, message: string, context: Record<string, unknown> = {}) {
-    super(message)
+  constructor(
+    code: ReplicationErrorCode,
+    message: string,
+    context: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
     this.code = code
     this.context = context
   }
@@ -20,5 +44,53 @@ export class BadPositionError extends ReplicationError {
   override name = 'BadPositionError'
   constructor(message: string, context: Record<string, unknown>) {
     super('REPLICATION_BAD_POSITION', message, context)
+  }
+}
+
+/**
+ * Invalid options or arguments (`REPLICATION_CONFIG`), a user name outside the documented charset
+ * (`REPLICATION_BAD_USER`), or a user that already exists (`REPLICATION_USER_EXISTS`). Nothing was changed.
+ */
+export class ReplicationConfigError extends ReplicationError {
+  override name = 'ReplicationConfigError'
+  constructor(
+    code: 'REPLICATION_CONFIG' | 'REPLICATION_BAD_USER' | 'REPLICATION_USER_EXISTS',
+    message: string,
+    context: Record<string, unknown> = {},
+  ) {
+    super(code, message, context)
+  }
+}
+
+/**
+ * The home answered with an error (`REPLICATION_HOME`, `context.status` and `context.wire` hold the HTTP status and
+ * the wire code), refused the token (`REPLICATION_AUTH`), or sent something that does not follow the protocol
+ * (`REPLICATION_PROTOCOL`: a bad header, a frame whose CRC or chain does not check out, a truncated body).
+ */
+export class ReplicationRemoteError extends ReplicationError {
+  override name = 'ReplicationRemoteError'
+  constructor(
+    code: 'REPLICATION_HOME' | 'REPLICATION_AUTH' | 'REPLICATION_PROTOCOL',
+    message: string,
+    context: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, context, options)
+  }
+}
+
+/**
+ * A client stopped for good: the histories forked (`REPLICATION_DIVERGED`), the home holds another log
+ * (`REPLICATION_INCOMPATIBLE`), the same answer came back at the same position too many times
+ * (`REPLICATION_LOOP`), or the client was closed (`REPLICATION_CLOSED`). Local data is never discarded.
+ */
+export class ReplicationStoppedError extends ReplicationError {
+  override name = 'ReplicationStoppedError'
+  constructor(
+    code: 'REPLICATION_DIVERGED' | 'REPLICATION_INCOMPATIBLE' | 'REPLICATION_LOOP' | 'REPLICATION_CLOSED',
+    message: string,
+    context: Record<string, unknown> = {},
+  ) {
+    super(code, message, context)
   }
 }

@@ -1,3 +1,49 @@
-// Public surface of @homedb/replication.
-export { BadPositionError, ReplicationError, type ReplicationErrorCode } from './errors.js'
-export { headPosition, type LogPosition, type PositionRelation, parsePosition, relatePosition } from './position.js'
+// Public surface of @homedb/replication. Everything not listed here is internal.
+export { type Clock, systemClock } from './clock.js'
+export {
+  BadPositionError,
+  ReplicationConfigError,
+  ReplicationError,
+  type ReplicationErrorCode,
+  ReplicationRemoteError,
+  ReplicationStoppedError,
+} from './errors.js'
+export { type HomeServer, type HomeServerOptions, startHomeServer } from './home-server.js'
+export { HomeService, type HomeServiceOptions, type UserStatus } from './home-service.js'
+export { type HomeSourceOptions, homeSource } from './home-source.js'
+export {
+  headPosition,
+  type LogPosition,
+  type PositionedLog,
+  type PositionRelation,
+  parsePosition,
+  relatePosition,
+} from './position.js'
+export { cryptoRandom, type Random } from './random.js'
+export { openReplica, type ReplicaOptions, type ReplicaStatus, replicaStatus } from './replica.js'
+export type { RetryPolicy } from './retry-policy.js'
+export { type ShipOptions, type Shipper, type ShipperNotice, type ShipperStatus, ship } from './ship.js'
+export {
+  REPLICA_TRANSITIONS,
+  type ReplicaEvent,
+  type ReplicaState,
+  SHIPPER_TRANSITIONS,
+  type ShipperEvent,
+  type ShipperState,
+} from './state-machines.js'
+export {
+  type HttpTransportOptions,
+  httpTransport,
+  type Transport,
+  type TransportRequest,
+  type TransportResponse,
+} from './transport.js'
+export {
+  CONTENT_TYPES,
+  HEADERS,
+  type Route,
+  WIRE_ERROR_CODES,
+  type WireErrorCode,
+  type WireRequest,
+  type WireResponse,
+} from './wire.js'

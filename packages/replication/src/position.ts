@@ -1,7 +1,18 @@
 // Where a node stands in a user's history, and how a node holding a log answers another node that wants to
 // resume from a position: the one comparison every replication request starts with (see DESIGN.md, Replication).
-import type { Log } from '@homedb/log'
+import type { EncodedCommit, Position } from '@homedb/log'
 import { BadPositionError } from './errors.js'
+
+/**
+ * What {@link relatePosition} reads: a @homedb/log `Log`, or @homedb/tables' `logOf(db)` view of a db's log.
+ */
+export interface PositionedLog {
+  readonly logId: string
+  readonly head: Position
+  readonly start: Position
+  latestSnapshot(): Promise<{ readonly seq: number; readonly chain: string } | undefined>
+  readEncoded(options?: { from?: number }): AsyncIterable<EncodedCommit>
+}
 
 /** A position in a specific log's history: `(logId, seq, chain)`. Same triple on two nodes = same history. */
 export interface LogPosition {
@@ -38,7 +49,7 @@ export function parsePosition(value: unknown): LogPosition {
 }
 
 /** The position of a log's head. */
-export function headPosition(log: Log): LogPosition {
+export function headPosition(log: PositionedLog): LogPosition {
   return { logId: log.logId, seq: log.head.seq, chain: log.head.chain }
 }
 
@@ -51,7 +62,7 @@ export function headPosition(log: Log): LogPosition {
  * if (relation === 'behind') for await (const c of log.readEncoded({ from: request.position.seq })) send(c.frame)
  * ```
  */
-export async function relatePosition(log: Log, position: LogPosition): Promise<PositionRelation> {
+export async function relatePosition(log: PositionedLog, position: LogPosition): Promise<PositionRelation> {
   if (position.logId !== log.logId) return 'incompatible'
   const head = log.head
   if (position.seq > head.seq) return 'ahead'

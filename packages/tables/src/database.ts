@@ -1,6 +1,8 @@
 // The db handle users hold: its tables as properties (added by the core at open) and the db-level members.
 // Kept thin: every member delegates to the internal core, so the prototype shows users only the public API.
 import type { CompactInfo, DbCore } from './internal/db-core.js'
+import { stateHashOf } from './internal/state-hash.js'
+import { type WaitForOptions, waitForSeq } from './internal/wait-for.js'
 import type { TableDefs } from './schema.js'
 import type { CommitEvent } from './table-types.js'
 
@@ -101,6 +103,36 @@ export class Database<D extends TableDefs = TableDefs> {
    */
   compact(): Promise<CompactInfo> {
     return this.#core.compact()
+  }
+
+  /**
+   * An order-independent digest of every table's content (16 hex digits, defined in FORMAT.md): two dbs of the
+   * same schema holding the same content give the same hash, whatever order of operations built it. Replicas
+   * compare theirs with the writer's at the same seq. Reads the whole state: O(entries).
+   *
+   * @example
+   * ```ts
+   * await replica.waitFor(db.seq)
+   * console.log(replica.stateHash() === db.stateHash()) // true
+   * ```
+   */
+  stateHash(): string {
+    return stateHashOf(this.#core)
+  }
+
+  /**
+   * Resolves once the db has applied commit `seq` (at once if it has): read-your-writes on followers and replicas.
+   * Rejects with `TABLES_WAIT_TIMEOUT` after `timeoutMs`, `TABLES_WAIT_ABORTED` when `signal` aborts, and
+   * `TABLES_CLOSED` if the db closes first.
+   *
+   * @example
+   * ```ts
+   * const seq = await writerCommit() // the seq the writer reported
+   * await replica.waitFor(seq, { timeoutMs: 5000 })
+   * ```
+   */
+  waitFor(seq: number, options?: WaitForOptions): Promise<void> {
+    return waitForSeq(this.#core, seq, options)
   }
 
   /** Calls `listener` once the db has closed (after the log is closed). Returns a function that unsubscribes. */

@@ -42,6 +42,10 @@ export type TablesErrorCode =
   | 'TABLES_VERSION_AHEAD'
   | 'TABLES_UPGRADE_FAILED'
   | 'TABLES_IN_TRANSACTION'
+  | 'TABLES_WAIT_TIMEOUT'
+  | 'TABLES_WAIT_ABORTED'
+  | 'TABLES_RESTORE_INCOMPLETE'
+  | 'TABLES_BOOTSTRAP'
 
 /**
  * Root of every error thrown by @homedb/tables. Catch this to catch them all; switch on `code`.
@@ -164,5 +168,39 @@ export class TablesReplayError extends TablesError {
   override name = 'TablesReplayError'
   constructor(message: string, context: TablesErrorContext = {}, options?: { cause?: unknown }) {
     super('TABLES_CORRUPT_OP', message, context, options)
+  }
+}
+
+/**
+ * `db.waitFor(seq)` gave up: the timeout passed (`TABLES_WAIT_TIMEOUT`) or its signal aborted
+ * (`TABLES_WAIT_ABORTED`, the signal's reason as `cause`). `context.seq` is the seq waited for, `context.reached`
+ * the db's seq then.
+ */
+export class TablesWaitError extends TablesError {
+  override name = 'TablesWaitError'
+  constructor(
+    code: 'TABLES_WAIT_TIMEOUT' | 'TABLES_WAIT_ABORTED',
+    message: string,
+    context: TablesErrorContext = {},
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, context, options)
+  }
+}
+
+/**
+ * Opening with `bootstrap` failed: the source could not be read or sent something that does not fit
+ * (`TABLES_BOOTSTRAP`, the source's error as `cause`), or the directory holds an interrupted restore and no source
+ * was given to finish it (`TABLES_RESTORE_INCOMPLETE`). Nothing the directory held before was deleted.
+ */
+export class TablesBootstrapError extends TablesError {
+  override name = 'TablesBootstrapError'
+  constructor(
+    code: 'TABLES_BOOTSTRAP' | 'TABLES_RESTORE_INCOMPLETE',
+    message: string,
+    context: TablesErrorContext = {},
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, context, options)
   }
 }

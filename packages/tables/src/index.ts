@@ -1,6 +1,16 @@
 // Public surface of @homedb/tables. Everything not listed here is internal.
+export {
+  type BootstrapInfo,
+  type BootstrapSource,
+  RESTORE_MARKER,
+  type RestoreOptions,
+  type RestoreProgress,
+  type RestoreReport,
+  restoreLog,
+} from './bootstrap.js'
 export { Database } from './database.js'
 export {
+  TablesBootstrapError,
   TablesConfigError,
   TablesError,
   type TablesErrorCode,
@@ -11,9 +21,12 @@ export {
   TablesSchemaError,
   TablesStateError,
   TablesTransactionError,
+  TablesWaitError,
 } from './errors.js'
 export { type FollowDbOptions, followDb } from './follow-db.js'
 export type { CommitSource, CompactInfo, SnapshotSource } from './internal/db-core.js'
+export type { WaitForOptions } from './internal/wait-for.js'
+export { type LogView, logOf } from './log-view.js'
 export { type OpenDbOptions, openDb } from './open-db.js'
 export {
   type ListDef,

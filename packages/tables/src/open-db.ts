@@ -1,5 +1,6 @@
 // openDb: resolves options, opens the log under the db, replays it into the schema's tables and hands out the db.
-import { type Durability, type OpenLogOptions, openLog } from '@homedb/log'
+import { type Durability, nodeFileLayer, type OpenLogOptions, openLog } from '@homedb/log'
+import { assertNotRestoring, type BootstrapSource, openWithBootstrap } from './bootstrap.js'
 import { TablesConfigError, TablesError } from './errors.js'
 import { type CoreSettings, DbCore, fromLogError } from './internal/db-core.js'
 import type { Schema, TableDefs } from './schema.js'
@@ -51,6 +52,12 @@ export interface OpenDbOptions extends OpenLogOptions {
    * drop, so the data is gone for every later open and every follower.
    */
   dropTables?: readonly string[]
+  /**
+   * Where to restore the log from when `dir` holds none (missing, empty, or an interrupted restore) or a log that
+   * is refused as damaged (its files are moved aside, renamed in place, never deleted). A healthy local log opens
+   * without asking the source anything, so a writer can start while the source is down. See `restoreLog`.
+   */
+  bootstrap?: BootstrapSource
 }
 
 const DEFAULT_AUTO_COMPACT = { ratio: 4, minBytes: 4 * 1024 * 1024 }
@@ -139,7 +146,12 @@ export async function openDb<const D extends TableDefs>(
 ): Promise<Db<D>> {
   assertSchema(schema, 'openDb')
   if (typeof options !== 'object' || options === null) throw new TablesConfigError('options must be an object')
-  const { dir, freeze, onListenerError, onError, autoCompact, dropTables, ...logOptions } = options
+  const { dir, freeze, onListenerError, onError, autoCompact, dropTables, bootstrap, ...logOptions } = options
+  if (bootstrap !== undefined) {
+    const rest: OpenDbOptions = { ...options }
+    delete rest.bootstrap
+    return openWithBootstrap(dir, options.fileLayer, bootstrap, () => openDb(schema, rest))
+  }
   const resolved = resolveCoreSettings({ freeze, onListenerError, onError, autoCompact, dropTables })
   if (dir !== undefined && (typeof dir !== 'string' || dir === '')) {
     throw new TablesConfigError('dir must be a non-empty string', { dir })
@@ -156,6 +168,7 @@ export async function openDb<const D extends TableDefs>(
 
   let log: Awaited<ReturnType<typeof openLog>>
   try {
+    if (dir !== undefined) await assertNotRestoring(options.fileLayer ?? nodeFileLayer, dir)
     log = await openLog(dir, { ...logOptions, durability })
   } catch (error) {
     throw fromLogError(error, dir === undefined ? {} : { dir })

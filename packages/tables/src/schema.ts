@@ -96,6 +96,9 @@ export const RESERVED_TABLE_NAMES: readonly string[] = Object.freeze([
   'onClose',
   // planned next (compaction)
   'compact',
+  // replication (state digest, read-your-writes)
+  'stateHash',
+  'waitFor',
   // JavaScript
   'then',
   'constructor',

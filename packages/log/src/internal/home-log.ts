@@ -115,6 +115,40 @@ export class HomeLog implements Log {
   private memorySnapshot: { info: SnapshotInfo; chunks: Uint8Array[] } | undefined
 
   private holds = new Map<string, number>()
+  /**
+   * Read checkpoints per segment (recent segments only): the offset just past a commit frame a read verified, with
+   * its seq and chain, every 64th seq and the last one read. A read from a seq at or after a checkpoint starts there
+   * instead of scanning the segment from its header, so reading the newest commits again and again (a shipper, a
+   * home answering tails) costs O(new frames), not O(segment).
+   */
+  private readonly readIndex = new Map<number, { seq: number; chain: bigint; offset: number }[]>()
+
+  private checkpoint(number: number, seq: number, chain: bigint, offset: number): void {
+    let list = this.readIndex.get(number)
+    if (list === undefined) {
+      list = []
+      this.readIndex.set(number, list)
+      if (this.readIndex.size > 8) this.readIndex.delete(this.readIndex.keys().next().value!)
+    }
+    const last = list[list.length - 1]
+    if (last !== undefined && last.seq >= seq) return
+    if (last !== undefined && last.seq % 64 !== 0) list.pop() // keep only every 64th, plus the newest
+    list.push({ seq, chain, offset })
+  }
+
+  private checkpointFor(number: number, pos: number): { seq: number; chain: bigint; offset: number } | undefined {
+    const list = this.readIndex.get(number)
+    if (list === undefined) return undefined
+    let found: { seq: number; chain: bigint; offset: number } | undefined
+    for (let lo = 0, hi = list.length - 1; lo <= hi; ) {
+      const mid = (lo + hi) >> 1
+      if (list[mid]!.seq <= pos) {
+        found = list[mid]
+        lo = mid + 1
+      } else hi = mid - 1
+    }
+    return found
+  }
   private appendListeners = new Set<(head: Position) => void>()
   private followTimer: NodeJS.Timeout | undefined
   private following: Promise<void> | undefined
@@ -512,6 +546,12 @@ export class HomeLog implements Log {
         let size = isActive() ? 0 : await handle.size()
         const limit = () => (isActive() ? this.writtenOffset : size)
         let from = SEGMENT_HEADER_BYTES
+        const hint = this.checkpointFor(current.number, pos)
+        if (hint !== undefined && hint.seq >= current.baseSeq) {
+          from = hint.offset
+          seq = hint.seq
+          chain = hint.chain
+        }
         scan: for (;;) {
           const frames = readFrames(handle, from, limit)
           for (;;) {
@@ -542,6 +582,7 @@ export class HomeLog implements Log {
             if (frame.seq <= pos) {
               seq = frame.seq
               chain = frame.chain
+              if (seq % 64 === 0) this.checkpoint(current.number, seq, chain, offset + frame.size)
               continue
             }
             if (commitFollows(buffer, at, frame, seq, chain) !== 'ok') {
@@ -551,6 +592,7 @@ export class HomeLog implements Log {
             chain = frame.chain
             if (seq > target) return
             pos = seq
+            this.checkpoint(current.number, seq, chain, offset + frame.size)
             yield {
               seq,
               chain: chainToHex(chain),

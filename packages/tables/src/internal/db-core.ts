@@ -145,6 +145,8 @@ export class DbCore {
   readonly unknown = new Map<string, number>()
   /** Values upgraded while loading (see `upgrade` in the schema). */
   upgraded = 0
+  /** Called after each snapshot this db wrote (replication ships it; see log-view.ts). */
+  readonly snapshotListeners = new Set<(info: SnapshotInfo) => void>()
 
   constructor(defs: { readonly [name: string]: TableDef }, log: Log, settings: CoreSettings) {
     this.log = log
@@ -704,6 +706,7 @@ export class DbCore {
       this.capture = undefined
     }
     this.snapshotBytes = info.bytes
+    for (const listener of [...this.snapshotListeners]) listener(info)
     this.bytesSinceSnapshot = Math.max(0, this.bytesSinceSnapshot - bytesAtStart)
     return { seq, bytes: info.bytes, ops: counter.ops, ms: performance.now() - started }
   }
@@ -806,6 +809,13 @@ export class DbCore {
 
   private async reload(source: CommitSource): Promise<void> {
     const snapshot = await source.latestSnapshot()
+    if (snapshot === undefined && source.start.seq === 0) {
+      // A source with no snapshot that starts at the beginning (a replica told its history changed): start over.
+      for (const table of this.tables.values()) table[RESET]()
+      this.seq = 0
+      this.emit({ seq: 0, changes: {}, reset: true })
+      return
+    }
     if (snapshot === undefined) {
       throw new TablesReplayError('the followed log released commits but has no snapshot to reload from', {
         seq: this.seq,

@@ -1,0 +1,62 @@
+// A home server for the replication workloads, in its own process (`homedb serve` under the runner's own loader
+// flags), so its event loop and fsyncs do not share the measuring process's.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const CLI = fileURLToPath(new URL('../../../../packages/replication/src/cli/main.ts', import.meta.url))
+export const ADMIN = 'bench-admin-token'
+
+/** A running home server process. */
+export interface BenchHome {
+  readonly url: string
+  readonly pid: number
+  addUser(name: string): Promise<string>
+  stop(): Promise<void>
+}
+
+/** Starts `homedb serve --data dataDir` and waits for its startup output. */
+export async function startBenchHome(
+  dataDir: string,
+  extra: readonly string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<BenchHome> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...process.execArgv, CLI, 'serve', '--data', dataDir, '--port', '0', '--admin-token', ADMIN, ...extra],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
+  )
+  let out = ''
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      const m = /listening on (http:\/\/\S+)/.exec(out)
+      if (m && out.includes('stop with')) resolve(m[1]!)
+    })
+    void exited.then(() => reject(new Error(`homedb serve exited before listening:\n${out}`)))
+  })
+  return {
+    url,
+    pid: child.pid!,
+    async addUser(name) {
+      const token = `${name}-bench-token`
+      const answer = await fetch(`${url}/v1/admin/users`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name, token }),
+      })
+      if (answer.status !== 201) throw new Error(`adding ${name}: ${answer.status} ${await answer.text()}`)
+      return token
+    },
+    async stop() {
+      child.kill('SIGTERM')
+      await exited
+    },
+  }
+}
+
+/** The p-th percentile of sorted values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) throw new Error('no samples')
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// The `homedb` command (bin of @homedb/replication): serve a home, manage users, inspect/verify/restore logs and
+// ask a server for its status. Parsing and --help by commander; run `homedb <command> --help` for each.
+import { Command } from 'commander'
+import { addUser, listUsers, status } from './admin.js'
+import { inspect, restore, verify } from './log-commands.js'
+import { serve } from './serve.js'
+
+const program = new Command()
+program
+  .name('homedb')
+  .description('homedb home server and log tools (npx -p @homedb/replication homedb …)')
+  .showHelpAfterError()
+
+program
+  .command('serve')
+  .description('run a home server in the foreground')
+  .requiredOption('--data <dir>', 'data directory (created if missing)')
+  .option('--port <n>', 'TCP port (0 picks one)', '7100')
+  .option('--host <addr>', 'interface to listen on', '127.0.0.1')
+  .option('--admin-token <token>', 'admin token (or HOMEDB_ADMIN_TOKEN)')
+  .option('--max-open-logs <n>', 'user logs kept open while idle (default 256)')
+  .option('--log', 'log every request (pino JSON lines)')
+  .action(serve)
+
+const users = program.command('users').description('add and list users')
+users
+  .command('add <name>')
+  .description('add a user and print its token (once)')
+  .option('--home <url>', 'a running server')
+  .option('--data <dir>', 'a stopped server\u2019s data directory')
+  .option('--admin-token <token>', 'admin token for --home (or HOMEDB_ADMIN_TOKEN)')
+  .option('--token <token>', 'use this token instead of generating one')
+  .action((name: string, options) => addUser(name, options))
+users
+  .command('list')
+  .description('list users with their positions')
+  .option('--home <url>', 'a running server')
+  .option('--data <dir>', 'a stopped server\u2019s data directory')
+  .option('--admin-token <token>', 'admin token for --home (or HOMEDB_ADMIN_TOKEN)')
+  .option('--json', 'machine-readable output')
+  .action((options) => listUsers(options))
+
+program
+  .command('inspect <dir>')
+  .description('show a log: segments, snapshots, head, start, lock')
+  .action((dir: string) => inspect(dir))
+
+program
+  .command('verify <dir>')
+  .description('check every frame and snapshot of a log (exit code 1 on damage)')
+  .option('--home', 'DIR is a home server\u2019s data directory: verify every user\u2019s log')
+  .action((dir: string, options) => verify(dir, options))
+
+program
+  .command('status <url>')
+  .description('a running server\u2019s users, positions and replica lag')
+  .option('--admin-token <token>', 'admin token (or HOMEDB_ADMIN_TOKEN)')
+  .option('--json', 'machine-readable output')
+  .action((url: string, options) => status(url, options))
+
+program
+  .command('restore <dir>')
+  .description('restore a writer\u2019s log from its home (damaged files are moved aside, never deleted)')
+  .requiredOption('--home <url>', 'the home server')
+  .requiredOption('--user <name>', 'the user')
+  .option('--token <token>', 'the user\u2019s token (or HOMEDB_TOKEN)')
+  .option('--force', 'also replace a healthy log (it is moved aside)')
+  .action((dir: string, options) => restore(dir, options))
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  console.error(`homedb: ${(error as Error)?.message ?? error}`)
+  process.exitCode = 1
+})

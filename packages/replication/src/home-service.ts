@@ -1,0 +1,299 @@
+// The home's protocol core, independent of any HTTP framework: storage (one @homedb/log per user, the home's own
+// records in a homedb db), auth, appends, reads, snapshots and replica slots, exposed as a route table. The
+// fastify adapter (startHomeServer) hosts the routes; a simulated network can call `handle` directly.
+import { join } from 'node:path'
+import { type FileLayer, nodeFileLayer } from '@homedb/log'
+import { type Clock, systemClock } from './clock.js'
+import { ReplicationConfigError } from './errors.js'
+import { handleAddUser, handleSlot, handleStatus, usersStatus } from './internal/admin-handlers.js'
+import { handleAppend } from './internal/append-handler.js'
+import { type HomeContext, markDurable, type ResolvedHomeOptions, waitingTails } from './internal/home-context.js'
+import { HomeMetrics } from './internal/home-metrics.js'
+import { KeyedMutex } from './internal/keyed-mutex.js'
+import { LogCache } from './internal/log-cache.js'
+import { MetaStore } from './internal/meta-store.js'
+import { handleFrames, handleInfo, handlePage } from './internal/read-handlers.js'
+import { applyHolds } from './internal/retention.js'
+import { handleSnapshotGet, handleSnapshotPut } from './internal/snapshot-handlers.js'
+import { checkUserName } from './internal/user-names.js'
+import { json, wireError } from './internal/wire-codec.js'
+import type { LogPosition } from './position.js'
+import { cryptoRandom, type Random } from './random.js'
+import type { Route, WireRequest, WireResponse } from './wire.js'
+
+/** Options of {@link HomeService.open} (and of `startHomeServer`). Every limit has a documented default. */
+export interface HomeServiceOptions {
+  /** Directory holding everything: `meta/` (the home's records) and `users/<name>/log-<n>/` (each user's log). */
+  readonly dataDir: string
+  /** Token for the admin endpoints (adding users, status). Without one they always answer `unauthorized`. */
+  readonly adminToken?: string
+  /** File operations (default: node:fs). The simulation passes its simulated file system. */
+  readonly fileLayer?: FileLayer
+  readonly clock?: Clock
+  readonly random?: Random
+  /** User logs kept open while idle (LRU). Default 256: at most ~2 descriptors each. */
+  readonly maxOpenLogs?: number
+  /** Commits per cacheable page. Default 256. */
+  readonly pageCommits?: number
+  /** Largest append body. Default 16 MiB. */
+  readonly maxAppendBytes?: number
+  /** Largest single frame. Default 16 MiB. */
+  readonly maxFrameBytes?: number
+  /** Largest snapshot upload (held in memory while it is checked). Default 256 MiB. */
+  readonly maxSnapshotBytes?: number
+  /** Most frame bytes in one tail answer (at least one frame is always sent). Default 1 MiB. */
+  readonly maxResponseBytes?: number
+  /** Longest a tail request waits for new commits. Default 20 000 ms. */
+  readonly maxWaitMs?: number
+  /** A replica slot not confirmed for this long stops holding commits. Default 7 days. */
+  readonly maxSlotAgeMs?: number
+  /** A replica slot that would keep more than this many bytes of commits stops holding them. Default 64 MiB. */
+  readonly maxSlotLagBytes?: number
+  /** Serve pages and snapshots with `Cache-Control: public` (only behind a cache that checks tokens). Default false. */
+  readonly publicSegments?: boolean
+  /** Segment size of the users' logs (default: @homedb/log's). */
+  readonly segmentBytes?: number
+}
+
+/** One user as the status lists it. */
+export interface UserStatus {
+  readonly name: string
+  readonly epoch: number
+  readonly generation: number
+  /** Last head seen since the server started (null if the log was not touched since). */
+  readonly head: LogPosition | null
+  readonly snapshot: { readonly seq: number; readonly bytes: number } | null
+  readonly slots: readonly {
+    readonly name: string
+    readonly seq: number
+    readonly lag: number | null
+    readonly confirmedAt: number
+  }[]
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback
+  if (!Number.isSafeInteger(v) || v < 1) {
+    throw new ReplicationConfigError('REPLICATION_CONFIG', `${name} must be a positive integer`, { [name]: value })
+  }
+  return v
+}
+
+function resolve(options: HomeServiceOptions): ResolvedHomeOptions {
+  if (typeof options?.dataDir !== 'string' || options.dataDir === '') {
+    throw new ReplicationConfigError('REPLICATION_CONFIG', 'dataDir must be a non-empty string')
+  }
+  if (options.adminToken !== undefined && (typeof options.adminToken !== 'string' || options.adminToken === '')) {
+    throw new ReplicationConfigError('REPLICATION_CONFIG', 'adminToken must be a non-empty string')
+  }
+  const MiB = 1024 * 1024
+  return {
+    dataDir: options.dataDir,
+    adminToken: options.adminToken,
+    maxOpenLogs: positiveInt('maxOpenLogs', options.maxOpenLogs, 256),
+    pageCommits: positiveInt('pageCommits', options.pageCommits, 256),
+    maxAppendBytes: positiveInt('maxAppendBytes', options.maxAppendBytes, 16 * MiB),
+    maxFrameBytes: positiveInt('maxFrameBytes', options.maxFrameBytes, 16 * MiB),
+    maxSnapshotBytes: positiveInt('maxSnapshotBytes', options.maxSnapshotBytes, 256 * MiB),
+    maxResponseBytes: positiveInt('maxResponseBytes', options.maxResponseBytes, MiB),
+    maxWaitMs: positiveInt('maxWaitMs', options.maxWaitMs, 20_000),
+    maxSlotAgeMs: positiveInt('maxSlotAgeMs', options.maxSlotAgeMs, 7 * 24 * 3600 * 1000),
+    maxSlotLagBytes: positiveInt('maxSlotLagBytes', options.maxSlotLagBytes, 64 * MiB),
+    publicSegments: options.publicSegments ?? false,
+    segmentBytes: options.segmentBytes,
+  }
+}
+
+/**
+ * The home's protocol core. Open it with {@link HomeService.open}; host `routes` in an HTTP server (as
+ * `startHomeServer` does) or call `handle` directly.
+ *
+ * @example
+ * ```ts
+ * const home = await HomeService.open({ dataDir: './home', adminToken })
+ * const token = await home.addUser('alice')
+ * const answer = await home.handle({ method: 'GET', path: '/healthz', query: {}, headers: {}, body: new Uint8Array(), signal })
+ * await home.close()
+ * ```
+ */
+export class HomeService {
+  /** Every endpoint (PROTOCOL.md lists them). */
+  readonly routes: readonly Route[]
+  private inFlight = 0
+  private idle: (() => void) | undefined
+  private closing: Promise<void> | undefined
+
+  private constructor(
+    private readonly ctx: HomeContext,
+    private readonly stop: AbortController,
+  ) {
+    this.routes = this.buildRoutes()
+  }
+
+  /** Opens (or creates) the home's data dir. */
+  static async open(options: HomeServiceOptions): Promise<HomeService> {
+    const resolved = resolve(options)
+    const fs = options.fileLayer ?? nodeFileLayer
+    const clock = options.clock ?? systemClock
+    const random = options.random ?? cryptoRandom
+    const meta = await MetaStore.open(join(resolved.dataDir, 'meta'), fs, random, clock.now())
+    const stop = new AbortController()
+    let ctx: HomeContext | undefined
+    const cache = new LogCache({
+      fs,
+      max: resolved.maxOpenLogs,
+      segmentBytes: resolved.segmentBytes,
+      maxPayloadBytes: resolved.maxFrameBytes,
+      onOpen: (user, log) => {
+        applyHolds(ctx!, user, log)
+        markDurable(ctx!, user, log)
+      },
+    })
+    const metrics = new HomeMetrics({
+      users: () => meta.userCount,
+      openLogs: () => cache.openCount,
+      tails: () => waitingTails(ctx!),
+    })
+    ctx = {
+      options: resolved,
+      fs,
+      clock,
+      random,
+      meta,
+      cache,
+      mutex: new KeyedMutex(),
+      metrics,
+      durable: new WeakMap(),
+      heads: new Map(),
+      waiters: new Map(),
+      shutdown: stop.signal,
+    }
+    return new HomeService(ctx, stop)
+  }
+
+  private buildRoutes(): Route[] {
+    const ctx = this.ctx
+    const o = ctx.options
+    const add = (name: string, token: string | undefined) => this.addUser(name, token === undefined ? {} : { token })
+    const routes: Route[] = [
+      { method: 'GET', path: '/healthz', handler: async () => this.health() },
+      { method: 'GET', path: '/metrics', handler: async () => this.metricsAnswer() },
+      {
+        method: 'POST',
+        path: '/v1/users/:user/append',
+        bodyLimit: o.maxAppendBytes,
+        handler: (r) => handleAppend(ctx, r),
+      },
+      { method: 'GET', path: '/v1/users/:user/log', handler: (r) => handleInfo(ctx, r) },
+      { method: 'GET', path: '/v1/users/:user/frames', handler: (r) => handleFrames(ctx, r) },
+      { method: 'GET', path: '/v1/users/:user/logs/:logId/pages/:page', handler: (r) => handlePage(ctx, r) },
+      { method: 'GET', path: '/v1/users/:user/logs/:logId/snapshots/:seq', handler: (r) => handleSnapshotGet(ctx, r) },
+      { method: 'PUT', path: '/v1/users/:user/snapshot', body: 'stream', handler: (r) => handleSnapshotPut(ctx, r) },
+      { method: 'PUT', path: '/v1/users/:user/slots/:slot', bodyLimit: 4096, handler: (r) => handleSlot(ctx, r) },
+      { method: 'DELETE', path: '/v1/users/:user/slots/:slot', handler: (r) => handleSlot(ctx, r) },
+      { method: 'POST', path: '/v1/admin/users', bodyLimit: 8192, handler: (r) => handleAddUser(ctx, r, add) },
+      { method: 'GET', path: '/v1/admin/users', handler: async (r) => handleStatus(ctx, r, () => this.inFlight) },
+      { method: 'GET', path: '/v1/admin/status', handler: async (r) => handleStatus(ctx, r, () => this.inFlight) },
+    ]
+    return routes.map((route) => ({ ...route, handler: (r: WireRequest) => this.guard(route, r) }))
+  }
+
+  /** Counts in-flight requests (close waits for them), refuses new ones while closing, turns throws into 500s. */
+  private async guard(route: Route, request: WireRequest): Promise<WireResponse> {
+    if (this.closing !== undefined && route.path !== '/healthz') {
+      return wireError(503, 'unavailable', 'the home is shutting down')
+    }
+    this.inFlight++
+    let answer: WireResponse
+    try {
+      answer = await route.handler(request)
+    } catch (error) {
+      answer = wireError(500, 'internal', (error as Error)?.message ?? String(error))
+    } finally {
+      this.inFlight--
+      if (this.inFlight === 0) this.idle?.()
+    }
+    this.ctx.metrics.requests.inc({ route: `${route.method} ${route.path}`, status: String(answer.status) })
+    return answer
+  }
+
+  private health(): WireResponse {
+    return this.closing === undefined ? json(200, { ok: true }) : json(503, { ok: false })
+  }
+
+  private async metricsAnswer(): Promise<WireResponse> {
+    const text = await this.ctx.metrics.text()
+    return {
+      status: 200,
+      headers: { 'content-type': this.ctx.metrics.contentType, 'cache-control': 'no-store' },
+      body: Buffer.from(text),
+    }
+  }
+
+  /** Finds the route for a request and runs it (for callers without an HTTP framework, e.g. a simulated network). */
+  handle(request: Omit<WireRequest, 'params'>): Promise<WireResponse> {
+    for (const route of this.routes) {
+      if (route.method !== request.method) continue
+      const params = matchPath(route.path, request.path)
+      if (params !== undefined) return route.handler({ ...request, params })
+    }
+    return Promise.resolve(wireError(404, 'not-found', `no endpoint ${request.method} ${request.path}`))
+  }
+
+  /**
+   * Adds a user. With `token`, that token authenticates the user; without, a high-entropy token is generated and
+   * returned (show it once: the home keeps only its keyed hash). Rejects with `REPLICATION_BAD_USER` or
+   * `REPLICATION_USER_EXISTS`.
+   */
+  async addUser(name: string, options: { token?: string } = {}): Promise<string> {
+    checkUserName(name)
+    return this.ctx.meta.addUser(name, options.token, this.ctx.clock.now())
+  }
+
+  /** Every user with epoch, generation, last seen head, snapshot and slots (opens no log). */
+  users(): UserStatus[] {
+    return usersStatus(this.ctx)
+  }
+
+  /** Logs open now (bounded by `maxOpenLogs` while idle). */
+  get openLogs(): number {
+    return this.ctx.cache.openCount
+  }
+
+  /**
+   * Stops taking requests (they get `unavailable`), ends waiting tails, waits for in-flight appends to be
+   * acknowledged, then closes every log and the home's records. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.doClose()
+    return this.closing
+  }
+
+  private async doClose(): Promise<void> {
+    this.stop.abort()
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve))
+    await this.ctx.cache.closeAll()
+    await this.ctx.meta.close()
+  }
+}
+
+/** Matches `/v1/users/:user/log` against a path; the parameters, or undefined. */
+export function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  const want = pattern.split('/')
+  const got = path.split('/')
+  if (want.length !== got.length) return undefined
+  const params: Record<string, string> = {}
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!
+    const g = got[i]!
+    if (w.startsWith(':')) {
+      if (g === '') return undefined
+      try {
+        params[w.slice(1)] = decodeURIComponent(g)
+      } catch {
+        return undefined
+      }
+    } else if (w !== g) return undefined
+  }
+  return params
+}

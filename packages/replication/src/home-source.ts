@@ -1,0 +1,99 @@
+// homeSource: @homedb/tables' BootstrapSource over HTTP, so `openDb(schema, { dir, bootstrap: homeSource(…) })`
+// and `homedb restore` rebuild a writer's log from its home: the latest snapshot, then every commit after it
+// (sealed pages where possible, then the tail), each frame verified before the log appends it.
+import type { BootstrapInfo, BootstrapSource, RestoreProgress } from '@homedb/tables'
+import { ReplicationConfigError, ReplicationRemoteError } from './errors.js'
+import { decodeChunks } from './internal/chunk-stream.js'
+import { splitFrames, verifyFrames } from './internal/frames.js'
+import { type ControlAnswer, HomeClient } from './internal/home-client.js'
+import { checkUserName } from './internal/user-names.js'
+import type { LogPosition } from './position.js'
+import { httpTransport, type Transport } from './transport.js'
+
+/** Options of {@link homeSource}. */
+export interface HomeSourceOptions {
+  readonly home: string
+  readonly user: string
+  readonly token: string
+  readonly transport?: Transport
+  /** Receives each step of the restore (moved aside, snapshot, frames, done). */
+  readonly onProgress?: (event: RestoreProgress) => void
+  /** Largest snapshot accepted, bytes. Default 1 GiB. */
+  readonly maxSnapshotBytes?: number
+}
+
+function refused(what: string, answer: ControlAnswer): ReplicationRemoteError {
+  return new ReplicationRemoteError(
+    'REPLICATION_HOME',
+    `${what}: the home answered ${answer.code} (${answer.message})`,
+    {
+      status: answer.status,
+      wire: answer.code,
+    },
+  )
+}
+
+/**
+ * A bootstrap source reading `user`'s log from its home.
+ *
+ * @example
+ * ```ts
+ * import { openDb } from '@homedb/tables'
+ * import { homeSource } from '@homedb/replication'
+ * const db = await openDb(Core, { dir: './data/core', bootstrap: homeSource({ home, user: 'alice', token }) })
+ * ```
+ */
+export function homeSource(options: HomeSourceOptions): BootstrapSource {
+  checkUserName(options.user)
+  if (typeof options.home !== 'string' || !/^https?:\/\//.test(options.home)) {
+    throw new ReplicationConfigError('REPLICATION_CONFIG', 'home must be an http(s) URL')
+  }
+  const transport = options.transport ?? httpTransport()
+  const client = new HomeClient({ home: options.home, user: options.user, token: options.token, transport })
+  let pageCommits = 256
+  let knownHead = 0
+  const source: BootstrapSource = {
+    async describe(): Promise<BootstrapInfo> {
+      const info = await client.info()
+      if ('ok' in info) throw refused('reading the log info', info)
+      if (info.log === null) {
+        throw new ReplicationRemoteError('REPLICATION_HOME', `the home holds no log for ${options.user} yet`, {
+          user: options.user,
+        })
+      }
+      pageCommits = info.log.pageCommits
+      knownHead = info.log.head.seq
+      const { logId, head, start, snapshot } = info.log
+      return {
+        logId,
+        start: { seq: start.seq, chain: start.chain },
+        head: { seq: head.seq, chain: head.chain },
+        snapshot: snapshot === null ? null : { seq: snapshot.seq, chain: snapshot.chain, bytes: snapshot.bytes },
+      }
+    },
+    async *snapshotChunks(info) {
+      const answer = await client.snapshot(info.logId, info.snapshot!.seq)
+      if (!answer.ok) throw refused('downloading the snapshot', answer)
+      yield* decodeChunks(answer.body, options.maxSnapshotBytes ?? 1024 * 1024 * 1024)
+    },
+    async *frames(after) {
+      let position: LogPosition = { logId: after.logId, seq: after.seq, chain: after.chain }
+      let head = knownHead
+      for (;;) {
+        const sealed = position.seq % pageCommits === 0 && position.seq + pageCommits <= head
+        const answer = sealed
+          ? await client.page(position.logId, position.seq / pageCommits)
+          : await client.frames(position, 0, '')
+        if (!answer.ok) throw refused(`reading commits after seq ${position.seq}`, answer)
+        if ('head' in answer) head = (answer.head as LogPosition).seq
+        const frames = verifyFrames(splitFrames(answer.body, 1024 * 1024 * 1024), position)
+        if (frames.length === 0) return
+        for (const f of frames) yield f.frame
+        const last = frames[frames.length - 1]!
+        position = { logId: position.logId, seq: last.seq, chain: last.chain }
+      }
+    },
+  }
+  if (options.onProgress !== undefined) source.onProgress = options.onProgress
+  return source
+}

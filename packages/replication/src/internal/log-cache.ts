@@ -1,0 +1,166 @@
+// The home opens users' logs lazily and closes idle ones through a bounded LRU, so one server homes tens of
+// thousands of users with bounded file descriptors and memory. A log in use (an append, a read, a waiting tail)
+// is pinned and never closed under its user; the bound may be exceeded while more than `max` logs are pinned.
+import { type FileLayer, type Log, openLog, type Position } from '@homedb/log'
+
+/** A pinned open log; call `release()` exactly once. */
+export interface LogLease {
+  readonly log: Log
+  release(): void
+}
+
+interface Entry {
+  readonly key: string
+  readonly dir: string
+  opening: Promise<Log | undefined> | undefined
+  log: Log | undefined
+  pins: number
+  retired: boolean
+}
+
+export interface LogCacheOptions {
+  readonly fs: FileLayer
+  readonly max: number
+  readonly segmentBytes: number | undefined
+  readonly maxPayloadBytes: number
+  /** Called once per open (re-applies the user's retention holds). */
+  readonly onOpen: (key: string, log: Log) => void
+}
+
+export class LogCache {
+  private readonly entries = new Map<string, Entry>()
+  private closingAll = false
+
+  constructor(private readonly options: LogCacheOptions) {}
+
+  /** Logs open now. */
+  get openCount(): number {
+    let n = 0
+    for (const e of this.entries.values()) if (e.log !== undefined) n++
+    return n
+  }
+
+  /**
+   * Pins the log of `key` in `dir`, opening it if needed. Without `create`, a directory that holds no log gives
+   * `undefined`; with it, the log is created there with that id and start.
+   */
+  async acquire(key: string, dir: string, create?: { logId: string; start: Position }): Promise<LogLease | undefined> {
+    let entry = this.entries.get(key)
+    if (entry !== undefined && (entry.retired || entry.dir !== dir)) {
+      this.retire(entry)
+      entry = undefined
+    }
+    if (entry === undefined) {
+      entry = { key, dir, opening: undefined, log: undefined, pins: 0, retired: false }
+      this.entries.set(key, entry)
+    } else {
+      // Most recently used last.
+      this.entries.delete(key)
+      this.entries.set(key, entry)
+    }
+    entry.pins++
+    try {
+      const log = await this.open(entry, create)
+      if (log === undefined) {
+        this.unpin(entry)
+        return undefined
+      }
+      let released = false
+      return {
+        log,
+        release: () => {
+          if (released) return
+          released = true
+          this.unpin(entry)
+        },
+      }
+    } catch (error) {
+      this.unpin(entry)
+      throw error
+    }
+  }
+
+  private async open(entry: Entry, create: { logId: string; start: Position } | undefined): Promise<Log | undefined> {
+    if (entry.log !== undefined && !entry.log.closed && entry.log.failure === undefined) return entry.log
+    if (entry.log !== undefined) {
+      // A failed log refuses writes until reopened (fail-stop): close it and open again.
+      const failed = entry.log
+      entry.log = undefined
+      await failed.close().catch(() => undefined)
+    }
+    entry.opening ??= this.openLog(entry, create).finally(() => {
+      entry.opening = undefined
+    })
+    const log = await entry.opening
+    if (log === undefined && create !== undefined) return this.open(entry, create)
+    return log
+  }
+
+  private async openLog(
+    entry: Entry,
+    create: { logId: string; start: Position } | undefined,
+  ): Promise<Log | undefined> {
+    const { fs } = this.options
+    if (create === undefined && (await fs.size(entry.dir)) === undefined) return undefined
+    const log = await openLog(entry.dir, {
+      durability: 'fsync',
+      fileLayer: fs,
+      maxPayloadBytes: this.options.maxPayloadBytes,
+      ...(this.options.segmentBytes === undefined ? {} : { segmentBytes: this.options.segmentBytes }),
+      ...(create === undefined ? { mustExist: true } : { create }),
+    })
+    entry.log = log
+    this.options.onOpen(entry.key, log)
+    return log
+  }
+
+  private unpin(entry: Entry): void {
+    entry.pins--
+    if (entry.retired && entry.pins === 0) {
+      void this.closeEntry(entry)
+      return
+    }
+    this.evict()
+  }
+
+  /** Closes the least recently used unpinned logs while more than `max` are open. */
+  private evict(): void {
+    let open = this.openCount
+    if (open <= this.options.max) return
+    for (const entry of [...this.entries.values()]) {
+      if (open <= this.options.max) break
+      if (entry.pins > 0 || entry.log === undefined) continue
+      this.entries.delete(entry.key)
+      void this.closeEntry(entry)
+      open--
+    }
+  }
+
+  /** Stops handing out `key`'s log; it closes once nobody uses it (a new generation replaced it, or it failed). */
+  invalidate(key: string): void {
+    const entry = this.entries.get(key)
+    if (entry !== undefined) this.retire(entry)
+  }
+
+  private retire(entry: Entry): void {
+    entry.retired = true
+    if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key)
+    if (entry.pins === 0) void this.closeEntry(entry)
+  }
+
+  private async closeEntry(entry: Entry): Promise<void> {
+    await entry.opening?.catch(() => undefined)
+    const log = entry.log
+    entry.log = undefined
+    await log?.close().catch(() => undefined)
+  }
+
+  /** Closes every log (after in-flight requests finished). */
+  async closeAll(): Promise<void> {
+    if (this.closingAll) return
+    this.closingAll = true
+    const all = [...this.entries.values()]
+    this.entries.clear()
+    await Promise.all(all.map((e) => this.closeEntry(e)))
+  }
+}

@@ -1,0 +1,142 @@
+// The home's own records, kept in a homedb database of its own (@homedb/tables under `<dataDir>/meta`), so they
+// are crash-safe like any user's data: the server secret, each user's token hash, homeEpoch, current log
+// generation and latest snapshot ETag, and the replicas' slots.
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import type { FileLayer } from '@homedb/log'
+import { type Db, lookupMap, lookupTable, openDb, schema, single } from '@homedb/tables'
+import { ReplicationConfigError } from '../errors.js'
+import type { LogPosition } from '../position.js'
+import type { Random } from '../random.js'
+
+/** What the home keeps per user. */
+export interface UserRecord {
+  /** HMAC-SHA256 of the token under the server secret, hex. */
+  readonly tokenHash: string
+  readonly epoch: number
+  readonly createdAt: number
+  /** The log directory in use is `users/<name>/log-<generation>`. */
+  readonly generation: number
+  /** Generations replaced by a snapshot installed as a new base; kept on disk for the operator. */
+  readonly superseded: readonly number[]
+  /** The latest snapshot stored for the current generation (so log info never reads the snapshot file). */
+  readonly snapshot: StoredSnapshot | null
+}
+
+/** A snapshot the home stored, as log info reports it. */
+export interface StoredSnapshot extends LogPosition {
+  /** Payload bytes. */
+  readonly bytes: number
+  /** Content hash of the payload (xxh64 over the chunks in order), quoted as an HTTP ETag. */
+  readonly etag: string
+}
+
+/** A replica's confirmed position. */
+export interface SlotRecord extends LogPosition {
+  readonly confirmedAt: number
+}
+
+const MetaSchema = schema({
+  server: single<{ secret: string; createdAt: number }>(),
+  users: lookupTable<string, UserRecord>(),
+  slots: lookupMap<string, string, SlotRecord>(),
+})
+
+type MetaDb = Db<(typeof MetaSchema)['tables']>
+
+const TOKEN_TEXT = /^[\x21-\x7e]{1,1024}$/
+
+export class MetaStore {
+  private constructor(
+    private readonly db: MetaDb,
+    private readonly secret: Buffer,
+    private readonly random: Random,
+  ) {}
+
+  static async open(dir: string, fileLayer: FileLayer, random: Random, now: number): Promise<MetaStore> {
+    const db = await openDb(MetaSchema, { dir, fileLayer, durability: 'fsync' })
+    let server = db.server.get()
+    if (server === undefined) {
+      db.server.insert({ secret: Buffer.from(random.bytes(32)).toString('hex'), createdAt: now })
+      await db.sync()
+      server = db.server.get()!
+    }
+    return new MetaStore(db, Buffer.from(server.secret, 'hex'), random)
+  }
+
+  hash(token: string): string {
+    return createHmac('sha256', this.secret).update(token, 'utf8').digest('hex')
+  }
+
+  /** Constant-time check of `token` for `user`; a missing user costs the same as a wrong token. */
+  authenticate(user: string, token: string | undefined): boolean {
+    const record = this.db.users.get(user)
+    const expected = Buffer.from(record?.tokenHash ?? this.hash('\u0000no user\u0000'), 'hex')
+    const given = Buffer.from(this.hash(token ?? ''), 'hex')
+    return timingSafeEqual(expected, given) && record !== undefined && token !== undefined
+  }
+
+  /** Constant-time comparison of two secrets of any length. */
+  same(a: string, b: string): boolean {
+    return timingSafeEqual(Buffer.from(this.hash(a), 'hex'), Buffer.from(this.hash(b), 'hex'))
+  }
+
+  user(name: string): UserRecord | undefined {
+    return this.db.users.get(name)
+  }
+
+  users(): Iterable<readonly [string, UserRecord]> {
+    return this.db.users as Iterable<readonly [string, UserRecord]>
+  }
+
+  get userCount(): number {
+    return this.db.users.size
+  }
+
+  /** Adds a user with the caller's token or a generated one (returned). Durable when it resolves. */
+  async addUser(name: string, token: string | undefined, now: number): Promise<string> {
+    if (token !== undefined && (typeof token !== 'string' || !TOKEN_TEXT.test(token))) {
+      throw new ReplicationConfigError('REPLICATION_CONFIG', 'a token is 1 to 1024 visible ASCII characters', {
+        user: name,
+      })
+    }
+    if (this.db.users.has(name)) {
+      throw new ReplicationConfigError('REPLICATION_USER_EXISTS', `user ${name} already exists`, { user: name })
+    }
+    const secret = token ?? Buffer.from(this.random.bytes(32)).toString('base64url')
+    this.db.users.insert(name, {
+      tokenHash: this.hash(secret),
+      epoch: 1,
+      createdAt: now,
+      generation: 1,
+      superseded: [],
+      snapshot: null,
+    })
+    await this.db.sync()
+    return secret
+  }
+
+  /** Updates a user's record (durable when it resolves). */
+  async updateUser(name: string, change: Partial<UserRecord>): Promise<void> {
+    const record = this.db.users.get(name)
+    if (record === undefined) return
+    this.db.users.insert(name, { ...record, ...change })
+    await this.db.sync()
+  }
+
+  slots(user: string): ReadonlyMap<string, SlotRecord> {
+    return (this.db.slots.get(user) as ReadonlyMap<string, SlotRecord> | undefined) ?? new Map()
+  }
+
+  /** Records a slot position. Not awaited: a slot lost in a crash only makes the home keep less for a while. */
+  confirmSlot(user: string, slot: string, record: SlotRecord): void {
+    this.db.slots.insert(user, slot, record)
+  }
+
+  dropSlot(user: string, slot: string): void {
+    this.db.slots.remove(user, slot)
+  }
+
+  close(): Promise<void> {
+    return this.db.close()
+  }
+}

@@ -1,0 +1,116 @@
+// ship(db): the writer side. Tails the db's log through logOf (read-only), ships only commits that are durable
+// locally, in batches, to the user's home; resumes from the position the home acknowledges; retries with backoff
+// (commits never wait on the network); holds unshipped commits with a retention hold so compaction keeps them;
+// ships a snapshot after each local compaction, or as the home's new base when the local log starts past the
+// home's head. A history that no longer extends the home's stops it, keeping every local frame.
+import { type Db, type LogView, logOf, type TableDefs } from '@homedb/tables'
+import { type Clock, systemClock } from './clock.js'
+import { ReplicationConfigError, type ReplicationError } from './errors.js'
+import { Backoff, DEFAULT_RETRY, LoopDetector } from './internal/backoff.js'
+import { HomeClient } from './internal/home-client.js'
+import { ShipperCore } from './internal/shipper-core.js'
+import { checkUserName } from './internal/user-names.js'
+import type { LogPosition } from './position.js'
+import { cryptoRandom, type Random } from './random.js'
+import type { RetryPolicy } from './retry-policy.js'
+import type { ShipperState } from './state-machines.js'
+import { httpTransport, type Transport } from './transport.js'
+
+/** Options of {@link ship}. */
+export interface ShipOptions {
+  /** The home's URL, e.g. `http://127.0.0.1:7100`. */
+  readonly home: string
+  readonly user: string
+  readonly token: string
+  /** Most frame bytes per append request. Default 1 MiB. */
+  readonly maxBatchBytes?: number
+  readonly transport?: Transport
+  readonly clock?: Clock
+  readonly random?: Random
+  /** Backoff and loop detection (defaults in PROTOCOL.md). */
+  readonly retry?: Partial<RetryPolicy>
+}
+
+/** What a shipper reports. */
+export interface ShipperStatus {
+  readonly state: ShipperState
+  /** The last seq the home acknowledged (durable there). */
+  readonly ackedSeq: number
+  /** Commits made locally that the home has not acknowledged yet. */
+  readonly lagCommits: number
+  /** The last error met (a dropped connection, a refused answer), if any since the last success. */
+  readonly lastError?: ReplicationError | Error
+  /** The home's head as last seen (after `diverged`: where the home is; the local frames after `ackedSeq` are kept). */
+  readonly homeHead?: LogPosition | null
+}
+
+/** What a shipper tells its listeners. */
+export type ShipperNotice =
+  | { readonly type: 'state'; readonly from: ShipperState; readonly to: ShipperState; readonly status: ShipperStatus }
+  | { readonly type: 'acked'; readonly seq: number }
+  | { readonly type: 'snapshot'; readonly seq: number; readonly base: boolean }
+
+/** A running shipper (see {@link ship}). */
+export interface Shipper {
+  readonly status: ShipperStatus
+  /** Resolves once the home has acknowledged (fsynced) every commit made before the call. */
+  flushed(): Promise<void>
+  /** Calls `listener` at every state change, acknowledgement and snapshot shipped. */
+  onNotice(listener: (notice: ShipperNotice) => void): () => void
+  /** Stops shipping and releases the retention hold; local frames stay in the db. */
+  close(): Promise<void>
+}
+
+/**
+ * Starts shipping `db`'s log to `user`'s home; runs until `close()` (or the db closes). Commits never wait on it:
+ * they are shipped once durable locally, and queue (held in the local log) while the home is unreachable.
+ *
+ * @example
+ * ```ts
+ * const shipper = ship(db, { home: 'http://127.0.0.1:7100', user: 'alice', token })
+ * db.files.insert('a', { size: 1 })
+ * await shipper.flushed() // the home has fsynced it
+ * console.log(shipper.status.ackedSeq, shipper.status.lagCommits) // 1 0
+ * await shipper.close()
+ * ```
+ */
+export function ship<D extends TableDefs>(db: Db<D>, options: ShipOptions): Shipper {
+  if (typeof options !== 'object' || options === null) throw config('ship() takes options { home, user, token }')
+  checkUserName(options.user)
+  if (typeof options.home !== 'string' || !/^https?:\/\//.test(options.home))
+    throw config('home must be an http(s) URL')
+  if (typeof options.token !== 'string' || options.token === '') throw config('token must be a non-empty string')
+  if (db.readOnly) throw config('ship() needs the writer: this db is read-only')
+  const view: LogView = logOf(db)
+  const policy = { ...DEFAULT_RETRY, ...options.retry }
+  const random = options.random ?? cryptoRandom
+  const transport = options.transport ?? httpTransport()
+  const core = new ShipperCore({
+    view,
+    client: new HomeClient({ home: options.home, user: options.user, token: options.token, transport }),
+    clock: options.clock ?? systemClock,
+    backoff: new Backoff(policy, random),
+    loops: new LoopDetector(policy),
+    maxBatchBytes: options.maxBatchBytes ?? 1024 * 1024,
+    onClosed: () => {
+      if (options.transport === undefined) transport.close?.()
+    },
+  })
+  const offClose = db.onClose(() => void core.close())
+  core.start()
+  return {
+    get status() {
+      return core.status()
+    },
+    flushed: () => core.flushed(),
+    onNotice: (listener) => core.onNotice(listener),
+    close: async () => {
+      offClose()
+      await core.close()
+    },
+  }
+}
+
+function config(message: string): ReplicationConfigError {
+  return new ReplicationConfigError('REPLICATION_CONFIG', message)
+}

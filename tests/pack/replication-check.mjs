@@ -1,0 +1,45 @@
+// What a user's first replication script does with the published packages, under plain `node` in a fresh npm
+// project that installed the packed tarballs: `homedb --help` through the installed bin, then a home server, a
+// shipper and a replica round trip on loopback. Prints one line per check; exits non-zero on the first failure.
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { openReplica, ship, startHomeServer } from '@homedb/replication'
+import { lookupTable, openDb, schema } from '@homedb/tables'
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'homedb-replication-check-'))
+try {
+  const bin = path.join(process.cwd(), 'node_modules', '.bin', 'homedb')
+  const help = execFileSync(bin, ['--help'], { encoding: 'utf8' })
+  assert.match(help, /serve/)
+  assert.match(help, /restore/)
+  console.log('homedb --help ok')
+
+  const server = await startHomeServer({
+    dataDir: path.join(root, 'home'),
+    port: 0,
+    host: '127.0.0.1',
+    adminToken: 'a',
+  })
+  const token = await server.addUser('alice')
+  const Core = schema({ files: lookupTable() })
+  const db = await openDb(Core, { dir: path.join(root, 'writer') })
+  const shipper = ship(db, { home: server.url, user: 'alice', token })
+  db.files.insert('a', { size: 1 })
+  await shipper.flushed()
+  const replica = await openReplica(Core, { home: server.url, user: 'alice', token })
+  db.files.insert('b', { size: 2 })
+  await shipper.flushed()
+  await replica.waitFor(db.seq, { timeoutMs: 10_000 })
+  assert.deepEqual(replica.files.get('b'), { size: 2 })
+  assert.equal(replica.stateHash(), db.stateHash())
+  await replica.close()
+  await shipper.close()
+  await db.close()
+  await server.close()
+  console.log('@homedb/replication round trip ok')
+} finally {
+  rmSync(root, { recursive: true, force: true })
+}

@@ -30,12 +30,15 @@ describe('lookupTable', () => {
     expect(db.meta.size).toBe(2)
   })
 
-  it('exposes the map itself as data and iterates [key, value] in insertion order', async () => {
+  it('exposes a live read-only view of its map as data and iterates [key, value] in insertion order', async () => {
     const db = await openDb(S)
     db.meta.insert('b', { size: 2 })
+    const data = db.meta.data
     db.meta.insert('a', { size: 1 })
-    expect(db.meta.data).toBe(db.meta.data)
-    expect(db.meta.data).toBeInstanceOf(Map)
+    expect(db.meta.data).toBe(data)
+    expect(data).not.toBeInstanceOf(Map)
+    expect([...data.keys()]).toEqual(['b', 'a'])
+    expect(data.get('a')).toEqual({ size: 1 })
     expect([...db.meta]).toEqual([
       ['b', { size: 2 }],
       ['a', { size: 1 }],

@@ -21,6 +21,7 @@ import {
   single,
   TablesError,
 } from '../src/index.js'
+import { plain } from './support/plain.js'
 
 const S = schema({
   one: single<unknown>(),
@@ -385,12 +386,12 @@ function outcome(fn: () => unknown): { ok: unknown } | { code: string } {
   }
 }
 
-/** Results compared as plain data (sets and maps as sorted arrays). */
+/** Results compared as plain data (sets and maps, the db's read-only views of them included, as sorted arrays). */
 function normalise(v: unknown): unknown {
-  if (v instanceof Set) return sortKeys([...v])
-  if (v instanceof Map) return sortEntries([...v])
-  if (Array.isArray(v)) return [...v]
-  return v
+  const p = plain(v)
+  if (p instanceof Set) return sortKeys([...p])
+  if (p instanceof Map) return sortEntries([...p])
+  return p
 }
 
 const keyOrder = (a: K, b: K): number => {

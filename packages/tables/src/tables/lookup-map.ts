@@ -1,8 +1,9 @@
 // A key → (key2 → value) table (shares of a document per user …), backed by a Map of Maps.
 import type { DbCore } from '../internal/db-core.js'
-import { KeyedTable } from '../internal/keyed-table.js'
+import { type InnerForms, KeyedTable } from '../internal/keyed-table.js'
 import { isKey } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
+import { mapBehind, mapView } from '../internal/read-only-view.js'
 import { captureLookupMap, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, CAPTURE, UNDO } from '../internal/table-base.js'
 import { acceptValue, checkKey, deepFreeze } from '../internal/validate.js'
@@ -10,6 +11,12 @@ import type { DeepReadonly, Insertable, Key, LookupMapChange, TableChange } from
 
 /** The opcodes of the whole-key operations (see keyed-table.ts). */
 const KEY_OPS = { createKey: OP.LM_CREATE_KEY, clearKey: OP.LM_CLEAR_KEY, clear: OP.LM_CLEAR }
+/** Inner maps are handed out as live read-only views (see read-only-view.ts). */
+const FORMS: InnerForms<Map<Key, unknown>, unknown> = {
+  empty: () => new Map(),
+  view: (inner) => mapView(inner),
+  unview: (view) => mapBehind(view as ReadonlyMap<Key, unknown>),
+}
 
 type Change = LookupMapChange<Key, Key, unknown>
 
@@ -33,17 +40,19 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
 > {
   /** @internal */
   constructor(core: DbCore, name: string) {
-    super(core, name, 'lookupMap', KEY_OPS, () => new Map())
+    super(core, name, 'lookupMap', KEY_OPS, FORMS)
   }
 
-  /** The map under `key` (the Map itself), or `undefined` if the key does not exist. */
+  /**
+   * The map under `key` as a live read-only view (it follows later writes; not a `Map` instance: it has the read
+   * members only), or `undefined` if the key does not exist.
+   */
   get(key: K): ReadonlyMap<K2, DeepReadonly<V>> | undefined
   /** The value under `key` and `key2` (the object itself), or `undefined`. */
   get(key: K, key2: K2): DeepReadonly<V> | undefined
   get(key: K, key2?: K2): ReadonlyMap<K2, DeepReadonly<V>> | DeepReadonly<V> | undefined {
-    const inner = this.map.get(key)
-    if (key2 === undefined) return inner as ReadonlyMap<K2, DeepReadonly<V>> | undefined
-    return inner?.get(key2) as DeepReadonly<V> | undefined
+    if (key2 === undefined) return this.viewAt(key) as ReadonlyMap<K2, DeepReadonly<V>> | undefined
+    return this.map.get(key)?.get(key2) as DeepReadonly<V> | undefined
   }
 
   /** With one argument, whether `key` exists (possibly with an empty map); with two, whether `key2` is under it. */

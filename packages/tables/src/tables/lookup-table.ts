@@ -2,6 +2,7 @@
 import type { DbCore } from '../internal/db-core.js'
 import { isKey } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
+import { mapBehind, mapView } from '../internal/read-only-view.js'
 import { captureLookupTable, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
 import { acceptValue, checkKey, deepFreeze } from '../internal/validate.js'
@@ -43,14 +44,17 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
     return this.#map.size
   }
 
-  /** The underlying map itself (no copy). `clear()` replaces it with a new one. */
+  /**
+   * A live read-only view of the table's map (no copy; not a `Map` instance: it has the read members only).
+   * `clear()` gives the table a new map, so a view taken before it keeps showing the old contents.
+   */
   get data(): ReadonlyMap<K, DeepReadonly<V>> {
-    return this.#map as unknown as ReadonlyMap<K, DeepReadonly<V>>
+    return mapView(this.#map as unknown as ReadonlyMap<K, DeepReadonly<V>>)
   }
 
   /** `[key, value]` pairs in insertion order. */
-  [Symbol.iterator](): MapIterator<[K, DeepReadonly<V>]> {
-    return (this.#map as Map<K, DeepReadonly<V>>)[Symbol.iterator]()
+  [Symbol.iterator](): IterableIterator<[K, DeepReadonly<V>]> {
+    return (this.#map as Map<K, DeepReadonly<V>>).entries()
   }
 
   /** Stores `value` under `key` and returns the value it replaced, if any. */
@@ -106,7 +110,7 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
       case OP.LT_CLEAR: {
         if (map.size === 0) return
         this.#map = new Map()
-        out?.push({ op: 'clear', previous: map } satisfies Change)
+        out?.push({ op: 'clear', previous: mapView(map) } satisfies Change)
         return
       }
       default:
@@ -126,7 +130,7 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
         this.#map.set(c.key, c.previous)
         return
       case 'clear':
-        this.#map = c.previous as Map<Key, unknown>
+        this.#map = mapBehind(c.previous)
         return
     }
   }

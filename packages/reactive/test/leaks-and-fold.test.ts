@@ -156,7 +156,7 @@ describe('folding changes()', () => {
           }
           for (const tx of txs) {
             try {
-              db.transaction(() => {
+              db.transactionSync(() => {
                 for (const o of tx.ops) run(db, o)
                 if (tx.abort) throw new Error('abort')
               })

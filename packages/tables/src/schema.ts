@@ -90,12 +90,16 @@ export const RESERVED_TABLE_NAMES: readonly string[] = Object.freeze([
   'closed',
   'readOnly',
   'transaction',
+  'transactionSync',
   'sync',
   'close',
   'onCommit',
+  'onDurable',
   'onClose',
-  // planned next (compaction)
   'compact',
+  // planned next (replication: a state hash, read-your-writes)
+  'stateHash',
+  'waitFor',
   // JavaScript
   'then',
   'constructor',

@@ -105,7 +105,7 @@ describe('a read-only follower opened beside a writer', () => {
     const before = dumpUnordered(writer)
     const listsBefore = dump(writer).events
     expect(() =>
-      writer.transaction(() => {
+      writer.transactionSync(() => {
         writer.meta.remove('a')
         writer.tags.remove('k', 'a')
         writer.shares.remove('k', 'a')
@@ -162,7 +162,7 @@ describe('a read-only follower opened beside a writer', () => {
       () => follower.shares.createKey('new'),
       () => follower.shares.clearKey('k'),
       () => follower.shares.clear(),
-      () => follower.transaction(() => follower.meta.insert('t', 1)),
+      () => follower.transactionSync(() => follower.meta.insert('t', 1)),
     ]
     for (const attempt of attempts) {
       expect(attempt).toThrow(expect.objectContaining({ code: 'TABLES_READ_ONLY' }))

@@ -118,7 +118,7 @@ describe('arrays handed out are frozen snapshots', () => {
     expect(Object.isFrozen(previous[0])).toBe(true)
     db.events.push('a')
     expect(() =>
-      db.transaction(() => {
+      db.transactionSync(() => {
         db.events.clear()
         throw new Error('roll back')
       }),
@@ -190,7 +190,24 @@ describe('maps and sets handed out are read-only views', () => {
   })
 })
 
-describe('commit events hold no live containers', () => {
+describe('commit events hold no live containers and are frozen', () => {
+  it('freezes the event, its per-table arrays and its change records', async () => {
+    const { db, dir } = await filled()
+    const events: unknown[] = []
+    db.onCommit((e) => events.push(e))
+    db.transactionSync(() => {
+      db.meta.insert('b', { n: 2 })
+      db.meta.insert('c', { n: 3 })
+      db.history.push('f', 'x')
+    })
+    const [event] = events as { changes: Record<string, unknown[]> }[]
+    expect(Object.isFrozen(event)).toBe(true)
+    expect(Object.isFrozen(event!.changes)).toBe(true)
+    expect(Object.isFrozen(event!.changes.meta)).toBe(true)
+    expect(Object.isFrozen(event!.changes.meta![0])).toBe(true)
+    await refused(db, dir, () => (event!.changes.meta as unknown[]).reverse())
+  })
+
   it('hands out what a clear or clearKey removed as read-only views, also to the next listener', async () => {
     const { db, dir } = await filled()
     const previous: unknown[] = []

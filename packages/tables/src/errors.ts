@@ -31,6 +31,7 @@ export type TablesErrorCode =
   | 'TABLES_INVALID_KEY'
   | 'TABLES_INVALID_VALUE'
   | 'TABLES_OUT_OF_RANGE'
+  | 'TABLES_NOT_FOUND'
   | 'TABLES_TOO_LARGE'
   | 'TABLES_CLOSED'
   | 'TABLES_READ_ONLY'
@@ -99,13 +100,18 @@ export class TablesSchemaError extends TablesError {
 
 /**
  * A mutation was refused because of its arguments: a key that is not a string or finite number, a value that would
- * not round-trip through the codec, an index out of range, or a transaction too large for one log frame.
- * Nothing was changed, in memory or in the log.
+ * not round-trip through the codec, an index out of range, `update` of a key that does not exist
+ * (`TABLES_NOT_FOUND`), or a transaction too large for one log frame. Nothing was changed, in memory or in the log.
  */
 export class TablesInputError extends TablesError {
   override name = 'TablesInputError'
   constructor(
-    code: 'TABLES_INVALID_KEY' | 'TABLES_INVALID_VALUE' | 'TABLES_OUT_OF_RANGE' | 'TABLES_TOO_LARGE',
+    code:
+      | 'TABLES_INVALID_KEY'
+      | 'TABLES_INVALID_VALUE'
+      | 'TABLES_OUT_OF_RANGE'
+      | 'TABLES_NOT_FOUND'
+      | 'TABLES_TOO_LARGE',
     message: string,
     context: TablesErrorContext = {},
     options?: { cause?: unknown },

@@ -36,7 +36,7 @@ export {
   type ValueVersioning,
   type VersionedDef,
 } from './schema.js'
-export type { AnyTable, ChangeOf, CommitEvent, Db, TableOf } from './table-types.js'
+export type { AnyTable, ChangeOf, CommitEvent, Db, DefsOf, InferDb, TableOf } from './table-types.js'
 export { ListTable } from './tables/list-table.js'
 export { LookupList } from './tables/lookup-list.js'
 export { LookupMap } from './tables/lookup-map.js'
@@ -55,4 +55,5 @@ export type {
   SingleChange,
   TableChange,
   TableKind,
+  Updater,
 } from './types.js'

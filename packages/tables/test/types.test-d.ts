@@ -3,6 +3,7 @@ import {
   type CommitEvent,
   type Db,
   type DeepReadonly,
+  type InferDb,
   type LookupTableChange,
   list,
   lookupList,
@@ -116,6 +117,56 @@ describe('schema inference', () => {
     db.transaction(async () => 1)
     // @ts-expect-error returning a promise is refused too
     db.transaction(() => Promise.resolve(1))
+    // @ts-expect-error the same for transactionSync
+    db.transactionSync(async () => 1)
+    // @ts-expect-error the same for transactionSync
+    db.transactionSync(() => Promise.resolve(1))
+  })
+
+  it('types transactionSync as the function result, at any nesting', () => {
+    expectTypeOf(db.transactionSync(() => 'id')).toEqualTypeOf<string>()
+    expectTypeOf(db.transactionSync(() => {})).toEqualTypeOf<void>()
+    const outer = db.transactionSync(() => {
+      const folder = db.transactionSync(() => db.events.push({ at: 1 }))
+      expectTypeOf(folder).toEqualTypeOf<number>()
+      return { folder }
+    })
+    expectTypeOf(outer).toEqualTypeOf<{ folder: number }>()
+    // transaction() around it: a promise of the outer result
+    expectTypeOf(db.transaction(() => db.transactionSync(() => 'x'))).toEqualTypeOf<Promise<string>>()
+  })
+
+  it('types durable events like commit events', () => {
+    db.onDurable((event) => expectTypeOf(event).toEqualTypeOf<CommitEvent<(typeof Core)['tables']>>())
+    expectTypeOf(db.onDurable(() => {})).toEqualTypeOf<() => void>()
+  })
+
+  it('names the db type from the schema or its tables', () => {
+    expectTypeOf<Db<typeof Core>>().toEqualTypeOf<Db<(typeof Core)['tables']>>()
+    expectTypeOf<InferDb<typeof Core>>().toEqualTypeOf<Db<typeof Core>>()
+    expectTypeOf(openDb(Core)).resolves.toEqualTypeOf<InferDb<typeof Core>>()
+    // A table named "tables" does not confuse Db: a table definitions object is taken as such.
+    const Odd = schema({ tables: lookupTable<string, number>() })
+    expectTypeOf<Db<typeof Odd>['tables']>().toEqualTypeOf<Db<(typeof Odd)['tables']>['tables']>()
+    expectTypeOf<Db<(typeof Odd)['tables']>['tables']['get']>().returns.toEqualTypeOf<number | undefined>()
+  })
+
+  it('types the Map-like reads and the update intents', () => {
+    expectTypeOf([...db.metadata.keys()]).toEqualTypeOf<string[]>()
+    expectTypeOf([...db.metadata.values()]).toEqualTypeOf<DeepReadonly<FileMeta>[]>()
+    expectTypeOf([...db.history.entries()]).toEqualTypeOf<[string, readonly number[]][]>()
+    expectTypeOf([...db.children.values()]).toEqualTypeOf<ReadonlySet<string>[]>()
+    expectTypeOf([...db.shares.keys()]).toEqualTypeOf<string[]>()
+    db.shares.forEach((inner, key) => {
+      expectTypeOf(inner).toEqualTypeOf<ReadonlyMap<number, DeepReadonly<Share>>>()
+      expectTypeOf(key).toEqualTypeOf<string>()
+    })
+    expectTypeOf(db.metadata.update('a', (m) => ({ ...m, size: 2 }))).toEqualTypeOf<DeepReadonly<FileMeta>>()
+    expectTypeOf(db.metadata.insertIfAbsent('a', { size: 1, tags: [], owner: { id: 'o' } })).toEqualTypeOf<boolean>()
+    expectTypeOf(db.shares.update('k', 1, () => ({ mode: 'write' }))).toEqualTypeOf<DeepReadonly<Share>>()
+    expectTypeOf(db.account.update((a) => a)).toEqualTypeOf<DeepReadonly<Account>>()
+    // @ts-expect-error update must return a whole value
+    db.metadata.update('a', (m) => ({ size: m.size }))
   })
 
   it('types commit events per table', () => {

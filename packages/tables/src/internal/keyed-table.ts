@@ -77,6 +77,26 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
     return this.data.entries()
   }
 
+  /** The keys in insertion order. */
+  keys(): IterableIterator<K> {
+    return (this.map as unknown as Map<K, Inner>).keys()
+  }
+
+  /** The collections in key insertion order, each in its read-only form. */
+  values(): IterableIterator<View> {
+    return this.data.values()
+  }
+
+  /** `[key, collection]` pairs in insertion order (what iterating the table yields). */
+  entries(): IterableIterator<[K, View]> {
+    return this.data.entries()
+  }
+
+  /** Calls `callback(collection, key)` for each key in insertion order, like `Map.prototype.forEach`. */
+  forEach(callback: (value: View, key: K) => void, thisArg?: unknown): void {
+    for (const [key, value] of this.data) callback.call(thisArg, value, key)
+  }
+
   /** The collection under `key` in its read-only form, or `undefined`. */
   protected viewAt(key: Key): View | undefined {
     const inner = this.map.get(key)

@@ -1,13 +1,14 @@
 // A key → (key2 → value) table (shares of a document per user …), backed by a Map of Maps.
 import type { DbCore } from '../internal/db-core.js'
 import { type InnerForms, KeyedTable } from '../internal/keyed-table.js'
+import { notFound } from '../internal/not-found.js'
 import { isKey } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
 import { mapBehind, mapView } from '../internal/read-only-view.js'
 import { captureLookupMap, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, CAPTURE, UNDO } from '../internal/table-base.js'
 import { acceptValue, checkKey, deepFreeze } from '../internal/validate.js'
-import type { DeepReadonly, Insertable, Key, LookupMapChange, TableChange } from '../types.js'
+import type { DeepReadonly, Insertable, Key, LookupMapChange, TableChange, Updater } from '../types.js'
 
 /** The opcodes of the whole-key operations (see keyed-table.ts). */
 const KEY_OPS = { createKey: OP.LM_CREATE_KEY, clearKey: OP.LM_CLEAR_KEY, clear: OP.LM_CLEAR }
@@ -61,7 +62,10 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
     return this.map.get(key)?.has(key2) ?? false
   }
 
-  /** Stores `value` under `key` and `key2` (creating the key if needed) and returns the value it replaced. */
+  /**
+   * Stores `value` under `key` and `key2` (creating the key if needed), **replacing** any value already there, and
+   * returns the value it replaced.
+   */
   insert(key: K, key2: K2, value: Insertable<V>): DeepReadonly<V> | undefined {
     const core = this.core
     const name = this.name
@@ -70,6 +74,32 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
     const k2 = checkKey(key2, name, 'key2')
     acceptValue(value, core.freeze, { table: name, key: k, key2: k2 })
     return core.mutate(this, [name, OP.LM_SET, k, k2, value]).previous as DeepReadonly<V> | undefined
+  }
+
+  /**
+   * Stores `value` under `key` and `key2` only if nothing is there; returns whether it did (false: nothing checked,
+   * frozen or written).
+   */
+  insertIfAbsent(key: K, key2: K2, value: Insertable<V>): boolean {
+    this.core.assertWritable(this.name)
+    if (this.map.get(checkKey(key, this.name))?.has(checkKey(key2, this.name, 'key2'))) return false
+    this.insert(key, key2, value)
+    return true
+  }
+
+  /**
+   * Replaces the value under `key` and `key2` by `fn(current)` and returns the stored new value. Throws
+   * `TABLES_NOT_FOUND` if nothing is there; if `fn` throws, or returns a value that cannot be stored, nothing
+   * changes.
+   */
+  update(key: K, key2: K2, fn: Updater<V>): DeepReadonly<V> {
+    this.core.assertWritable(this.name)
+    const k = checkKey(key, this.name)
+    const k2 = checkKey(key2, this.name, 'key2')
+    const current = this.map.get(k)?.get(k2)
+    if (current === undefined) throw notFound(this.name, k, k2)
+    this.insert(key, key2, fn(current as DeepReadonly<V>))
+    return this.map.get(k)!.get(k2) as DeepReadonly<V>
   }
 
   /** Removes the value under `key` and `key2` and returns it (`undefined`, and nothing written, if absent). */

@@ -1,12 +1,13 @@
 // A key → value table, backed by one Map (reads are a Map lookup; iteration is in insertion order).
 import type { DbCore } from '../internal/db-core.js'
+import { notFound } from '../internal/not-found.js'
 import { isKey } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
 import { mapBehind, mapView } from '../internal/read-only-view.js'
 import { captureLookupTable, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
 import { acceptValue, checkKey, deepFreeze } from '../internal/validate.js'
-import type { DeepReadonly, Insertable, Key, LookupTableChange, TableChange } from '../types.js'
+import type { DeepReadonly, Insertable, Key, LookupTableChange, TableChange, Updater } from '../types.js'
 
 type Change = LookupTableChange<Key, unknown>
 
@@ -57,7 +58,30 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
     return (this.#map as Map<K, DeepReadonly<V>>).entries()
   }
 
-  /** Stores `value` under `key` and returns the value it replaced, if any. */
+  /** The keys in insertion order. */
+  keys(): IterableIterator<K> {
+    return (this.#map as Map<K, unknown>).keys()
+  }
+
+  /** The values in insertion order. */
+  values(): IterableIterator<DeepReadonly<V>> {
+    return (this.#map as Map<K, DeepReadonly<V>>).values()
+  }
+
+  /** `[key, value]` pairs in insertion order (what iterating the table yields). */
+  entries(): IterableIterator<[K, DeepReadonly<V>]> {
+    return (this.#map as Map<K, DeepReadonly<V>>).entries()
+  }
+
+  /** Calls `callback(value, key)` for each entry in insertion order, like `Map.prototype.forEach`. */
+  forEach(callback: (value: DeepReadonly<V>, key: K) => void, thisArg?: unknown): void {
+    for (const [key, value] of this.#map) callback.call(thisArg, value as DeepReadonly<V>, key as K)
+  }
+
+  /**
+   * Stores `value` under `key`, **replacing** any value already there (an upsert, recorded as a `set`), and returns
+   * the value it replaced. See {@link insertIfAbsent} and {@link update} for the other two intents.
+   */
   insert(key: K, value: Insertable<V>): DeepReadonly<V> | undefined {
     const core = this.core
     const name = this.name
@@ -65,6 +89,35 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
     const k = checkKey(key, name)
     acceptValue(value, core.freeze, { table: name, key: k })
     return core.mutate(this, [name, OP.LT_SET, k, value]).previous as DeepReadonly<V> | undefined
+  }
+
+  /**
+   * Stores `value` under `key` only if the key holds nothing; returns whether it did (false: nothing checked,
+   * frozen or written).
+   */
+  insertIfAbsent(key: K, value: Insertable<V>): boolean {
+    this.core.assertWritable(this.name)
+    if (this.#map.has(checkKey(key, this.name))) return false
+    this.insert(key, value)
+    return true
+  }
+
+  /**
+   * Replaces the value under `key` by `fn(current)` and returns the stored new value. Throws `TABLES_NOT_FOUND`
+   * if the key holds nothing; if `fn` throws, or returns a value that cannot be stored, nothing changes.
+   *
+   * @example
+   * ```ts
+   * db.files.update('f1', (file) => ({ ...file, name: 'renamed.md' }))
+   * ```
+   */
+  update(key: K, fn: Updater<V>): DeepReadonly<V> {
+    this.core.assertWritable(this.name)
+    const k = checkKey(key, this.name)
+    const current = this.#map.get(k)
+    if (current === undefined) throw notFound(this.name, k)
+    this.insert(key, fn(current as DeepReadonly<V>))
+    return this.#map.get(k) as DeepReadonly<V>
   }
 
   /** Removes `key` and returns its value (`undefined`, and nothing written, if it was absent). */

@@ -184,7 +184,8 @@ describe('maps and sets handed out are read-only views', () => {
     for (const view of [db.meta.data, db.children.get('root')!, db.shares.get('f')!, db.history.data] as object[]) {
       expect(Object.getOwnPropertyNames(view)).toEqual([])
       expect(Object.getOwnPropertySymbols(view)).toEqual([])
-      expect(Object.isExtensible(view)).toBe(true) // own properties added to a view change nothing stored
+      expect(Object.isFrozen(view)).toBe(true) // shared by every reader: nobody can deface it for the others
+      expect(() => Object.setPrototypeOf(view, null)).toThrow(TypeError)
     }
     await db.close()
   })

@@ -2,8 +2,8 @@
 // included) can change memory behind the log's back. Arrays are frozen in place when handed out (Object.freeze on
 // an array is O(1) in V8) and the table copies an array before its next write to it if it was frozen ("copy on
 // write after share"): a handed-out array is a snapshot that never changes. Maps and Sets cannot be frozen, so
-// they are handed out as live read-only views: objects with the read members of ReadonlyMap / ReadonlySet and no
-// way to reach the container behind them. Each container keeps its one view (a symbol-keyed property on the
+// they are handed out as live read-only views: frozen objects with the read members of ReadonlyMap / ReadonlySet
+// and no way to reach the container behind them. Each container keeps its one view (a symbol-keyed property on the
 // container itself, which is never handed out), so `get(k) === get(k)` still holds.
 
 /** Where a container keeps its view. */
@@ -43,6 +43,7 @@ export class ReadonlyMapView<K, V> {
   constructor(map: ReadonlyMap<K, unknown>, wrap?: (inner: unknown) => V) {
     this.#map = map
     this.#wrap = wrap
+    Object.freeze(this) // shared by every reader: nobody may deface it for the others
   }
 
   get size(): number {
@@ -106,6 +107,7 @@ export class ReadonlySetView<T> {
 
   constructor(set: ReadonlySet<T>) {
     this.#set = set
+    Object.freeze(this) // shared by every reader: nobody may deface it for the others
   }
 
   get size(): number {

@@ -61,7 +61,9 @@ describe('Map-like reads on every keyed table', () => {
       expect(plain([...table])).toEqual(plain(entries))
       expect(plain([...table.values()])).toEqual(plain(entries.map(([, v]) => v)))
       const seen: [string, unknown][] = []
-      table.forEach((value, key) => seen.push([key, value]))
+      table.forEach((value, key) => {
+        seen.push([key, value])
+      })
       expect(plain(seen)).toEqual(plain(entries))
       await db.close()
     },
@@ -103,10 +105,14 @@ describe('update', () => {
     const { db } = await filled()
     const seq = db.seq
     const calls: unknown[] = []
+    const seen = <T>(value: T): T => {
+      calls.push(value)
+      return value
+    }
     const attempts: [() => unknown, Record<string, unknown>][] = [
-      [() => db.files.update('zz', (f) => (calls.push(f), f)), { table: 'files', key: 'zz' }],
-      [() => db.shares.update('a', 'nobody', (s) => (calls.push(s), s)), { table: 'shares', key: 'a', key2: 'nobody' }],
-      [() => db.account.update((a) => (calls.push(a), a)), { table: 'account' }],
+      [() => db.files.update('zz', seen), { table: 'files', key: 'zz' }],
+      [() => db.shares.update('a', 'nobody', seen), { table: 'shares', key: 'a', key2: 'nobody' }],
+      [() => db.account.update(seen), { table: 'account' }],
     ]
     for (const [attempt, context] of attempts) {
       let error: unknown

@@ -48,7 +48,13 @@ const mapAttacks: [string, (m: ReadonlyMap<unknown, unknown>) => unknown][] = [
   ['clear', (m) => (m as Map<unknown, unknown>).clear()],
   ['Map.prototype.set', (m) => Map.prototype.set.call(m, 'ghost', 1)],
   ['Map.prototype.clear', (m) => Map.prototype.clear.call(m)],
-  ['forEach third argument', (m) => m.forEach((_v, _k, map) => (map as Map<unknown, unknown>).clear())],
+  [
+    'forEach third argument',
+    (m) =>
+      m.forEach((_v, _k, map) => {
+        ;(map as Map<unknown, unknown>).clear()
+      }),
+  ],
 ]
 
 /** Every way to change a Set through what a read returned, cast included. */
@@ -58,7 +64,13 @@ const setAttacks: [string, (s: ReadonlySet<unknown>) => unknown][] = [
   ['clear', (s) => (s as Set<unknown>).clear()],
   ['Set.prototype.add', (s) => Set.prototype.add.call(s, 'ghost')],
   ['Set.prototype.clear', (s) => Set.prototype.clear.call(s)],
-  ['forEach third argument', (s) => s.forEach((_v, _v2, set) => (set as Set<unknown>).clear())],
+  [
+    'forEach third argument',
+    (s) =>
+      s.forEach((_v, _v2, set) => {
+        ;(set as Set<unknown>).clear()
+      }),
+  ],
 ]
 
 /** Runs `attack` (which must throw a TypeError), then checks memory still equals a reopen of the log. */
@@ -171,7 +183,9 @@ describe('maps and sets handed out are read-only views', () => {
     expect(Object.prototype.toString.call(children)).toBe('[object ReadonlySet]')
     expect(Object.prototype.toString.call(data)).toBe('[object ReadonlyMap]')
     const seen: unknown[] = []
-    data.forEach((value, key, map) => seen.push([key, value, map === data]))
+    data.forEach((value, key, map) => {
+      seen.push([key, value, map === data])
+    })
     expect(seen).toEqual([
       ['a', { n: 1 }, true],
       ['b', { n: 2 }, true],

@@ -36,6 +36,24 @@ export {
   type ValueVersioning,
   type VersionedDef,
 } from './schema.js'
+export type {
+  InferredOptions,
+  KeyCheck,
+  KeyOfCheck,
+  KeyTypeName,
+  ListOptions,
+  LookupListOptions,
+  LookupMapOptions,
+  LookupSetOptions,
+  LookupTableOptions,
+  NotStorable,
+  OutputOf,
+  SingleOptions,
+  Storable,
+  StorableLeaf,
+  StorableShape,
+  ValueOptions,
+} from './table-options.js'
 export type { AnyTable, ChangeOf, CommitEvent, Db, DefsOf, InferDb, TableOf } from './table-types.js'
 export { ListTable } from './tables/list-table.js'
 export { LookupList } from './tables/lookup-list.js'

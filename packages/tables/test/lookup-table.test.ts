@@ -123,4 +123,17 @@ describe('lookupTable', () => {
     expect([...db.meta]).toEqual([['a', { size: 1 }]])
     expect(db.seq).toBe(1)
   })
+
+  it.each([
+    [undefined, 'key undefined is undefined, not a string or a finite number', 'undefined'],
+    [null, 'key null is null, not a string or a finite number', 'null'],
+    [{ id: 1 }, 'key [object Object] is an instance of Object, not a string or a finite number', 'object'],
+    [Number.NaN, 'key NaN is not a finite number', 'number'],
+  ])('names the table, the key and its type when it refuses the key %s', async (key, message, keyType) => {
+    const db = await openDb(S)
+    expect(() => db.meta.insert(key as never, { size: 1 })).toThrow(`table "meta": ${message}`)
+    expect(() => db.meta.insert(key as never, { size: 1 })).toThrow(
+      expect.objectContaining({ context: expect.objectContaining({ table: 'meta', keyType }) }),
+    )
+  })
 })

@@ -1,9 +1,14 @@
+import { type } from 'arktype'
+import * as v from 'valibot'
 import { describe, expectTypeOf, it } from 'vitest'
+import { z } from 'zod'
 import {
   type CommitEvent,
   type Db,
   type DeepReadonly,
   type InferDb,
+  type Insertable,
+  type Key,
   type LookupTableChange,
   list,
   lookupList,
@@ -188,5 +193,65 @@ describe('schema inference', () => {
     expectTypeOf(db.metadata.name).toEqualTypeOf<string>()
     expectTypeOf(db.metadata.kind).toEqualTypeOf<'lookupTable'>()
     expectTypeOf(db.children.kind).toEqualTypeOf<'lookupSet'>()
+  })
+})
+
+describe('Standard Schema and storable value types', () => {
+  const FileSchema = z.object({ name: z.string(), size: z.number() })
+  type File = z.infer<typeof FileSchema>
+
+  it('infers a table from its schema and its key check', () => {
+    const S = schema({
+      files: lookupTable({ key: 'string', schema: FileSchema }),
+      byNumber: lookupTable({ key: 'number', schema: v.object({ n: v.number() }) }),
+      anyKey: lookupTable({ schema: type({ ok: 'boolean' }) }),
+      events: list({ schema: FileSchema }),
+      shares: lookupMap({ key: 'string', key2: z.number().int(), schema: FileSchema }),
+      one: single({ schema: FileSchema }),
+    })
+    const d = {} as Db<typeof S>
+    expectTypeOf(d.files.get).parameter(0).toEqualTypeOf<string>()
+    expectTypeOf(d.files.get('a')).toEqualTypeOf<DeepReadonly<File> | undefined>()
+    expectTypeOf(d.byNumber.get).parameter(0).toEqualTypeOf<number>()
+    expectTypeOf(d.byNumber.get(1)).toEqualTypeOf<{ readonly n: number } | undefined>()
+    expectTypeOf(d.anyKey.get).parameter(0).toEqualTypeOf<Key>()
+    expectTypeOf(d.anyKey.get('x')).toEqualTypeOf<{ readonly ok: boolean } | undefined>()
+    expectTypeOf(d.events.push).parameter(0).toEqualTypeOf<Insertable<File>>()
+    expectTypeOf(d.shares.get('a', 1)).toEqualTypeOf<DeepReadonly<File> | undefined>()
+    expectTypeOf(d.one.get()).toEqualTypeOf<DeepReadonly<File> | undefined>()
+    // @ts-expect-error the inferred key type is string
+    d.files.insert(42, { name: 'a', size: 1 })
+    // @ts-expect-error the inferred value type is the schema's
+    d.files.insert('a', { name: 'a', size: 'big' })
+  })
+
+  it('checks an explicit value type against the schema', () => {
+    lookupTable<string, File>({ schema: FileSchema, key: 'string' })
+    // @ts-expect-error the schema's output is not the declared value type
+    lookupTable<string, { other: number }>({ schema: FileSchema })
+    // @ts-expect-error a number key check on a string-keyed table
+    lookupTable<string, File>({ key: 'number' })
+  })
+
+  it('refuses value types the db cannot store', () => {
+    // @ts-expect-error a function
+    single<() => void>()
+    // @ts-expect-error a Map
+    lookupTable<string, Map<string, number>>()
+    // @ts-expect-error a Set inside the value
+    list<{ tags: Set<string> }>()
+    // @ts-expect-error a method (class instances do not survive a reopen)
+    lookupList<string, { at: number; toJSON(): string }>()
+    // @ts-expect-error a symbol
+    lookupMap<string, string, { s: symbol }>()
+    single<{ at: Date; bytes: Uint8Array; tags: readonly string[]; n?: number; big: bigint; nothing: null }>()
+    type Json = string | number | boolean | null | Json[] | { [k: string]: Json }
+    lookupTable<string, Json>()
+    interface Folder {
+      name: string
+      children: Folder[]
+    }
+    lookupTable<string, Folder>()
+    single<unknown>()
   })
 })

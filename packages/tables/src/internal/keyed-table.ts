@@ -9,7 +9,6 @@ import { isKey } from './op-args.js'
 import type { Op } from './opcodes.js'
 import { mapBehind, mapView } from './read-only-view.js'
 import { BaseTable, RESET } from './table-base.js'
-import { checkKey } from './validate.js'
 
 /** The table kinds backed by a Map of inner collections. */
 type KeyedKind = 'lookupList' | 'lookupSet' | 'lookupMap'
@@ -107,7 +106,7 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
   createKey(key: K): boolean {
     const core = this.core
     core.assertWritable(this.name)
-    const k = checkKey(key, this.name)
+    const k = this.toKey(key)
     if (this.map.has(k)) return false
     core.mutate(this, [this.name, this.#ops.createKey, k])
     return true
@@ -120,7 +119,7 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
   clearKey(key: K): View | undefined {
     const core = this.core
     core.assertWritable(this.name)
-    const k = checkKey(key, this.name)
+    const k = this.toKey(key)
     if (!this.map.has(k)) return undefined
     return core.mutate(this, [this.name, this.#ops.clearKey, k]).previous as View
   }

@@ -6,7 +6,7 @@ import { OP, type Op } from '../internal/opcodes.js'
 import { share } from '../internal/read-only-view.js'
 import { captureList, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
-import { acceptValue, deepFreeze } from '../internal/validate.js'
+import { deepFreeze } from '../internal/validate.js'
 import type { DeepReadonly, Insertable, ListChange, TableChange } from '../types.js'
 
 type Change = ListChange<unknown>
@@ -64,8 +64,8 @@ export class ListTable<V> extends BaseTable<'list'> {
   push(value: Insertable<V>): number {
     const core = this.core
     core.assertWritable(this.name)
-    acceptValue(value, core.freeze, { table: this.name })
-    return core.mutate(this, [this.name, OP.LIST_PUSH, value]).index as number
+    const stored = this.toStored(value, { table: this.name })
+    return core.mutate(this, [this.name, OP.LIST_PUSH, stored]).index as number
   }
 
   /** Removes the last value and returns it. Throws `TABLES_OUT_OF_RANGE` if the list is empty. */

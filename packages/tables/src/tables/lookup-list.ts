@@ -7,7 +7,7 @@ import { OP, type Op } from '../internal/opcodes.js'
 import { share } from '../internal/read-only-view.js'
 import { captureLookupList, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, CAPTURE, UNDO } from '../internal/table-base.js'
-import { acceptValue, checkKey, deepFreeze } from '../internal/validate.js'
+import { deepFreeze } from '../internal/validate.js'
 import type { DeepReadonly, Insertable, Key, LookupListChange, TableChange } from '../types.js'
 
 /** The opcodes of the whole-key operations (see keyed-table.ts). */
@@ -62,9 +62,9 @@ export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, un
     const core = this.core
     const name = this.name
     core.assertWritable(name)
-    const k = checkKey(key, name)
-    acceptValue(value, core.freeze, { table: name, key: k })
-    return core.mutate(this, [name, OP.LL_PUSH, k, value]).index as number
+    const k = this.toKey(key)
+    const stored = this.toStored(value, { table: name, key: k })
+    return core.mutate(this, [name, OP.LL_PUSH, k, stored]).index as number
   }
 
   /**
@@ -75,7 +75,7 @@ export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, un
     const core = this.core
     const name = this.name
     core.assertWritable(name)
-    const k = checkKey(key, name)
+    const k = this.toKey(key)
     const length = this.map.get(k)?.length
     if (length === undefined || !isIndex(index, length)) {
       throw new TablesInputError(

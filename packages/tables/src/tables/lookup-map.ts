@@ -7,7 +7,7 @@ import { OP, type Op } from '../internal/opcodes.js'
 import { mapBehind, mapView } from '../internal/read-only-view.js'
 import { captureLookupMap, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, CAPTURE, UNDO } from '../internal/table-base.js'
-import { acceptValue, checkKey, deepFreeze } from '../internal/validate.js'
+import { deepFreeze } from '../internal/validate.js'
 import type { DeepReadonly, Insertable, Key, LookupMapChange, TableChange, Updater } from '../types.js'
 
 /** The opcodes of the whole-key operations (see keyed-table.ts). */
@@ -70,10 +70,10 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
     const core = this.core
     const name = this.name
     core.assertWritable(name)
-    const k = checkKey(key, name)
-    const k2 = checkKey(key2, name, 'key2')
-    acceptValue(value, core.freeze, { table: name, key: k, key2: k2 })
-    return core.mutate(this, [name, OP.LM_SET, k, k2, value]).previous as DeepReadonly<V> | undefined
+    const k = this.toKey(key)
+    const k2 = this.toKey(key2, 'key2')
+    const stored = this.toStored(value, { table: name, key: k, key2: k2 })
+    return core.mutate(this, [name, OP.LM_SET, k, k2, stored]).previous as DeepReadonly<V> | undefined
   }
 
   /**
@@ -82,7 +82,7 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
    */
   insertIfAbsent(key: K, key2: K2, value: Insertable<V>): boolean {
     this.core.assertWritable(this.name)
-    if (this.map.get(checkKey(key, this.name))?.has(checkKey(key2, this.name, 'key2'))) return false
+    if (this.map.get(this.toKey(key))?.has(this.toKey(key2, 'key2'))) return false
     this.insert(key, key2, value)
     return true
   }
@@ -94,8 +94,8 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
    */
   update(key: K, key2: K2, fn: Updater<V>): DeepReadonly<V> {
     this.core.assertWritable(this.name)
-    const k = checkKey(key, this.name)
-    const k2 = checkKey(key2, this.name, 'key2')
+    const k = this.toKey(key)
+    const k2 = this.toKey(key2, 'key2')
     const current = this.map.get(k)?.get(k2)
     if (current === undefined) throw notFound(this.name, k, k2)
     this.insert(key, key2, fn(current as DeepReadonly<V>))
@@ -107,8 +107,8 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
     const core = this.core
     const name = this.name
     core.assertWritable(name)
-    const k = checkKey(key, name)
-    const k2 = checkKey(key2, name, 'key2')
+    const k = this.toKey(key)
+    const k2 = this.toKey(key2, 'key2')
     if (!this.map.get(k)?.has(k2)) return undefined
     return core.mutate(this, [name, OP.LM_REMOVE, k, k2]).previous as DeepReadonly<V>
   }

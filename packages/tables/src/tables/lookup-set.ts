@@ -7,7 +7,6 @@ import { OP, type Op } from '../internal/opcodes.js'
 import { setBehind, setView } from '../internal/read-only-view.js'
 import { captureLookupSet, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, CAPTURE, UNDO } from '../internal/table-base.js'
-import { checkKey } from '../internal/validate.js'
 import type { Key, LookupSetChange, TableChange } from '../types.js'
 
 /** The opcodes of the whole-key operations (see keyed-table.ts). */
@@ -62,8 +61,8 @@ export class LookupSet<K extends Key, V extends Key> extends KeyedTable<'lookupS
     const core = this.core
     const name = this.name
     core.assertWritable(name)
-    const k = checkKey(key, name)
-    const v = checkKey(value, name, 'member')
+    const k = this.toKey(key)
+    const v = this.toKey(value, 'member')
     if (this.map.get(k)?.has(v)) return false
     core.mutate(this, [name, OP.LS_INSERT, k, v])
     return true
@@ -74,8 +73,8 @@ export class LookupSet<K extends Key, V extends Key> extends KeyedTable<'lookupS
     const core = this.core
     const name = this.name
     core.assertWritable(name)
-    const k = checkKey(key, name)
-    const v = checkKey(value, name, 'member')
+    const k = this.toKey(key)
+    const v = this.toKey(value, 'member')
     if (!this.map.get(k)?.has(v)) return false
     core.mutate(this, [name, OP.LS_REMOVE, k, v])
     return true

@@ -6,7 +6,7 @@ import { OP, type Op } from '../internal/opcodes.js'
 import { mapBehind, mapView } from '../internal/read-only-view.js'
 import { captureLookupTable, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
-import { acceptValue, checkKey, deepFreeze } from '../internal/validate.js'
+import { deepFreeze } from '../internal/validate.js'
 import type { DeepReadonly, Insertable, Key, LookupTableChange, TableChange, Updater } from '../types.js'
 
 type Change = LookupTableChange<Key, unknown>
@@ -86,9 +86,9 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
     const core = this.core
     const name = this.name
     core.assertWritable(name)
-    const k = checkKey(key, name)
-    acceptValue(value, core.freeze, { table: name, key: k })
-    return core.mutate(this, [name, OP.LT_SET, k, value]).previous as DeepReadonly<V> | undefined
+    const k = this.toKey(key)
+    const stored = this.toStored(value, { table: name, key: k })
+    return core.mutate(this, [name, OP.LT_SET, k, stored]).previous as DeepReadonly<V> | undefined
   }
 
   /**
@@ -97,7 +97,7 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
    */
   insertIfAbsent(key: K, value: Insertable<V>): boolean {
     this.core.assertWritable(this.name)
-    if (this.#map.has(checkKey(key, this.name))) return false
+    if (this.#map.has(this.toKey(key))) return false
     this.insert(key, value)
     return true
   }
@@ -113,7 +113,7 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
    */
   update(key: K, fn: Updater<V>): DeepReadonly<V> {
     this.core.assertWritable(this.name)
-    const k = checkKey(key, this.name)
+    const k = this.toKey(key)
     const current = this.#map.get(k)
     if (current === undefined) throw notFound(this.name, k)
     this.insert(key, fn(current as DeepReadonly<V>))
@@ -124,7 +124,7 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
   remove(key: K): DeepReadonly<V> | undefined {
     const core = this.core
     core.assertWritable(this.name)
-    const k = checkKey(key, this.name)
+    const k = this.toKey(key)
     if (!this.#map.has(k)) return undefined
     return core.mutate(this, [this.name, OP.LT_REMOVE, k]).previous as DeepReadonly<V>
   }

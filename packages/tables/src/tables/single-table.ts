@@ -4,7 +4,7 @@ import { notFound } from '../internal/not-found.js'
 import { OP, type Op } from '../internal/opcodes.js'
 import { captureSingle, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
-import { acceptValue, deepFreeze } from '../internal/validate.js'
+import { deepFreeze } from '../internal/validate.js'
 import type { DeepReadonly, Insertable, SingleChange, TableChange, Updater } from '../types.js'
 
 type Change = SingleChange<unknown>
@@ -48,8 +48,8 @@ export class SingleTable<V> extends BaseTable<'single'> {
   insert(value: Insertable<V>): DeepReadonly<V> | undefined {
     const core = this.core
     core.assertWritable(this.name)
-    acceptValue(value, core.freeze, { table: this.name })
-    return core.mutate(this, [this.name, OP.SINGLE_SET, value]).previous as DeepReadonly<V> | undefined
+    const stored = this.toStored(value, { table: this.name })
+    return core.mutate(this, [this.name, OP.SINGLE_SET, stored]).previous as DeepReadonly<V> | undefined
   }
 
   /** Removes the value and returns it (`undefined`, and nothing written, if there was none). */

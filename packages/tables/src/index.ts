@@ -75,3 +75,4 @@ export type {
   TableKind,
   Updater,
 } from './types.js'
+export { type VerifyDbOptions, type VerifyDbProblem, type VerifyDbReport, verifyDb } from './verify-db.js'

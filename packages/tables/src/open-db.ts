@@ -1,7 +1,11 @@
-// openDb: resolves options, opens the log under the db, replays it into the schema's tables and hands out the db.
+// openDb: resolves options (refusing unknown ones), opens the log under the db, replays it into the schema's tables
+// (up to a given seq for a point-in-time open) and hands out the db.
 import { type Durability, type OpenLogOptions, openLog } from '@homedb/log'
 import { TablesConfigError, TablesError } from './errors.js'
 import { type CoreSettings, DbCore, fromLogError } from './internal/db-core.js'
+import { dirProblem } from './internal/dir-problem.js'
+import { refuseUnknownOptions } from './internal/option-names.js'
+import { sourceUpTo } from './internal/point-in-time.js'
 import type { Schema, TableDefs } from './schema.js'
 import type { Db } from './table-types.js'
 
@@ -51,7 +55,37 @@ export interface OpenDbOptions extends OpenLogOptions {
    * drop, so the data is gone for every later open and every follower.
    */
   dropTables?: readonly string[]
+  /**
+   * Opens the state as of commit `upTo` (a point-in-time read, for audits, debugging and recovery): the latest
+   * snapshot at or before it, then the commits up to it; the db does not follow later commits. Needs `readOnly:
+   * true`. Refused with `TABLES_CONFIG` past the log's last commit, or before the oldest state the log still holds
+   * (compaction released the commits before its snapshot).
+   */
+  upTo?: number
 }
+
+/** Every option `openDb` accepts (the compiler keeps this in step with {@link OpenDbOptions}). */
+const OPEN_DB_OPTIONS = [
+  ...Object.keys({
+    dir: true,
+    durability: true,
+    freeze: true,
+    readOnly: true,
+    onListenerError: true,
+    onError: true,
+    autoCompact: true,
+    dropTables: true,
+    upTo: true,
+    segmentBytes: true,
+    maxPayloadBytes: true,
+    followIntervalMs: true,
+    fileLayer: true,
+    create: true,
+    mustExist: true,
+  } satisfies Record<keyof OpenDbOptions, true>),
+  // Added to OpenDbOptions by the replication work (a BootstrapSource); accepted here so both can land in any order.
+  'bootstrap',
+]
 
 const DEFAULT_AUTO_COMPACT = { ratio: 4, minBytes: 4 * 1024 * 1024 }
 
@@ -105,8 +139,18 @@ export function resolveCoreSettings(options: {
   }
 }
 
+/** Refuses an `upTo` that is not a seq, or one given without `readOnly: true`. */
+function checkUpTo(upTo: unknown, readOnly: unknown): void {
+  if (typeof upTo !== 'number' || !Number.isSafeInteger(upTo) || upTo < 0) {
+    throw new TablesConfigError('upTo must be a seq: an integer ≥ 0', { upTo })
+  }
+  if (readOnly !== true) {
+    throw new TablesConfigError('upTo opens the past state of a log read-only: pass readOnly: true with it', { upTo })
+  }
+}
+
 /** Refuses anything but a schema made with `schema({...})`, naming the function that was called. */
-export function assertSchema(schema: unknown, fn: 'openDb' | 'followDb'): void {
+export function assertSchema(schema: unknown, fn: 'openDb' | 'followDb' | 'verifyDb'): void {
   if (typeof schema !== 'object' || schema === null || typeof (schema as Schema<TableDefs>).tables !== 'object') {
     throw new TablesConfigError(`${fn}() takes a schema made with schema({...})`)
   }
@@ -139,7 +183,8 @@ export async function openDb<const D extends TableDefs>(
 ): Promise<Db<D>> {
   assertSchema(schema, 'openDb')
   if (typeof options !== 'object' || options === null) throw new TablesConfigError('options must be an object')
-  const { dir, freeze, onListenerError, onError, autoCompact, dropTables, ...logOptions } = options
+  refuseUnknownOptions(options, OPEN_DB_OPTIONS, 'openDb')
+  const { dir, freeze, onListenerError, onError, autoCompact, dropTables, upTo, ...logOptions } = options
   const resolved = resolveCoreSettings({ freeze, onListenerError, onError, autoCompact, dropTables })
   if (dir !== undefined && (typeof dir !== 'string' || dir === '')) {
     throw new TablesConfigError('dir must be a non-empty string', { dir })
@@ -153,18 +198,23 @@ export async function openDb<const D extends TableDefs>(
   if (dir === undefined && durability !== 'memory') {
     throw new TablesConfigError(`durability '${durability}' needs a dir (without one, use 'memory')`, { durability })
   }
+  if (upTo !== undefined) checkUpTo(upTo, options.readOnly)
 
   let log: Awaited<ReturnType<typeof openLog>>
   try {
     log = await openLog(dir, { ...logOptions, durability })
   } catch (error) {
+    if (dir !== undefined && options.fileLayer === undefined) {
+      const problem = await dirProblem(dir)
+      if (problem !== undefined) throw new TablesConfigError(problem, { dir }, { cause: error })
+    }
     throw fromLogError(error, dir === undefined ? {} : { dir })
   }
   try {
     const core = new DbCore(schema.tables, log, resolved.settings)
-    await core.load(log)
+    await core.load(upTo === undefined ? log : await sourceUpTo(log, upTo))
     await core.settle(resolved.dropTables)
-    if (log.readOnly) core.follow(log)
+    if (log.readOnly && upTo === undefined) core.follow(log)
     return core.handle as Db<D>
   } catch (error) {
     await log.close().catch(() => undefined)

@@ -22,7 +22,7 @@ import { SingleTable } from '../tables/single-table.js'
 import type { TableChange, TableKind } from '../types.js'
 import { decodePayload, encodePayload } from './codec.js'
 import { CommitEvents, type CommitListener, type RawCommitEvent, removal } from './commit-events.js'
-import { DB_OP, kindOfOpcode, type Op, valueArgIndex } from './opcodes.js'
+import { DB_OP, kindOfOpcode, type Op, opName, valueArgIndex } from './opcodes.js'
 import { decodeSnapshot, encodeSnapshot, SNAPSHOT_FORMAT, type SnapshotHeader } from './snapshot-codec.js'
 import type { TableCapture } from './state-capture.js'
 import { APPLY, type BaseTable, CAPTURE, RESET, UNDO } from './table-base.js'
@@ -563,12 +563,17 @@ export class DbCore {
       try {
         table[APPLY](op as Op, changes, true)
       } catch (error) {
+        const where = { seq, table: name, op: opName((op as Op)[1]), opIndex: i }
         if (error instanceof TablesError) {
-          throw new TablesReplayError(`commit ${seq}: ${error.message}`, { ...error.context, seq }, { cause: error })
+          throw new TablesReplayError(
+            `commit ${seq}: ${error.message}`,
+            { ...error.context, ...where },
+            { cause: error },
+          )
         }
         throw new TablesReplayError(
           `commit ${seq}: operation on table "${name}" failed: ${(error as Error).message}`,
-          { seq, table: name },
+          where,
           { cause: error },
         )
       }

@@ -96,12 +96,6 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
     for (const [key, value] of this.data) callback.call(thisArg, value, key)
   }
 
-  /** The collection under `key` in its read-only form, or `undefined`. */
-  protected viewAt(key: Key): View | undefined {
-    const inner = this.map.get(key)
-    return inner === undefined ? undefined : (this.#forms.view(inner) as View)
-  }
-
   /** Creates `key` with an empty collection. Returns false (and writes nothing) if it already exists. */
   createKey(key: K): boolean {
     const core = this.core

@@ -1,27 +1,35 @@
 // What a read hands out instead of a table's live containers, so that no read (casts and plain JavaScript
 // included) can change memory behind the log's back. Arrays are frozen in place when handed out (Object.freeze on
-// an array is O(1) in V8) and the table copies an array before its next write to it if it was frozen ("copy on
-// write after share"): a handed-out array is a snapshot that never changes. Maps and Sets cannot be frozen, so
+// an array is O(1) in V8) and marked, and the table copies a marked array before its next write to it ("copy on
+// write after share"): a handed-out array is a snapshot that never changes. (The mark is a property, not
+// Object.isFrozen: checking it costs a property load instead of a call into the runtime.) Maps and Sets cannot be frozen, so
 // they are handed out as live read-only views: frozen objects with the read members of ReadonlyMap / ReadonlySet
 // and no way to reach the container behind them. Each container keeps its one view (a symbol-keyed property on the
 // container itself, which is never handed out), so `get(k) === get(k)` still holds.
 
 /** Where a container keeps its view. */
 const VIEW: unique symbol = Symbol('homedb.tables.view')
+/** Set (non-enumerable) on an array that was handed out and frozen. */
+const SHARED: unique symbol = Symbol('homedb.tables.shared')
 /** Node's hook for `console.log` / `util.inspect`, so a view prints its contents like the Map or Set it shows. */
 const INSPECT = Symbol.for('nodejs.util.inspect.custom')
 type Inspect = (value: unknown, options: unknown) => string
 
 type Viewed = { [VIEW]?: unknown }
+type Marked = { [SHARED]?: true }
 
-/** Freezes `array` (O(1)) and returns it: the owner must copy it before changing it again (see {@link writable}). */
+/** Freezes and marks `array` (O(1)) and returns it: the owner must copy it before changing it (see {@link isShared}). */
 export function share<T>(array: T[]): readonly T[] {
-  return Object.freeze(array)
+  if ((array as Marked)[SHARED] !== true) {
+    Object.defineProperty(array, SHARED, { value: true })
+    Object.freeze(array)
+  }
+  return array
 }
 
-/** `array` itself if it was never handed out, else a fresh copy of it (the caller stores the copy in its place). */
-export function writable<T>(array: T[]): T[] {
-  return Object.isFrozen(array) ? array.slice() : array
+/** True if `array` was handed out by {@link share}: it is frozen, and its owner must change a copy instead. */
+export function isShared(array: readonly unknown[]): boolean {
+  return (array as Marked)[SHARED] === true
 }
 
 let mapOf: (view: ReadonlyMapView<unknown, unknown>) => ReadonlyMap<unknown, unknown>
@@ -150,16 +158,20 @@ export class ReadonlySetView<T> {
 
 /** The view of `map` (created once per Map), typed as what users see. */
 export function mapView<K, V>(map: ReadonlyMap<K, unknown>, wrap?: (inner: unknown) => V): ReadonlyMap<K, V> {
-  const viewed = map as unknown as Viewed
-  viewed[VIEW] ??= new ReadonlyMapView(map, wrap)
-  return viewed[VIEW] as ReadonlyMap<K, V>
+  const view = (map as unknown as Viewed)[VIEW]
+  if (view !== undefined) return view as ReadonlyMap<K, V>
+  const made = new ReadonlyMapView(map, wrap)
+  ;(map as unknown as Viewed)[VIEW] = made
+  return made as unknown as ReadonlyMap<K, V>
 }
 
 /** The view of `set` (created once per Set), typed as what users see. */
 export function setView<T>(set: ReadonlySet<T>): ReadonlySet<T> {
-  const viewed = set as unknown as Viewed
-  viewed[VIEW] ??= new ReadonlySetView(set)
-  return viewed[VIEW] as ReadonlySet<T>
+  const view = (set as unknown as Viewed)[VIEW]
+  if (view !== undefined) return view as ReadonlySet<T>
+  const made = new ReadonlySetView(set)
+  ;(set as unknown as Viewed)[VIEW] = made
+  return made as unknown as ReadonlySet<T>
 }
 
 /** The Map behind a view made by {@link mapView} (the tables' undo of a `clear`). */

@@ -40,7 +40,10 @@ export abstract class BaseTable<Kind extends TableKind = TableKind> {
   /** @internal */
   protected readonly core: DbCore
   readonly #schema: StandardSchemaV1 | undefined
-  readonly #keyChecks: { readonly key?: KeyCheck; readonly key2?: KeyCheck; readonly member?: KeyCheck }
+  /** The key checks the definition declares, or `undefined` if it declares none (the common, fast case). */
+  readonly #keyChecks:
+    | { readonly key: KeyCheck | undefined; readonly key2: KeyCheck | undefined; readonly member: KeyCheck | undefined }
+    | undefined
 
   /** @internal */
   constructor(core: DbCore, name: string, kind: Kind) {
@@ -50,8 +53,11 @@ export abstract class BaseTable<Kind extends TableKind = TableKind> {
     this.db = core.handle
     const def = core.defs[name]
     this.#schema = def?.schema
-    this.#keyChecks = { ...(def?.key && { key: def.key }), ...(def?.key2 && { key2: def.key2 }) }
-    if (def?.member !== undefined) this.#keyChecks = { ...this.#keyChecks, member: def.member }
+    const declared = def === undefined ? undefined : { key: def.key, key2: def.key2, member: def.member }
+    this.#keyChecks =
+      declared?.key === undefined && declared?.key2 === undefined && declared?.member === undefined
+        ? undefined
+        : declared
   }
 
   /**
@@ -61,7 +67,9 @@ export abstract class BaseTable<Kind extends TableKind = TableKind> {
    */
   protected toKey(key: unknown, what: 'key' | 'key2' | 'member' = 'key'): Key {
     const k = checkKey(key, this.name, what)
-    const check = this.#keyChecks[what]
+    const checks = this.#keyChecks
+    if (checks === undefined) return k
+    const check = checks[what]
     if (check !== undefined) checkKeyAgainst(check, k, this.name, what)
     return k
   }

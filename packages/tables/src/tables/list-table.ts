@@ -3,7 +3,7 @@ import { TablesInputError } from '../errors.js'
 import type { DbCore } from '../internal/db-core.js'
 import { isIndex } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
-import { share } from '../internal/read-only-view.js'
+import { isShared, share } from '../internal/read-only-view.js'
 import { captureList, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
 import { deepFreeze } from '../internal/validate.js'
@@ -55,7 +55,7 @@ export class ListTable<V> extends BaseTable<'list'> {
   /** The table's array, copied first if it was handed out (frozen): every in-place change goes through here. */
   #writable(): unknown[] {
     const items = this.#items
-    if (!Object.isFrozen(items)) return items
+    if (!isShared(items)) return items
     this.#items = items.slice()
     return this.#items
   }

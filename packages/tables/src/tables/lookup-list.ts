@@ -4,7 +4,7 @@ import type { DbCore } from '../internal/db-core.js'
 import { type InnerForms, KeyedTable } from '../internal/keyed-table.js'
 import { isIndex, isKey } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
-import { share } from '../internal/read-only-view.js'
+import { isShared, share } from '../internal/read-only-view.js'
 import { captureLookupList, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, CAPTURE, UNDO } from '../internal/table-base.js'
 import { deepFreeze } from '../internal/validate.js'
@@ -40,13 +40,14 @@ export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, un
    * later writes never change (O(1): the table's array is frozen and handed out; the next write copies it).
    */
   get(key: K): readonly DeepReadonly<V>[] | undefined {
-    return this.viewAt(key) as readonly DeepReadonly<V>[] | undefined
+    const list = this.map.get(key)
+    return list === undefined ? undefined : (share(list) as readonly DeepReadonly<V>[])
   }
 
   /** The list under `key`, copied first if it was handed out: every in-place change goes through here. */
   #writable(key: Key): unknown[] | undefined {
     const list = this.map.get(key)
-    if (list === undefined || !Object.isFrozen(list)) return list
+    if (list === undefined || !isShared(list)) return list
     const copy = list.slice()
     this.map.set(key, copy)
     return copy

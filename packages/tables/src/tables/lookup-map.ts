@@ -52,8 +52,10 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
   /** The value under `key` and `key2` (the object itself), or `undefined`. */
   get(key: K, key2: K2): DeepReadonly<V> | undefined
   get(key: K, key2?: K2): ReadonlyMap<K2, DeepReadonly<V>> | DeepReadonly<V> | undefined {
-    if (key2 === undefined) return this.viewAt(key) as ReadonlyMap<K2, DeepReadonly<V>> | undefined
-    return this.map.get(key)?.get(key2) as DeepReadonly<V> | undefined
+    const inner = this.map.get(key)
+    if (key2 === undefined)
+      return inner === undefined ? undefined : (mapView(inner) as ReadonlyMap<K2, DeepReadonly<V>>)
+    return inner?.get(key2) as DeepReadonly<V> | undefined
   }
 
   /** With one argument, whether `key` exists (possibly with an empty map); with two, whether `key2` is under it. */

@@ -43,7 +43,8 @@ export class LookupSet<K extends Key, V extends Key> extends KeyedTable<'lookupS
    * members only), or `undefined` if the key does not exist.
    */
   get(key: K): ReadonlySet<V> | undefined {
-    return this.viewAt(key) as ReadonlySet<V> | undefined
+    const set = this.map.get(key)
+    return set === undefined ? undefined : (setView(set) as ReadonlySet<V>)
   }
 
   /** Whether `value` is a member of the set under `key`. */

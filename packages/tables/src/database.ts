@@ -115,8 +115,9 @@ export class Database<D extends TableDefs = TableDefs> {
 
   /**
    * Writes the full state as a snapshot and lets the log release the segments it covers. Reads and writes go on
-   * while it runs: the state is captured at once (a few ms per million keys), then encoded and written in small
-   * chunks. A crash at any moment loses nothing: the old snapshot and segments stay in use until the new snapshot
+   * while it runs: nothing is copied up front (but each list's array of pointers); the snapshot walks the tables
+   * and is encoded and written in small chunks, and a write during it first keeps the old value of what it
+   * changes. A crash at any moment loses nothing: the old snapshot and segments stay in use until the new snapshot
    * is durable. Concurrent calls share one compaction. Rejects with `TABLES_READ_ONLY` on a read-only db; throws
    * `TABLES_IN_TRANSACTION` inside a transaction.
    *

@@ -1,6 +1,8 @@
 // Proves that what npm users install works: packs each publishable package as `pnpm pack` would for publishing
-// (prepack builds dist/, workspace:^ becomes a real range), checks the tarballs, installs them with plain npm into a
-// fresh project outside the repository and runs tests/pack/installed-check.mjs there with plain `node`.
+// (prepack builds dist/, workspace:^ becomes a real range), checks the tarballs (contents, package.json metadata,
+// README links that work on the npm page), installs them with plain npm into a fresh project outside the repository,
+// runs tests/pack/installed-check.mjs there with plain `node`, and type-checks tests/pack/consumer.ts there with the
+// oldest and the newest TypeScript we support, `skipLibCheck: false`.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -13,6 +15,17 @@ const PNPM = ['-y', 'pnpm@10.34.8']
 /** Dependency order: each package's build reads the types of the ones before it. */
 const PACKAGES = ['log', 'tables', 'reactive', 'replication'] as const
 const STEP_TIMEOUT_MS = 240_000
+/** The TypeScript versions the published .d.ts must serve: the oldest supported (5.0) and the newest 5.x. */
+const TYPESCRIPT = ['5.0', '5'] as const
+/** @types/node for the consumer: the Node line we support (it type-checks with TypeScript 5.0 too). */
+const TYPES_NODE = '20'
+/**
+ * READMEs whose links are checked. @homedb/replication's README is written on the replication branch, which this
+ * work may not touch; it joins this list when that branch lands (its links to ../../README.md and ../log/FORMAT.md
+ * are the ones to make absolute).
+ */
+const README_CHECKED = ['log', 'tables', 'reactive'] as const
+const REPOSITORY = 'https://github.com/homedb/homedb'
 
 interface Packed {
   readonly name: string
@@ -22,10 +35,17 @@ interface Packed {
     readonly name: string
     readonly dependencies?: Readonly<Record<string, string>>
     readonly peerDependencies?: Readonly<Record<string, string>>
+    readonly repository?: { readonly type?: string; readonly url?: string; readonly directory?: string }
+    readonly homepage?: string
+    readonly bugs?: { readonly url?: string }
+    readonly keywords?: readonly string[]
   }
+  readonly readme: string
 }
 
 let work: string
+/** The npm project the tarballs were installed into (set by the install test, which the type checks build on). */
+let project: string | undefined
 const packed = new Map<string, Packed>()
 
 beforeAll(() => {
@@ -46,7 +66,8 @@ beforeAll(() => {
     const manifest = JSON.parse(
       run('tar', ['-xzOf', tarball, 'package/package.json'], { cwd: work, timeoutMs: 30_000 }),
     ) as Packed['manifest']
-    packed.set(pkg, { name, tarball, files, manifest })
+    const readme = run('tar', ['-xzOf', tarball, 'package/README.md'], { cwd: work, timeoutMs: 30_000 })
+    packed.set(pkg, { name, tarball, files, manifest, readme })
   }
 }, PACKAGES.length * STEP_TIMEOUT_MS)
 
@@ -70,10 +91,38 @@ describe('packed packages', () => {
     expect(workspaceRanges).toEqual([])
   })
 
+  it.each(PACKAGES)('@homedb/%s says where it lives: repository (with directory), homepage, bugs, keywords', (pkg) => {
+    const { manifest } = packed.get(pkg)!
+    expect(manifest.repository).toEqual({
+      type: 'git',
+      url: `git+${REPOSITORY}.git`,
+      directory: `packages/${pkg}`,
+    })
+    expect(manifest.homepage).toBe(`${REPOSITORY}/tree/main/packages/${pkg}#readme`)
+    expect(manifest.bugs).toEqual({ url: `${REPOSITORY}/issues` })
+    expect(manifest.keywords?.length).toBeGreaterThan(2)
+  })
+
+  it.each(README_CHECKED)('@homedb/%s README links work on the npm page and cite no file the tarball lacks', (pkg) => {
+    const { readme, files } = packed.get(pkg)!
+    const targets = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!)
+    expect(targets.length).toBeGreaterThan(0)
+    for (const target of targets) {
+      if (target.startsWith('#')) continue
+      if (/^https?:\/\//.test(target)) continue
+      // A relative link must name a file shipped in the tarball (the npm page resolves nothing else).
+      const file = path.posix.normalize(`package/${target.split('#')[0]!.replace(/^\.\//, '')}`)
+      expect(files, `README link ${target}`).toContain(file)
+    }
+    // Repository paths (tests, benchmarks, other packages) appear only as absolute links.
+    const cited = [...readme.matchAll(/(?<![\w/.-])((?:test|tests|bench|packages)\/[\w./-]+)/g)].map((m) => m[1]!)
+    expect(cited, 'repository paths cited outside an absolute link').toEqual([])
+  })
+
   it(
     'install with plain npm into a fresh project and work under plain node',
     () => {
-      const project = path.join(work, 'project')
+      project = path.join(work, 'project')
       mkdirSync(project)
       writeFileSync(
         path.join(project, 'package.json'),
@@ -108,5 +157,48 @@ describe('packed packages', () => {
       expect(replication.trim().split('\n')).toEqual(['homedb --help ok', '@homedb/replication round trip ok'])
     },
     STEP_TIMEOUT_MS + 60_000,
+  )
+
+  it.each(TYPESCRIPT)(
+    'type-check a TypeScript consumer against the installed .d.ts with TypeScript %s and skipLibCheck: false',
+    (version) => {
+      if (project === undefined) throw new Error('the install test did not create the project')
+      copyFileSync(path.join(REPO, 'tests', 'pack', 'consumer.ts'), path.join(project, 'consumer.ts'))
+      writeFileSync(
+        path.join(project, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            target: 'ES2022',
+            lib: ['ES2022'],
+            types: ['node'],
+            skipLibCheck: false,
+            noEmit: true,
+          },
+          files: ['consumer.ts'],
+        }),
+      )
+      const spec = [`typescript@${version}`, `@types/node@${TYPES_NODE}`]
+      run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', ...spec], {
+        cwd: project,
+        timeoutMs: STEP_TIMEOUT_MS,
+      })
+      const tsc = path.join(project, 'node_modules', 'typescript', 'bin', 'tsc')
+      const installed = run(process.execPath, [tsc, '--version'], { cwd: project, timeoutMs: 30_000 }).trim()
+      expect(installed).toMatch(version === '5' ? /^Version 5\.\d+\.\d+$/ : /^Version 5\.0\.\d+$/)
+      run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project, timeoutMs: STEP_TIMEOUT_MS })
+      // The shipped declarations name no iterator type newer than TypeScript 5.0 knows.
+      for (const pkg of PACKAGES) {
+        const declarations = run('grep', ['-rlE', 'MapIterator|SetIterator|ArrayIterator|IteratorObject', '.'], {
+          cwd: path.join(project, 'node_modules', '@homedb', pkg, 'dist'),
+          timeoutMs: 30_000,
+          okExitCodes: [1],
+        })
+        expect(declarations, `@homedb/${pkg}`).toBe('')
+      }
+    },
+    STEP_TIMEOUT_MS * 2,
   )
 })

@@ -7,6 +7,8 @@ export interface RunOptions {
   readonly cwd: string
   /** Killed (SIGKILL) after this many milliseconds. */
   readonly timeoutMs: number
+  /** Exit codes besides 0 that mean success (grep's 1: nothing found). */
+  readonly okExitCodes?: readonly number[]
 }
 
 /**
@@ -34,7 +36,9 @@ export function run(command: string, args: readonly string[], options: RunOption
     killSignal: 'SIGKILL',
     maxBuffer: 64 * 1024 * 1024,
   })
-  if (result.status === 0) return result.stdout
+  if (result.status === 0 || (result.status !== null && options.okExitCodes?.includes(result.status))) {
+    return result.stdout
+  }
   const why = result.error
     ? result.error.message
     : result.signal

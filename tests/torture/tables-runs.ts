@@ -365,12 +365,13 @@ async function run(
             const abort = wrng.chance(0.1) ? wrng.int(0, ops - 1) : -1
             let promise: Promise<unknown>
             try {
-              promise = db.transaction(() => {
+              db.transactionSync(() => {
                 for (let i = 0; i < ops; i++) {
                   if (i === abort) throw ABORT
                   mutate(db, working, wrng)
                 }
               })
+              promise = db.sync()
             } catch (error) {
               if (error !== ABORT) throw error
               if (db.seq !== before || canonicalDb(db) !== canonicalState(model.state)) {
@@ -461,7 +462,7 @@ async function failedStop(db: TortureDb): Promise<boolean> {
   if (error === undefined) return false
   if (!(error instanceof TablesError && error.code === 'TABLES_LOG_FAILED')) throw error
   try {
-    void db.transaction(() => db.events.push(-1))
+    db.transactionSync(() => db.events.push(-1))
   } catch (e) {
     if (e instanceof TablesError && e.code === 'TABLES_LOG_FAILED') return true
     throw e

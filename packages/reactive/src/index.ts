@@ -1,3 +1,12 @@
 // Public surface of @homedb/reactive.
 export { changes, commits, keyState, state } from './streams.js'
-export type { ChangeOfTable, DataOf, KeyedTable, KeyOf, TableChanges, TableState, ValueAt } from './types.js'
+export type {
+  ChangeOfTable,
+  DataOf,
+  KeyedTable,
+  KeyOf,
+  StreamOptions,
+  TableChanges,
+  TableState,
+  ValueAt,
+} from './types.js'

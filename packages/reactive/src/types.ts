@@ -17,6 +17,16 @@ import type {
   SingleTable,
 } from '@homedb/tables'
 
+/**
+ * Options every stream takes. `durable: true` follows `db.onDurable` instead of `db.onCommit`: emissions come once
+ * the commits they show are durable under the db's durability mode (after the fdatasync with `'fsync'`), never
+ * for a commit a crash can still lose. Refused on a read-only db (the stream errors with `TABLES_READ_ONLY`).
+ */
+export interface StreamOptions {
+  /** Emit only what is durable (default false: emit at the in-memory commit, right for UI). */
+  readonly durable?: boolean
+}
+
 /** The change record type of a table handle. */
 export type ChangeOfTable<T> =
   T extends SingleTable<infer V>

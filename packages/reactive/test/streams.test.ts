@@ -94,7 +94,7 @@ describe('changes()', () => {
     const seen: unknown[] = []
     changes(db.metadata).subscribe((e) => seen.push(e))
     expect(() =>
-      db.transaction(() => {
+      db.transactionSync(() => {
         db.metadata.insert('x', { name: 'x', size: 1 })
         throw new Error('abort')
       }),

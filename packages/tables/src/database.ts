@@ -34,14 +34,38 @@ export class Database<D extends TableDefs = TableDefs> {
   }
 
   /**
-   * Runs `fn` as one transaction: all its mutations are applied in memory as they happen and written as one log
-   * frame when it returns. `fn` must be synchronous. If it throws, every change is rolled back, nothing is
-   * written, and the error is thrown from `transaction` itself (synchronously). If it returns a promise or
-   * thenable, the same happens with a `TABLES_ASYNC_TRANSACTION` error. Nested calls join the outer transaction;
-   * a nested throw aborts the whole.
+   * Runs `fn` as one transaction and returns its result, synchronously: all its mutations are applied in memory as
+   * they happen and written as one log frame when it returns (the commit is applied and queued; `await db.sync()`
+   * when you need it durable). `fn` must be synchronous. If it throws, every change is rolled back, nothing is
+   * written and the error is thrown; if it returns a promise or thenable, the same happens with
+   * `TABLES_ASYNC_TRANSACTION`. A refused commit (`TABLES_TOO_LARGE`, `TABLES_LOG_FAILED` …) rolls back and throws.
    *
-   * The returned promise resolves with `fn`'s result once the commit is durable under the db's durability mode,
-   * and rejects only if the log failed (`TABLES_LOG_FAILED`).
+   * Inside another transaction (either form) the call joins it and returns `fn`'s result; if `fn` throws there,
+   * the whole outer transaction rolls back when it ends, even if the outer function catches the error.
+   *
+   * @example
+   * ```ts
+   * const folder = db.transactionSync(() => createFolder('docs')) // the id, at once
+   * db.transactionSync(() => {
+   *   const id = createFolder('photos') // nested: joins, returns the id
+   *   createFile(id, 'cat.jpg')
+   * })
+   * await db.sync() // both commits durable
+   * ```
+   */
+  transactionSync<R>(fn: () => R extends PromiseLike<unknown> ? never : R): R {
+    return this.#core.transactionSync(fn as () => R)
+  }
+
+  /**
+   * Runs `fn` as one transaction, like {@link transactionSync}, and returns a promise of its result that resolves
+   * once the commit is durable under the db's durability mode. The promise **rejects** (the call never throws)
+   * when `fn` throws or returns a promise (memory rolled back, nothing written), when the commit is refused, when
+   * the db is closed, or when the log failed (`TABLES_LOG_FAILED`).
+   *
+   * Nested inside another transaction (either form), the call joins it and returns `fn`'s result itself, not a
+   * promise (the static type cannot see the nesting, so it still says `Promise<R>`): write operations meant to be
+   * composed with {@link transactionSync}, whose type is exact, and use `transaction` for the outermost call.
    *
    * @example
    * ```ts
@@ -52,7 +76,7 @@ export class Database<D extends TableDefs = TableDefs> {
    * ```
    */
   transaction<R>(fn: () => R extends PromiseLike<unknown> ? never : R): Promise<R> {
-    return this.#core.transaction(fn as () => R)
+    return this.#core.transaction(fn as () => R) as Promise<R>
   }
 
   /**
@@ -73,7 +97,9 @@ export class Database<D extends TableDefs = TableDefs> {
 
   /**
    * Calls `listener` synchronously at every commit, in seq order, with the commit's seq and its changes grouped by
-   * table (only tables the commit touched, each with old and new values). Returns a function that unsubscribes.
+   * table (only tables the commit touched, each with old and new values), at the in-memory commit: before the
+   * commit is durable (see {@link onDurable}). The event is frozen and shared by every listener; it never holds
+   * the table's live containers. Returns a function that unsubscribes.
    * A throwing listener does not affect the commit or other listeners; its error goes to the `onListenerError`
    * option (by default rethrown in a microtask, like an EventTarget listener's).
    *
@@ -91,8 +117,9 @@ export class Database<D extends TableDefs = TableDefs> {
 
   /**
    * Writes the full state as a snapshot and lets the log release the segments it covers. Reads and writes go on
-   * while it runs: the state is captured at once (a few ms per million keys), then encoded and written in small
-   * chunks. A crash at any moment loses nothing: the old snapshot and segments stay in use until the new snapshot
+   * while it runs: nothing is copied up front (but each list's array of pointers); the snapshot walks the tables
+   * and is encoded and written in small chunks, and a write during it first keeps the old value of what it
+   * changes. A crash at any moment loses nothing: the old snapshot and segments stay in use until the new snapshot
    * is durable. Concurrent calls share one compaction. Rejects with `TABLES_READ_ONLY` on a read-only db; throws
    * `TABLES_IN_TRANSACTION` inside a transaction.
    *
@@ -133,6 +160,26 @@ export class Database<D extends TableDefs = TableDefs> {
    */
   waitFor(seq: number, options?: WaitForOptions): Promise<void> {
     return waitForSeq(this.#core, seq, options)
+  }
+
+  /**
+   * Calls `listener` with each commit's event (the same event `onCommit` listeners got), in seq order, once the
+   * commit is durable under the db's durability mode: after the fdatasync that covers it (`'fsync'`), once handed
+   * to the OS (`'os'`), right after the `onCommit` listeners (`'memory'`). It fires after the commit's `onCommit`
+   * event and before any durability promise covering the commit (`transaction`, `sync`) settles. Commits lost to
+   * a crash or a log failure never get a durable event. Returns a function that unsubscribes. Throws
+   * `TABLES_READ_ONLY` on a read-only db (it cannot know when the writer's commits reach the disk). Listener
+   * errors go to `onListenerError`, as for `onCommit`.
+   *
+   * @example
+   * ```ts
+   * db.onDurable(({ seq, changes }) => {
+   *   if (changes.metadata) notifyOtherDevices(seq) // never announces a commit a power cut could lose
+   * })
+   * ```
+   */
+  onDurable(listener: (event: CommitEvent<D>) => void): () => void {
+    return this.#core.onDurable(listener as (event: unknown) => void)
   }
 
   /** Calls `listener` once the db has closed (after the log is closed). Returns a function that unsubscribes. */

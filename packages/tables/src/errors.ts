@@ -1,4 +1,5 @@
 // Errors of @homedb/tables: one root class, a subclass per category, a stable string `code` and the context to act on.
+import type { StandardSchemaV1 } from '@standard-schema/spec'
 
 /** Where a tables error happened: which table, key, index, seq … Only the fields that apply are set. */
 export interface TablesErrorContext {
@@ -18,6 +19,8 @@ export interface TablesErrorContext {
   tables?: readonly string[]
   /** Code of the wrapped `@homedb/log` error, if any. */
   logCode?: string
+  /** What a table's Standard Schema reported (`TABLES_SCHEMA_REJECTED`, or a key its key check rejected). */
+  issues?: readonly StandardSchemaV1.Issue[]
   /** Anything else worth knowing. */
   [name: string]: unknown
 }
@@ -31,6 +34,9 @@ export type TablesErrorCode =
   | 'TABLES_INVALID_KEY'
   | 'TABLES_INVALID_VALUE'
   | 'TABLES_OUT_OF_RANGE'
+  | 'TABLES_NOT_FOUND'
+  | 'TABLES_SCHEMA_REJECTED'
+  | 'TABLES_ASYNC_SCHEMA'
   | 'TABLES_TOO_LARGE'
   | 'TABLES_CLOSED'
   | 'TABLES_READ_ONLY'
@@ -81,9 +87,10 @@ export class TablesConfigError extends TablesError {
 }
 
 /**
- * The schema is invalid (`TABLES_SCHEMA`), or does not match the data in the log: the log holds tables the schema
- * does not declare (`TABLES_UNKNOWN_TABLE`, `context.tables` names them) or a table of another kind
- * (`TABLES_KIND_MISMATCH`). Opening is refused and the files are left untouched.
+ * The schema is invalid (`TABLES_SCHEMA`; a table's validator answered asynchronously: `TABLES_ASYNC_SCHEMA`), or
+ * does not match the data in the log: the log holds tables the schema does not declare (`TABLES_UNKNOWN_TABLE`,
+ * `context.tables` names them) or a table of another kind (`TABLES_KIND_MISMATCH`). Opening is refused and the
+ * files are left untouched; a refused insert changed nothing.
  */
 export class TablesSchemaError extends TablesError {
   override name = 'TablesSchemaError'
@@ -93,7 +100,8 @@ export class TablesSchemaError extends TablesError {
       | 'TABLES_UNKNOWN_TABLE'
       | 'TABLES_KIND_MISMATCH'
       | 'TABLES_VERSION_AHEAD'
-      | 'TABLES_UPGRADE_FAILED',
+      | 'TABLES_UPGRADE_FAILED'
+      | 'TABLES_ASYNC_SCHEMA',
     message: string,
     context: TablesErrorContext = {},
   ) {
@@ -102,14 +110,22 @@ export class TablesSchemaError extends TablesError {
 }
 
 /**
- * A mutation was refused because of its arguments: a key that is not a string or finite number, a value that would
- * not round-trip through the codec, an index out of range, or a transaction too large for one log frame.
- * Nothing was changed, in memory or in the log.
+ * A mutation was refused because of its arguments: a key that is not a string or finite number or fails the table's
+ * key check (`TABLES_INVALID_KEY`), a value that would not round-trip through the codec (`TABLES_INVALID_VALUE`) or
+ * that the table's schema rejected (`TABLES_SCHEMA_REJECTED`, `context.issues` holds the schema's issues), an
+ * index out of range, `update` of a key that does not exist (`TABLES_NOT_FOUND`), or a transaction too large for
+ * one log frame. Nothing was changed, in memory or in the log.
  */
 export class TablesInputError extends TablesError {
   override name = 'TablesInputError'
   constructor(
-    code: 'TABLES_INVALID_KEY' | 'TABLES_INVALID_VALUE' | 'TABLES_OUT_OF_RANGE' | 'TABLES_TOO_LARGE',
+    code:
+      | 'TABLES_INVALID_KEY'
+      | 'TABLES_INVALID_VALUE'
+      | 'TABLES_OUT_OF_RANGE'
+      | 'TABLES_SCHEMA_REJECTED'
+      | 'TABLES_NOT_FOUND'
+      | 'TABLES_TOO_LARGE',
     message: string,
     context: TablesErrorContext = {},
     options?: { cause?: unknown },

@@ -3,6 +3,7 @@
 import { openLog } from '@homedb/log'
 import { TablesConfigError, TablesError } from './errors.js'
 import { type CommitSource, DbCore, fromLogError } from './internal/db-core.js'
+import { refuseUnknownOptions } from './internal/option-names.js'
 import { assertSchema, resolveCoreSettings } from './open-db.js'
 import type { Schema, TableDefs } from './schema.js'
 import type { Db } from './table-types.js'
@@ -18,6 +19,14 @@ export interface FollowDbOptions {
   /** Tables the source holds that this schema does not declare and that the follower should ignore. */
   dropTables?: readonly string[]
 }
+
+/** Every option `followDb` accepts (the compiler keeps this in step with {@link FollowDbOptions}). */
+const FOLLOW_DB_OPTIONS = Object.keys({
+  freeze: true,
+  onListenerError: true,
+  onError: true,
+  dropTables: true,
+} satisfies Record<keyof FollowDbOptions, true>)
 
 /**
  * Opens a read-only db that follows `source`: it loads the source's latest snapshot and commits, then applies new
@@ -51,6 +60,8 @@ export async function followDb<const D extends TableDefs>(
   ) {
     throw new TablesConfigError('followDb() takes a source with latestSnapshot(), read() and tail() (a Log is one)')
   }
+  if (typeof options !== 'object' || options === null) throw new TablesConfigError('options must be an object')
+  refuseUnknownOptions(options, FOLLOW_DB_OPTIONS, 'followDb')
   const resolved = resolveCoreSettings({ ...options, autoCompact: false })
   // The follower's own log is never written: it only gives the core a durable-at-once sync() and close().
   const own = await openLog(undefined, { durability: 'memory' })

@@ -49,7 +49,25 @@ export {
   type ValueVersioning,
   type VersionedDef,
 } from './schema.js'
-export type { AnyTable, ChangeOf, CommitEvent, Db, TableOf } from './table-types.js'
+export type {
+  InferredOptions,
+  KeyCheck,
+  KeyOfCheck,
+  KeyTypeName,
+  ListOptions,
+  LookupListOptions,
+  LookupMapOptions,
+  LookupSetOptions,
+  LookupTableOptions,
+  NotStorable,
+  OutputOf,
+  SingleOptions,
+  Storable,
+  StorableLeaf,
+  StorableShape,
+  ValueOptions,
+} from './table-options.js'
+export type { AnyTable, ChangeOf, CommitEvent, Db, DefsOf, InferDb, TableOf } from './table-types.js'
 export { ListTable } from './tables/list-table.js'
 export { LookupList } from './tables/lookup-list.js'
 export { LookupMap } from './tables/lookup-map.js'
@@ -68,4 +86,6 @@ export type {
   SingleChange,
   TableChange,
   TableKind,
+  Updater,
 } from './types.js'
+export { type VerifyDbOptions, type VerifyDbProblem, type VerifyDbReport, verifyDb } from './verify-db.js'

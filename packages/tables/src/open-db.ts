@@ -1,8 +1,13 @@
-// openDb: resolves options, opens the log under the db, replays it into the schema's tables and hands out the db.
+// openDb: resolves options (refusing unknown ones), opens the log under the db, replays it into the schema's tables
+// (up to a given seq for a point-in-time open), restores it from a bootstrap source when it is missing or damaged,
+// and hands out the db.
 import { type Durability, nodeFileLayer, type OpenLogOptions, openLog } from '@homedb/log'
 import { assertNotRestoring, type BootstrapSource, openWithBootstrap } from './bootstrap.js'
 import { TablesConfigError, TablesError } from './errors.js'
 import { type CoreSettings, DbCore, fromLogError } from './internal/db-core.js'
+import { dirProblem } from './internal/dir-problem.js'
+import { refuseUnknownOptions } from './internal/option-names.js'
+import { sourceUpTo } from './internal/point-in-time.js'
 import type { Schema, TableDefs } from './schema.js'
 import type { Db } from './table-types.js'
 
@@ -58,7 +63,36 @@ export interface OpenDbOptions extends OpenLogOptions {
    * without asking the source anything, so a writer can start while the source is down. See `restoreLog`.
    */
   bootstrap?: BootstrapSource
+  /**
+   * Opens the state as of commit `upTo` (a point-in-time read, for audits, debugging and recovery): the latest
+   * snapshot at or before it, then the commits up to it; the db does not follow later commits. Needs `readOnly:
+   * true`. Refused with `TABLES_CONFIG` past the log's last commit, or before the oldest state the log still holds
+   * (compaction released the commits before its snapshot).
+   */
+  upTo?: number
 }
+
+/** Every option `openDb` accepts (the compiler keeps this in step with {@link OpenDbOptions}). */
+const OPEN_DB_OPTIONS = [
+  ...Object.keys({
+    dir: true,
+    durability: true,
+    freeze: true,
+    readOnly: true,
+    onListenerError: true,
+    onError: true,
+    autoCompact: true,
+    dropTables: true,
+    upTo: true,
+    bootstrap: true,
+    segmentBytes: true,
+    maxPayloadBytes: true,
+    followIntervalMs: true,
+    fileLayer: true,
+    create: true,
+    mustExist: true,
+  } satisfies Record<keyof OpenDbOptions, true>),
+]
 
 const DEFAULT_AUTO_COMPACT = { ratio: 4, minBytes: 4 * 1024 * 1024 }
 
@@ -112,8 +146,18 @@ export function resolveCoreSettings(options: {
   }
 }
 
+/** Refuses an `upTo` that is not a seq, or one given without `readOnly: true`. */
+function checkUpTo(upTo: unknown, readOnly: unknown): void {
+  if (typeof upTo !== 'number' || !Number.isSafeInteger(upTo) || upTo < 0) {
+    throw new TablesConfigError('upTo must be a seq: an integer ≥ 0', { upTo })
+  }
+  if (readOnly !== true) {
+    throw new TablesConfigError('upTo opens the past state of a log read-only: pass readOnly: true with it', { upTo })
+  }
+}
+
 /** Refuses anything but a schema made with `schema({...})`, naming the function that was called. */
-export function assertSchema(schema: unknown, fn: 'openDb' | 'followDb'): void {
+export function assertSchema(schema: unknown, fn: 'openDb' | 'followDb' | 'verifyDb'): void {
   if (typeof schema !== 'object' || schema === null || typeof (schema as Schema<TableDefs>).tables !== 'object') {
     throw new TablesConfigError(`${fn}() takes a schema made with schema({...})`)
   }
@@ -146,7 +190,8 @@ export async function openDb<const D extends TableDefs>(
 ): Promise<Db<D>> {
   assertSchema(schema, 'openDb')
   if (typeof options !== 'object' || options === null) throw new TablesConfigError('options must be an object')
-  const { dir, freeze, onListenerError, onError, autoCompact, dropTables, bootstrap, ...logOptions } = options
+  refuseUnknownOptions(options, OPEN_DB_OPTIONS, 'openDb')
+  const { dir, freeze, onListenerError, onError, autoCompact, dropTables, upTo, bootstrap, ...logOptions } = options
   if (bootstrap !== undefined) {
     const rest: OpenDbOptions = { ...options }
     delete rest.bootstrap
@@ -165,19 +210,24 @@ export async function openDb<const D extends TableDefs>(
   if (dir === undefined && durability !== 'memory') {
     throw new TablesConfigError(`durability '${durability}' needs a dir (without one, use 'memory')`, { durability })
   }
+  if (upTo !== undefined) checkUpTo(upTo, options.readOnly)
 
   let log: Awaited<ReturnType<typeof openLog>>
   try {
     if (dir !== undefined) await assertNotRestoring(options.fileLayer ?? nodeFileLayer, dir)
     log = await openLog(dir, { ...logOptions, durability })
   } catch (error) {
+    if (dir !== undefined && options.fileLayer === undefined) {
+      const problem = await dirProblem(dir)
+      if (problem !== undefined) throw new TablesConfigError(problem, { dir }, { cause: error })
+    }
     throw fromLogError(error, dir === undefined ? {} : { dir })
   }
   try {
     const core = new DbCore(schema.tables, log, resolved.settings)
-    await core.load(log)
+    await core.load(upTo === undefined ? log : await sourceUpTo(log, upTo))
     await core.settle(resolved.dropTables)
-    if (log.readOnly) core.follow(log)
+    if (log.readOnly && upTo === undefined) core.follow(log)
     return core.handle as Db<D>
   } catch (error) {
     await log.close().catch(() => undefined)

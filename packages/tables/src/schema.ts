@@ -1,15 +1,42 @@
-// Declaring a database: the six table-definition factories and `schema()`, which checks the table names.
-// Definitions carry their key and value types as phantom types, so `openDb` can give each table its own types.
+// Declaring a database: the six table-definition factories and `schema()`, which checks the table names and every
+// definition's options. Definitions carry their key and value types as phantom types, so `openDb` can give each
+// table its own types; a definition made from a Standard Schema takes its value type from it.
+import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { TablesSchemaError } from './errors.js'
+import { checkDefinition } from './internal/definition-check.js'
+import type {
+  InferredOptions,
+  KeyCheck,
+  KeyOfCheck,
+  ListOptions,
+  LookupListOptions,
+  LookupMapOptions,
+  LookupSetOptions,
+  LookupTableOptions,
+  OutputOf,
+  SingleOptions,
+  Storable,
+} from './table-options.js'
 import type { Key, TableKind } from './types.js'
 
 declare const keyType: unique symbol
 declare const key2Type: unique symbol
 declare const valueType: unique symbol
 
-/** What every table definition has: its kind (and, if declared, its value versioning). Type parameters exist only at compile time. */
+/**
+ * What every table definition has: its kind and, if declared, its value versioning, value schema and key checks
+ * (untyped here: the typed forms are the factories' options). Type parameters exist only at compile time.
+ */
 export interface TableDef<Kind extends TableKind = TableKind> extends VersionedDef {
   readonly kind: Kind
+  /** Validates inserted values (a Standard Schema). */
+  readonly schema?: StandardSchemaV1
+  /** Checks keys at run time. */
+  readonly key?: KeyCheck
+  /** Checks a lookupMap's second keys at run time. */
+  readonly key2?: KeyCheck
+  /** Checks a lookupSet's members at run time. */
+  readonly member?: KeyCheck
 }
 
 /** The value versioning part of a definition, untyped (what the db core reads). */
@@ -90,11 +117,12 @@ export const RESERVED_TABLE_NAMES: readonly string[] = Object.freeze([
   'closed',
   'readOnly',
   'transaction',
+  'transactionSync',
   'sync',
   'close',
   'onCommit',
+  'onDurable',
   'onClose',
-  // planned next (compaction)
   'compact',
   // replication (state digest, read-your-writes)
   'stateHash',
@@ -120,85 +148,110 @@ const reserved = new Set(RESERVED_TABLE_NAMES)
 const kinds = new Set<string>(['single', 'lookupTable', 'list', 'lookupList', 'lookupSet', 'lookupMap'])
 
 /**
- * A table holding at most one value of type `V`.
+ * A table holding at most one value of type `V`. Options: a Standard Schema for the value (the value type is then
+ * inferred from it), value versioning.
  *
  * @example
  * ```ts
  * const Core = schema({ account: single<{ name: string }>() })
  * ```
  */
-export function single<V>(versioning?: ValueVersioning<V>): SingleDef<V> {
-  return versioning === undefined
-    ? { kind: 'single' }
-    : { kind: 'single', version: versioning.version, upgrade: versioning.upgrade }
+export function single<const O extends InferredOptions>(options: O): SingleDef<OutputOf<O['schema']>>
+export function single<V extends Storable<V>>(options?: SingleOptions<V>): SingleDef<V>
+export function single(options?: SingleOptions<unknown>): SingleDef<unknown> {
+  return define('single', options)
 }
 
 /**
- * A table mapping keys `K` (string or number) to values `V`, in insertion order.
+ * A table mapping keys `K` (string or number) to values `V`, in insertion order. Options: a Standard Schema for the
+ * values (`V` is then inferred from it), a run-time key check (`key: 'string'`, `'number'` or a schema), value
+ * versioning.
  *
  * @example
  * ```ts
  * const Core = schema({ metadata: lookupTable<string, { size: number }>() })
+ * const Checked = schema({ files: lookupTable({ key: 'string', schema: FileSchema }) }) // zod, valibot, arktype …
  * ```
  */
-export function lookupTable<K extends Key, V>(versioning?: ValueVersioning<V>): LookupTableDef<K, V> {
-  return versioning === undefined
-    ? { kind: 'lookupTable' }
-    : { kind: 'lookupTable', version: versioning.version, upgrade: versioning.upgrade }
+export function lookupTable<const O extends InferredOptions>(
+  options: O,
+): LookupTableDef<KeyOfCheck<O['key']>, OutputOf<O['schema']>>
+export function lookupTable<K extends Key, V extends Storable<V>>(
+  options?: LookupTableOptions<K, V>,
+): LookupTableDef<K, V>
+export function lookupTable(options?: LookupTableOptions<Key, unknown>): LookupTableDef<Key, unknown> {
+  return define('lookupTable', options)
 }
 
 /**
- * An ordered list of values `V`.
+ * An ordered list of values `V`. Options: a Standard Schema for the values, value versioning.
  *
  * @example
  * ```ts
  * const Core = schema({ events: list<{ at: number; what: string }>() })
  * ```
  */
-export function list<V>(versioning?: ValueVersioning<V>): ListDef<V> {
-  return versioning === undefined
-    ? { kind: 'list' }
-    : { kind: 'list', version: versioning.version, upgrade: versioning.upgrade }
+export function list<const O extends InferredOptions>(options: O): ListDef<OutputOf<O['schema']>>
+export function list<V extends Storable<V>>(options?: ListOptions<V>): ListDef<V>
+export function list(options?: ListOptions<unknown>): ListDef<unknown> {
+  return define('list', options)
 }
 
 /**
- * A table mapping keys `K` to ordered lists of values `V`.
+ * A table mapping keys `K` to ordered lists of values `V`. Options as for {@link lookupTable}.
  *
  * @example
  * ```ts
  * const Core = schema({ history: lookupList<string, { at: number }>() })
  * ```
  */
-export function lookupList<K extends Key, V>(versioning?: ValueVersioning<V>): LookupListDef<K, V> {
-  return versioning === undefined
-    ? { kind: 'lookupList' }
-    : { kind: 'lookupList', version: versioning.version, upgrade: versioning.upgrade }
+export function lookupList<const O extends InferredOptions>(
+  options: O,
+): LookupListDef<KeyOfCheck<O['key']>, OutputOf<O['schema']>>
+export function lookupList<K extends Key, V extends Storable<V>>(options?: LookupListOptions<K, V>): LookupListDef<K, V>
+export function lookupList(options?: LookupListOptions<Key, unknown>): LookupListDef<Key, unknown> {
+  return define('lookupList', options)
 }
 
 /**
- * A table mapping keys `K` to sets of members `V` (strings or numbers, like keys).
+ * A table mapping keys `K` to sets of members `V` (strings or numbers, like keys). Options: run-time checks of the
+ * keys (`key`) and of the members (`member`).
  *
  * @example
  * ```ts
- * const Core = schema({ children: lookupSet<string, string>() })
+ * const Core = schema({ children: lookupSet<string, string>({ key: 'string', member: 'string' }) })
  * ```
  */
-export function lookupSet<K extends Key, V extends Key>(): LookupSetDef<K, V> {
-  return { kind: 'lookupSet' }
+export function lookupSet<K extends Key, V extends Key>(options?: LookupSetOptions<K, V>): LookupSetDef<K, V> {
+  return define('lookupSet', options)
 }
 
 /**
- * A table mapping keys `K` to maps from second keys `K2` to values `V`.
+ * A table mapping keys `K` to maps from second keys `K2` to values `V`. Options as for {@link lookupTable}, plus a
+ * run-time check of the second keys (`key2`).
  *
  * @example
  * ```ts
  * const Core = schema({ shares: lookupMap<string, string, { mode: 'read' | 'write' }>() })
  * ```
  */
-export function lookupMap<K extends Key, K2 extends Key, V>(versioning?: ValueVersioning<V>): LookupMapDef<K, K2, V> {
-  return versioning === undefined
-    ? { kind: 'lookupMap' }
-    : { kind: 'lookupMap', version: versioning.version, upgrade: versioning.upgrade }
+export function lookupMap<const O extends InferredOptions>(
+  options: O,
+): LookupMapDef<KeyOfCheck<O['key']>, KeyOfCheck<O['key2']>, OutputOf<O['schema']>>
+export function lookupMap<K extends Key, K2 extends Key, V extends Storable<V>>(
+  options?: LookupMapOptions<K, K2, V>,
+): LookupMapDef<K, K2, V>
+export function lookupMap(options?: LookupMapOptions<Key, Key, unknown>): LookupMapDef<Key, Key, unknown> {
+  return define('lookupMap', options)
+}
+
+/** A definition of `kind` carrying the options as given (checked by `schema()`, which knows the table's name). */
+function define<Kind extends TableKind>(kind: Kind, options: object | undefined): TableDef<Kind> {
+  if (options === undefined) return { kind }
+  if (typeof options !== 'object' || options === null) {
+    throw new TablesSchemaError('TABLES_SCHEMA', `${kind}() takes an options object`, { options })
+  }
+  return { ...(options as Omit<TableDef, 'kind'>), kind }
 }
 
 /**
@@ -241,35 +294,7 @@ export function schema<const D extends TableDefs>(tables: D): Schema<D> {
         { table: name },
       )
     }
-    const { version, upgrade } = def
-    if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) {
-      throw new TablesSchemaError('TABLES_SCHEMA', `table "${name}": version must be an integer ≥ 1`, {
-        table: name,
-        version,
-      })
-    }
-    if (version !== undefined && version > 1 && typeof upgrade !== 'function') {
-      throw new TablesSchemaError(
-        'TABLES_SCHEMA',
-        `table "${name}": version ${version} needs an upgrade(old, fromVersion) function`,
-        {
-          table: name,
-          version,
-        },
-      )
-    }
-    if (version !== undefined && def.kind === 'lookupSet') {
-      throw new TablesSchemaError('TABLES_SCHEMA', `table "${name}": a lookupSet holds keys, which have no versions`, {
-        table: name,
-      })
-    }
-    copy[name] = Object.freeze(
-      version === undefined
-        ? { kind: def.kind }
-        : upgrade === undefined
-          ? { kind: def.kind, version }
-          : { kind: def.kind, version, upgrade },
-    )
+    copy[name] = checkDefinition(name, def)
   }
   return Object.freeze({ tables: Object.freeze(copy) as Readonly<D> })
 }

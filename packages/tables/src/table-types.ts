@@ -7,6 +7,7 @@ import type {
   LookupMapDef,
   LookupSetDef,
   LookupTableDef,
+  Schema,
   SingleDef,
   TableDefs,
 } from './schema.js'
@@ -71,11 +72,33 @@ export interface CommitEvent<D extends TableDefs = TableDefs> {
   readonly reset?: true
 }
 
+/** The table definitions of a schema, or the definitions themselves. */
+export type DefsOf<S extends TableDefs | Schema<TableDefs>> = S extends TableDefs
+  ? S
+  : S extends Schema<infer D>
+    ? D
+    : never
+
 /**
  * An open db: its tables as properties, named as in the schema, next to the {@link Database} members
- * (`seq`, `transaction`, `sync`, `close`, `onCommit`, `onClose`, `closed`, `readOnly`).
+ * (`seq`, `transaction`, `transactionSync`, `sync`, `close`, `onCommit`, `onDurable`, `onClose`, `closed`,
+ * `readOnly`). Takes the schema's type or its table definitions: `Db<typeof Core>` and `Db<(typeof Core)['tables']>`
+ * are the same type.
+ *
+ * @example
+ * ```ts
+ * const Core = schema({ files: lookupTable<string, FileMeta>() })
+ * function rename(db: Db<typeof Core>, id: string, name: string) {
+ *   db.files.update(id, (file) => ({ ...file, name }))
+ * }
+ * ```
  */
-export type Db<D extends TableDefs> = Database<D> & { readonly [N in keyof D]: TableOf<D[N]> }
+export type Db<S extends TableDefs | Schema<TableDefs>> = Database<DefsOf<S>> & {
+  readonly [N in keyof DefsOf<S>]: TableOf<DefsOf<S>[N]>
+}
+
+/** The type of the db a schema opens: `InferDb<typeof Core>` is `Db<typeof Core>`. */
+export type InferDb<S extends TableDefs | Schema<TableDefs>> = Db<S>
 
 /** Any table of an open db (for code that handles every kind, such as the reactive layer). */
 export type AnyTable =

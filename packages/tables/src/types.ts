@@ -26,6 +26,12 @@ export type DeepReadonly<T> = unknown extends T
 /** What a mutation accepts: the value type, or a readonly value read back from the db (re-inserting is fine). */
 export type Insertable<V> = V | DeepReadonly<V>
 
+/**
+ * The function `update` takes: the current value in, the next value out. (Declared through a method so that a
+ * table of a narrower value type stays assignable to a table of `unknown` values, as `AnyTable` needs.)
+ */
+export type Updater<V> = { bivarianceHack(current: DeepReadonly<V>): Insertable<V> }['bivarianceHack']
+
 // ---- Change records, one union per table kind. `previous` is the value replaced or removed (the object itself). ----
 
 /** A change to a `single` table. */

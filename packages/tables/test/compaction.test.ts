@@ -54,7 +54,7 @@ function churn(db: D, i: number): void {
   db.shares.clearKey(`s${(i + 2) % 30}`)
   db.account.insert({ plan: `p${i}` })
   try {
-    db.transaction(() => {
+    db.transactionSync(() => {
       db.meta.clear()
       db.history.clear()
       db.events.clear()
@@ -262,7 +262,7 @@ describe('compact()', () => {
   it('refuses inside a transaction, on a read-only db and after close, changing nothing', async () => {
     const dir = tempDir()
     const db = await fill(dir, 10)
-    expect(() => db.transaction(() => void db.compact())).toThrow(
+    expect(() => db.transactionSync(() => void db.compact())).toThrow(
       expect.objectContaining({ code: 'TABLES_IN_TRANSACTION' }),
     )
     expect(db.seq).toBe(coreOf(db).log.head.seq)

@@ -65,18 +65,22 @@ const validMutations: [string, (db: D) => unknown][] = [
   ['lookupMap.createKey', (db) => db.maps.createKey('b')],
   ['lookupMap.clearKey', (db) => db.maps.clearKey('a')],
   ['lookupMap.clear', (db) => db.maps.clear()],
+  ['transactionSync', (db) => db.transactionSync(() => db.one.insert({ n: 3 }))],
   ['transaction', (db) => db.transaction(() => db.one.insert({ n: 3 }))],
 ]
 
-/** Invalid calls and the code each must throw. */
-const invalidCalls: [string, string, (db: D) => unknown][] = [
+/** A transaction form: `db.transactionSync` (throws) or `db.transaction` (rejects). */
+type Txn = (fn: () => unknown) => unknown
+
+/** Invalid calls and the code each must fail with; transactional ones run in the transaction form they are given. */
+const invalidCalls: [string, string, (db: D, txn: Txn) => unknown][] = [
   ['single.insert bad value', 'TABLES_INVALID_VALUE', (db) => db.one.insert(bad)],
   ['lookupTable.insert bad key', 'TABLES_INVALID_KEY', (db) => db.map.insert(badKey, { n: 1 })],
   ['lookupTable.insert bad value', 'TABLES_INVALID_VALUE', (db) => db.map.insert('a', bad)],
   ['lookupTable.remove bad key', 'TABLES_INVALID_KEY', (db) => db.map.remove(badKey)],
   ['list.push bad value', 'TABLES_INVALID_VALUE', (db) => db.items.push(bad)],
   ['list.remove out of range', 'TABLES_OUT_OF_RANGE', (db) => db.items.remove(1)],
-  ['list.pop twice', 'TABLES_OUT_OF_RANGE', (db) => db.transaction(() => [db.items.pop(), db.items.pop()])],
+  ['list.pop twice', 'TABLES_OUT_OF_RANGE', (db, txn) => txn(() => [db.items.pop(), db.items.pop()])],
   ['lookupList.push bad key', 'TABLES_INVALID_KEY', (db) => db.lists.push(badKey, { n: 1 })],
   ['lookupList.push bad value', 'TABLES_INVALID_VALUE', (db) => db.lists.push('a', bad)],
   ['lookupList.remove out of range', 'TABLES_OUT_OF_RANGE', (db) => db.lists.remove('a', 1)],
@@ -95,19 +99,19 @@ const invalidCalls: [string, string, (db: D) => unknown][] = [
   [
     'transaction with a bad value after good ones',
     'TABLES_INVALID_VALUE',
-    (db) =>
-      db.transaction(() => {
+    (db, txn) =>
+      txn(() => {
         db.map.insert('new', { n: 5 })
         db.items.clear()
         db.maps.insert('a', 'b', bad)
       }),
   ],
-  ['async transaction', 'TABLES_ASYNC_TRANSACTION', (db) => db.transaction((async () => db.items.clear()) as never)],
+  ['async transaction', 'TABLES_ASYNC_TRANSACTION', (db, txn) => txn((async () => db.items.clear()) as never)],
   [
     'transaction returning a thenable',
     'TABLES_ASYNC_TRANSACTION',
-    (db) =>
-      db.transaction((() => {
+    (db, txn) =>
+      txn((() => {
         db.items.clear()
         // biome-ignore lint/suspicious/noThenProperty: a hand-made thenable is what is tested
         return { then: () => {} }
@@ -116,8 +120,8 @@ const invalidCalls: [string, string, (db: D) => unknown][] = [
   [
     'nested transaction throwing, caught by the outer one',
     'TABLES_OUT_OF_RANGE',
-    (db) =>
-      db.transaction(() => {
+    (db, txn) =>
+      txn(() => {
         db.map.clear()
         try {
           db.transaction(() => {
@@ -141,6 +145,17 @@ function codeOf(action: () => unknown): string | undefined {
   return undefined
 }
 
+/** The code `action` fails with: thrown, or (for `transaction()`, which never throws) its promise's rejection. */
+async function failureCodeOf(action: () => unknown): Promise<string | undefined> {
+  try {
+    await action()
+  } catch (error) {
+    expect(error).toBeInstanceOf(TablesError)
+    return (error as TablesError).code
+  }
+  return undefined
+}
+
 async function seededOnDisk(options: Parameters<typeof openDb>[1] = {}): Promise<{ db: D; dir: string }> {
   const dir = tempDir()
   const db = (await openDb(S, { dir, ...options })) as D
@@ -155,7 +170,7 @@ describe('refused operations change nothing in memory or on disk', () => {
     const state = dump(db)
     const bytes = dirBytes(dir)
     const seq = db.seq
-    expect(codeOf(() => action(db))).toBe(code)
+    expect(codeOf(() => action(db, (fn) => db.transactionSync(fn)))).toBe(code)
     expect(dump(db)).toEqual(state)
     expect(db.seq).toBe(seq)
     await db.sync()
@@ -166,17 +181,39 @@ describe('refused operations change nothing in memory or on disk', () => {
     await again.close()
   })
 
-  it.each(validMutations)('%s on a closed db throws TABLES_CLOSED', async (_, action) => {
+  // The entries whose action takes a transaction form (two parameters).
+  it.each(invalidCalls.filter(([, , action]) => action.length === 2))(
+    '%s through transaction() rejects with %s, never throws, and changes nothing',
+    async (_, code, action) => {
+      const { db, dir } = await seededOnDisk()
+      const state = dump(db)
+      const bytes = dirBytes(dir)
+      const seq = db.seq
+      let result: unknown
+      expect(() => {
+        result = action(db, (fn) => db.transaction(fn))
+      }).not.toThrow()
+      expect(result).toBeInstanceOf(Promise)
+      await expect(result).rejects.toMatchObject({ code })
+      expect(dump(db)).toEqual(state)
+      expect(db.seq).toBe(seq)
+      await db.sync()
+      expect(dirBytes(dir)).toEqual(bytes)
+      await db.close()
+    },
+  )
+
+  it.each(validMutations)('%s on a closed db fails with TABLES_CLOSED', async (_, action) => {
     const { db, dir } = await seededOnDisk()
     await db.close()
     const state = dump(db)
     const bytes = dirBytes(dir)
-    expect(codeOf(() => action(db))).toBe('TABLES_CLOSED')
+    expect(await failureCodeOf(() => action(db))).toBe('TABLES_CLOSED')
     expect(dump(db)).toEqual(state)
     expect(dirBytes(dir)).toEqual(bytes)
   })
 
-  it.each(validMutations.filter(([name]) => name !== 'transaction'))(
+  it.each(validMutations.filter(([name]) => !name.startsWith('transaction')))(
     '%s on a read-only db throws TABLES_READ_ONLY',
     async (_, action) => {
       const { db: writer, dir } = await seededOnDisk()
@@ -191,7 +228,7 @@ describe('refused operations change nothing in memory or on disk', () => {
     },
   )
 
-  it.each(validMutations)('%s after the log failed throws TABLES_LOG_FAILED', async (_, action) => {
+  it.each(validMutations)('%s after the log failed fails with TABLES_LOG_FAILED', async (_, action) => {
     const fileLayer = failingFileLayer()
     const { db, dir } = await seededOnDisk({ fileLayer })
     fileLayer.failing = true
@@ -202,7 +239,7 @@ describe('refused operations change nothing in memory or on disk', () => {
     const state = dump(db)
     const seq = db.seq
     const bytes = dirBytes(dir)
-    expect(codeOf(() => action(db))).toBe('TABLES_LOG_FAILED')
+    expect(await failureCodeOf(() => action(db))).toBe('TABLES_LOG_FAILED')
     expect(dump(db)).toEqual(state)
     expect(db.seq).toBe(seq)
     expect(dirBytes(dir)).toEqual(bytes)
@@ -226,11 +263,16 @@ describe('refused operations change nothing in memory or on disk', () => {
     expect(codeOf(() => db.map.insert('big', { n: 1, ...{ s: 'x'.repeat(500) } } as never))).toBe('TABLES_TOO_LARGE')
     expect(
       codeOf(() =>
-        db.transaction(() => {
+        db.transactionSync(() => {
           for (let i = 0; i < 50; i++) db.items.push({ n: i })
         }),
       ),
     ).toBe('TABLES_TOO_LARGE')
+    await expect(
+      db.transaction(() => {
+        for (let i = 0; i < 50; i++) db.items.push({ n: i })
+      }),
+    ).rejects.toMatchObject({ code: 'TABLES_TOO_LARGE' })
     expect(dump(db)).toEqual(state)
     await db.sync()
     expect(dirBytes(dir)).toEqual(bytes)

@@ -78,7 +78,7 @@ describe('freeze', () => {
     const db = await openDb(S, { freeze: false })
     const d = doc() as Doc & { bad?: unknown }
     expect(() =>
-      db.transaction(() => {
+      db.transactionSync(() => {
         db.docs.insert('a', d)
         d.bad = Symbol('sneaked in after validation')
       }),

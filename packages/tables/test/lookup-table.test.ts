@@ -30,12 +30,15 @@ describe('lookupTable', () => {
     expect(db.meta.size).toBe(2)
   })
 
-  it('exposes the map itself as data and iterates [key, value] in insertion order', async () => {
+  it('exposes a live read-only view of its map as data and iterates [key, value] in insertion order', async () => {
     const db = await openDb(S)
     db.meta.insert('b', { size: 2 })
+    const data = db.meta.data
     db.meta.insert('a', { size: 1 })
-    expect(db.meta.data).toBe(db.meta.data)
-    expect(db.meta.data).toBeInstanceOf(Map)
+    expect(db.meta.data).toBe(data)
+    expect(data).not.toBeInstanceOf(Map)
+    expect([...data.keys()]).toEqual(['b', 'a'])
+    expect(data.get('a')).toEqual({ size: 1 })
     expect([...db.meta]).toEqual([
       ['b', { size: 2 }],
       ['a', { size: 1 }],
@@ -119,5 +122,18 @@ describe('lookupTable', () => {
     expect(() => db.meta.remove(key as never)).toThrow(TablesInputError)
     expect([...db.meta]).toEqual([['a', { size: 1 }]])
     expect(db.seq).toBe(1)
+  })
+
+  it.each([
+    [undefined, 'key undefined is undefined, not a string or a finite number', 'undefined'],
+    [null, 'key null is null, not a string or a finite number', 'null'],
+    [{ id: 1 }, 'key [object Object] is an instance of Object, not a string or a finite number', 'object'],
+    [Number.NaN, 'key NaN is not a finite number', 'number'],
+  ])('names the table, the key and its type when it refuses the key %s', async (key, message, keyType) => {
+    const db = await openDb(S)
+    expect(() => db.meta.insert(key as never, { size: 1 })).toThrow(`table "meta": ${message}`)
+    expect(() => db.meta.insert(key as never, { size: 1 })).toThrow(
+      expect.objectContaining({ context: expect.objectContaining({ table: 'meta', keyType }) }),
+    )
   })
 })

@@ -21,6 +21,7 @@ import {
   single,
   TablesError,
 } from '../src/index.js'
+import { plain } from './support/plain.js'
 
 const S = schema({
   one: single<unknown>(),
@@ -65,7 +66,7 @@ type Op =
 
 type Step =
   | { s: 'op'; op: Op }
-  | { s: 'txn'; ops: Op[]; throwAt: number | null }
+  | { s: 'txn'; ops: Op[]; throwAt: number | null; form: 'sync' | 'promise' }
   | { s: 'sync' }
   | { s: 'reopen' }
   | { s: 'crash'; cut: number }
@@ -127,8 +128,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       .array(op, { minLength: 0, maxLength: 8 })
       .chain((ops) =>
         fc
-          .option(fc.integer({ min: 0, max: ops.length }), { freq: 2 })
-          .map((throwAt) => ({ s: 'txn' as const, ops, throwAt })),
+          .tuple(
+            fc.option(fc.integer({ min: 0, max: ops.length }), { freq: 2 }),
+            fc.constantFrom('sync' as const, 'promise' as const),
+          )
+          .map(([throwAt, form]) => ({ s: 'txn' as const, ops, throwAt, form })),
       ),
   },
   { weight: 2, arbitrary: fc.constant({ s: 'sync' as const }) },
@@ -385,12 +389,12 @@ function outcome(fn: () => unknown): { ok: unknown } | { code: string } {
   }
 }
 
-/** Results compared as plain data (sets and maps as sorted arrays). */
+/** Results compared as plain data (sets and maps, the db's read-only views of them included, as sorted arrays). */
 function normalise(v: unknown): unknown {
-  if (v instanceof Set) return sortKeys([...v])
-  if (v instanceof Map) return sortEntries([...v])
-  if (Array.isArray(v)) return [...v]
-  return v
+  const p = plain(v)
+  if (p instanceof Set) return sortKeys([...p])
+  if (p instanceof Map) return sortEntries([...p])
+  return p
 }
 
 const keyOrder = (a: K, b: K): number => {
@@ -529,20 +533,26 @@ async function runSteps(steps: Step[]): Promise<void> {
               break
             }
           }
+          const fn = () => {
+            for (let i = 0; i < st.ops.length; i++) {
+              if (i === st.throwAt) throw userError
+              run(db, st.ops[i]!)
+            }
+            if (st.throwAt === st.ops.length) throw userError
+            return st.ops.length
+          }
+          const failed = (error: unknown) =>
+            error === userError ? { code: 'USER' } : { code: (error as TablesError).code }
           let got: { ok: unknown } | { code: string }
-          try {
-            const promise = db.transaction(() => {
-              for (let i = 0; i < st.ops.length; i++) {
-                if (i === st.throwAt) throw userError
-                run(db, st.ops[i]!)
-              }
-              if (st.throwAt === st.ops.length) throw userError
-              return st.ops.length
-            })
-            promise.catch(() => {})
-            got = { ok: st.ops.length }
-          } catch (error) {
-            got = error === userError ? { code: 'USER' } : { code: (error as TablesError).code }
+          if (st.form === 'promise') {
+            // Never throws: a failure is a rejection; success resolves with fn's result once durable.
+            got = await db.transaction(fn).then((ok) => ({ ok }), failed)
+          } else {
+            try {
+              got = { ok: db.transactionSync(fn) }
+            } catch (error) {
+              got = failed(error)
+            }
           }
           expect(got).toEqual(expected)
           if ('ok' in expected) model = draft

@@ -50,7 +50,7 @@ describe('onCommit', () => {
     const events: Event[] = []
     db.onCommit((e) => events.push(e))
     expect(() =>
-      db.transaction(() => {
+      db.transactionSync(() => {
         db.meta.insert('a', 1)
         throw new Error('no')
       }),

@@ -1,7 +1,10 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { openLog } from '@homedb/log'
 import { pack } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
 import {
+  followDb,
   list,
   lookupTable,
   openDb,
@@ -17,13 +20,25 @@ import { dirBytes, tempDir } from './support/temp-dir.js'
 const S = schema({ meta: lookupTable<string, number>(), events: list<string>() })
 
 describe('schema', () => {
-  it.each(['seq', 'close', 'sync', 'transaction', 'onCommit', 'onClose', 'closed', 'readOnly', 'then', 'compact'])(
-    'rejects the reserved table name %s',
-    (name) => {
-      expect(() => schema({ [name]: single<number>() })).toThrow(TablesSchemaError)
-      expect(RESERVED_TABLE_NAMES).toContain(name)
-    },
-  )
+  it.each([
+    'seq',
+    'close',
+    'sync',
+    'transaction',
+    'transactionSync',
+    'onCommit',
+    'onDurable',
+    'onClose',
+    'closed',
+    'readOnly',
+    'then',
+    'compact',
+    'stateHash',
+    'waitFor',
+  ])('rejects the reserved table name %s', (name) => {
+    expect(() => schema({ [name]: single<number>() })).toThrow(TablesSchemaError)
+    expect(RESERVED_TABLE_NAMES).toContain(name)
+  })
 
   it('rejects an empty name and a value that is not a table definition', () => {
     expect(() => schema({ '': single<number>() })).toThrow(expect.objectContaining({ code: 'TABLES_SCHEMA' }))
@@ -42,6 +57,63 @@ describe('schema', () => {
 })
 
 describe('openDb options', () => {
+  it('refuses an unknown option with TABLES_CONFIG naming it (and the near miss), creating nothing', async () => {
+    const dir = tempDir()
+    await expect(openDb(S, { dirr: `${dir}/db` } as never)).rejects.toMatchObject({
+      code: 'TABLES_CONFIG',
+      context: { option: 'dirr' },
+      message: expect.stringContaining('openDb() has no option "dirr" (did you mean "dir"?)'),
+    })
+    await expect(openDb(S, { dir: `${dir}/db`, durabilty: 'os' } as never)).rejects.toMatchObject({
+      code: 'TABLES_CONFIG',
+      context: { option: 'durabilty' },
+    })
+    expect(fs.readdirSync(dir)).toEqual([])
+    // Every documented option, the log's included, is accepted.
+    const db = await openDb(S, {
+      dir: `${dir}/db`,
+      durability: 'os',
+      freeze: true,
+      onListenerError: () => {},
+      onError: () => {},
+      autoCompact: false,
+      dropTables: [],
+      segmentBytes: 1 << 20,
+      maxPayloadBytes: 1 << 20,
+      followIntervalMs: 25,
+      mustExist: false,
+    })
+    await db.close()
+  })
+
+  it('refuses an unknown followDb option the same way', async () => {
+    const log = await openLog(undefined, { durability: 'memory' })
+    await expect(followDb(S, log, { onErorr: () => {} } as never)).rejects.toMatchObject({
+      code: 'TABLES_CONFIG',
+      context: { option: 'onErorr' },
+      message: expect.stringContaining('(did you mean "onError"?)'),
+    })
+    await log.close()
+  })
+
+  it('says so when dir is a file, or a file stands where a parent directory should be, creating nothing', async () => {
+    const base = tempDir()
+    const file = path.join(base, 'notes.txt')
+    fs.writeFileSync(file, 'not a db')
+    await expect(openDb(S, { dir: file })).rejects.toMatchObject({
+      name: 'TablesConfigError',
+      code: 'TABLES_CONFIG',
+      context: { dir: file },
+      message: `dir "${file}" is a file, not a directory: give the db a directory of its own`,
+    })
+    await expect(openDb(S, { dir: path.join(file, 'db') })).rejects.toMatchObject({
+      code: 'TABLES_CONFIG',
+      message: expect.stringContaining(`"${file}" is a file, not a directory`),
+    })
+    expect(fs.readdirSync(base)).toEqual(['notes.txt'])
+    expect(fs.readFileSync(file, 'utf8')).toBe('not a db')
+  })
+
   it('defaults to memory without a dir and to fsync with one', async () => {
     const mem = await openDb(S)
     mem.meta.insert('a', 1)

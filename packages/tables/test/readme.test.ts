@@ -1,6 +1,8 @@
 // The README's examples, run as written (with a temporary directory instead of ./data/core).
 import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import {
+  type Db,
   list,
   lookupList,
   lookupMap,
@@ -89,5 +91,71 @@ describe('README examples', () => {
     }
     expect(caught).toBe('events')
     await db.close()
+  })
+
+  it('typing the db, the update intents, both transaction forms, nesting and durable events', async () => {
+    const db: Db<typeof Core> = await openDb(Core, { dir: tempDir() })
+    const rename = (d: Db<typeof Core>, id: string, name: string) =>
+      d.metadata.update(id, (meta) => ({ ...meta, name }))
+    db.metadata.insert('f1', { name: 'notes.md', size: 12, tags: ['work'] })
+    expect(rename(db, 'f1', 'renamed.md')).toEqual({ name: 'renamed.md', size: 12, tags: ['work'] })
+
+    expect(db.metadata.insertIfAbsent('f9', { name: 'new.md', size: 0, tags: [] })).toBe(true)
+    expect(db.metadata.update('f9', (meta) => ({ ...meta, size: 7 }))).toEqual({ name: 'new.md', size: 7, tags: [] })
+    expect([...db.metadata.values()].filter((m) => m.size > 1_000_000)).toEqual([])
+
+    const durable: number[] = []
+    db.onDurable(({ seq, changes }) => {
+      if (changes.metadata) durable.push(seq)
+    })
+    const folder = db.transactionSync(() => {
+      db.metadata.insert('d1', { name: 'docs', size: 0, tags: [] })
+      return 'd1'
+    })
+    expect(folder).toBe('d1')
+    const index = await db.transaction(() => {
+      db.metadata.insert('f2', { name: 'todo.md', size: 3, tags: [] })
+      db.children.insert(folder, 'f2')
+      return db.events.push({ at: 1, what: 'created f2' })
+    })
+    expect(index).toBe(0)
+    expect(durable).toEqual([db.seq - 1, db.seq])
+
+    function createFolder(name: string): string {
+      return db.transactionSync(() => {
+        const id = `d-${name}`
+        db.metadata.insert(id, { name, size: 0, tags: [] })
+        return id
+      })
+    }
+    const seq = db.seq
+    await db.transaction(() => {
+      const id = createFolder('photos')
+      db.children.insert(id, 'cat.jpg')
+    })
+    expect(db.seq).toBe(seq + 1)
+    expect(db.children.has('d-photos', 'cat.jpg')).toBe(true)
+    await db.close()
+  })
+
+  it('validating values and keys with a Standard Schema', async () => {
+    const File = z.object({ name: z.string(), size: z.number().int().nonnegative(), tags: z.array(z.string()) })
+    const Checked = schema({
+      files: lookupTable({ key: 'string', schema: File }),
+      children: lookupSet<string, string>({ key: 'string', member: 'string' }),
+    })
+    const checked = await openDb(Checked)
+    let caught: unknown
+    try {
+      checked.files.insert('f6', JSON.parse('{"name":"f6","size":"big","tags":[]}'))
+    } catch (e) {
+      caught = e
+    }
+    expect(caught).toMatchObject({ code: 'TABLES_SCHEMA_REJECTED', context: { table: 'files', key: 'f6' } })
+    expect((caught as Error).message).toContain('table "files", key "f6": the schema (zod) rejected the value: $.size:')
+    expect(() => checked.children.insert('root', 42 as never)).toThrow(
+      "member 42 is a number, but the table's members are strings",
+    )
+    await checked.close()
   })
 })

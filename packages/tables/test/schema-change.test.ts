@@ -377,7 +377,7 @@ describe('schema() and value versions', () => {
 
   it('rejects a version above 1 without an upgrade function', () => {
     expect(() => schema({ t: list<number>({ version: 2 } as never) })).toThrow(
-      expect.objectContaining({ code: 'TABLES_SCHEMA', context: { table: 't', version: 2 } }),
+      expect.objectContaining({ code: 'TABLES_SCHEMA', context: { table: 't', option: 'upgrade', version: 2 } }),
     )
     expect(() => schema({ t: single<number>({ version: 3, upgrade: 'no' } as never) })).toThrow(TablesSchemaError)
   })
@@ -385,7 +385,7 @@ describe('schema() and value versions', () => {
   it('rejects a version on a lookupSet (its members are keys, which have no versions)', () => {
     const def = { kind: 'lookupSet', version: 2, upgrade } as unknown as ReturnType<typeof lookupSet<string, string>>
     expect(() => schema({ s: def })).toThrow(
-      expect.objectContaining({ code: 'TABLES_SCHEMA', context: { table: 's' } }),
+      expect.objectContaining({ code: 'TABLES_SCHEMA', context: { table: 's', option: 'version' } }),
     )
   })
 

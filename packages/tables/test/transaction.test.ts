@@ -1,3 +1,5 @@
+// Both transaction forms: transactionSync (result at once, throws) and transaction (promise settling once durable,
+// rejects and never throws), their rollback, and every nesting of one inside the other.
 import { describe, expect, it } from 'vitest'
 import {
   list,
@@ -68,17 +70,47 @@ function mutateEverything(db: Awaited<ReturnType<typeof seeded>>): void {
   db.maps.clear()
 }
 
-describe('transaction', () => {
-  it('writes all its mutations as one commit and resolves with the result once durable', async () => {
+/** The two forms, each run to an outcome: `fn`'s result, or the error it failed with (thrown or rejected). */
+type Outcome = { ok: unknown } | { error: unknown }
+type Db = Awaited<ReturnType<typeof seeded>>
+const forms: [string, (db: Db, fn: () => unknown) => Promise<Outcome>][] = [
+  [
+    'transactionSync',
+    async (db, fn) => {
+      try {
+        return { ok: db.transactionSync(fn) }
+      } catch (error) {
+        return { error }
+      }
+    },
+  ],
+  [
+    'transaction',
+    async (db, fn) => {
+      let promise: Promise<unknown> | undefined
+      expect(() => {
+        promise = db.transaction(fn)
+      }).not.toThrow()
+      expect(promise).toBeInstanceOf(Promise)
+      return promise!.then(
+        (ok) => ({ ok }),
+        (error: unknown) => ({ error }),
+      )
+    },
+  ],
+]
+
+describe.each(forms)('%s', (_, run) => {
+  it('writes all its mutations as one commit and gives back the result', async () => {
     const dir = tempDir()
     const db = await seeded(dir)
     const seq = db.seq
-    const result = await db.transaction(() => {
+    const outcome = await run(db, () => {
       db.map.insert('t', { n: 1 })
       db.items.push(7)
       return 'done'
     })
-    expect(result).toBe('done')
+    expect(outcome).toEqual({ ok: 'done' })
     expect(db.seq).toBe(seq + 1)
     const expected = dump(db)
     await db.close()
@@ -90,14 +122,14 @@ describe('transaction', () => {
 
   it('sees its own writes while running', async () => {
     const db = await seeded()
-    await db.transaction(() => {
+    const outcome = await run(db, () => {
       db.map.insert('t', { n: 1 })
-      expect(db.map.get('t')).toEqual({ n: 1 })
-      expect(db.items.push(3)).toBe(2)
+      return [db.map.get('t'), db.items.push(3)]
     })
+    expect(outcome).toEqual({ ok: [{ n: 1 }, 2] })
   })
 
-  it('rolls back every kind of mutation when the function throws, and throws synchronously', async () => {
+  it('rolls back every kind of mutation and fails with the error when the function throws', async () => {
     const dir = tempDir()
     const db = await seeded(dir)
     await db.sync()
@@ -105,12 +137,11 @@ describe('transaction', () => {
     const bytes = dirBytes(dir)
     const seq = db.seq
     const boom = new Error('boom')
-    expect(() =>
-      db.transaction(() => {
-        mutateEverything(db)
-        throw boom
-      }),
-    ).toThrow(boom)
+    const outcome = await run(db, () => {
+      mutateEverything(db)
+      throw boom
+    })
+    expect(outcome).toEqual({ error: boom })
     // content is restored; keyed tables may list restored keys in another order (see README), so compare sorted
     expect(sorted(dump(db))).toEqual(sorted(before))
     expect(db.seq).toBe(seq)
@@ -126,122 +157,173 @@ describe('transaction', () => {
     const db = await seeded()
     for (let i = 3; i < 10; i++) db.items.push(i)
     const before = [...db.items.data]
-    expect(() =>
-      db.transaction(() => {
-        db.items.remove(3)
-        db.items.remove(0)
-        db.items.push(100)
-        db.items.remove(5)
-        db.items.pop()
-        throw new Error('x')
-      }),
-    ).toThrow('x')
+    const outcome = await run(db, () => {
+      db.items.remove(3)
+      db.items.remove(0)
+      db.items.push(100)
+      db.items.remove(5)
+      db.items.pop()
+      throw new Error('x')
+    })
+    expect(outcome).toEqual({ error: new Error('x') })
     expect(db.items.data).toEqual(before)
   })
 
-  it('refuses an async function: rolls back and throws TABLES_ASYNC_TRANSACTION', async () => {
+  it('refuses an async function: rolls back and fails with TABLES_ASYNC_TRANSACTION', async () => {
     const db = await seeded()
     const before = dump(db)
-    const fn = (async () => {
+    const outcome = await run(db, async () => {
       db.items.push(5)
-    }) as never
-    expect(() => db.transaction(fn)).toThrow(TablesTransactionError)
+    })
+    expect(outcome).toEqual({ error: expect.any(TablesTransactionError) })
+    expect(outcome).toMatchObject({ error: { code: 'TABLES_ASYNC_TRANSACTION' } })
     expect(dump(db)).toEqual(before)
-    expect(() => db.transaction(fn)).toThrow(expect.objectContaining({ code: 'TABLES_ASYNC_TRANSACTION' }))
   })
 
   it('refuses a function returning a thenable', async () => {
     const db = await seeded()
     const before = dump(db)
     const seq = db.seq
-    const fn = (() => {
+    const outcome = await run(db, () => {
       db.map.insert('z', { n: 0 })
       // biome-ignore lint/suspicious/noThenProperty: a hand-made thenable is exactly what is tested
       return { then: (resolve: (v: number) => void) => resolve(1) }
-    }) as never
-    expect(() => db.transaction(fn)).toThrow(expect.objectContaining({ code: 'TABLES_ASYNC_TRANSACTION' }))
+    })
+    expect(outcome).toMatchObject({ error: { code: 'TABLES_ASYNC_TRANSACTION' } })
     expect(dump(db)).toEqual(before)
     expect(db.seq).toBe(seq)
   })
 
-  it('lets nested calls join the outer transaction as one commit', async () => {
+  it('commits nothing for a transaction without mutations, and still gives back the result', async () => {
     const db = await seeded()
     const seq = db.seq
     let events = 0
     db.onCommit(() => events++)
-    let inner: Promise<string> | undefined
-    const outer = db.transaction(() => {
-      db.items.push(10)
-      inner = db.transaction(() => {
-        db.items.push(11)
-        return 'inner'
-      })
-      db.items.push(12)
-      return 'outer'
-    })
-    expect(db.seq).toBe(seq + 1)
-    expect(events).toBe(1)
-    expect(await outer).toBe('outer')
-    expect(await inner).toBe('inner')
-    expect(db.items.data.slice(-3)).toEqual([10, 11, 12])
-  })
-
-  it('aborts the whole transaction when a nested call throws, even if the outer function catches it', async () => {
-    const db = await seeded()
-    const before = dump(db)
-    const boom = new Error('inner')
-    expect(() =>
-      db.transaction(() => {
-        db.items.push(10)
-        try {
-          db.transaction(() => {
-            db.items.push(11)
-            throw boom
-          })
-        } catch {
-          // swallowed, but the transaction is still aborted
-        }
-        expect(() => db.items.push(12)).toThrow(expect.objectContaining({ code: 'TABLES_TRANSACTION_ABORTED' }))
-      }),
-    ).toThrow(boom)
-    expect(dump(db)).toEqual(before)
-  })
-
-  it('rejects the promise of a nested call whose outer transaction rolled back', async () => {
-    const db = await seeded()
-    let inner: Promise<unknown> | undefined
-    expect(() =>
-      db.transaction(() => {
-        inner = db.transaction(() => db.items.push(1))
-        throw new Error('outer')
-      }),
-    ).toThrow('outer')
-    await expect(inner).rejects.toMatchObject({ code: 'TABLES_TRANSACTION_ABORTED' })
-  })
-
-  it('commits nothing for a transaction without mutations, and still resolves', async () => {
-    const db = await seeded()
-    const seq = db.seq
-    let events = 0
-    db.onCommit(() => events++)
-    expect(await db.transaction(() => db.map.get('a'))).toEqual({ n: 1 })
+    expect(await run(db, () => db.map.get('a'))).toEqual({ ok: { n: 1 } })
     expect(db.seq).toBe(seq)
     expect(events).toBe(0)
   })
 
   it('lets a caught validation error inside the function leave the transaction usable', async () => {
     const db = await seeded()
-    await db.transaction(() => {
+    const outcome = await run(db, () => {
       expect(() => db.items.remove(99)).toThrow()
-      db.items.push(3)
+      return db.items.push(3)
     })
+    expect(outcome).toEqual({ ok: 2 })
     expect(db.items.data).toEqual([1, 2, 3])
   })
 
-  it('throws TABLES_CLOSED from transaction() on a closed db', async () => {
+  it('fails with TABLES_CLOSED on a closed db', async () => {
     const db = await seeded()
     await db.close()
-    expect(() => db.transaction(() => 1)).toThrow(expect.objectContaining({ code: 'TABLES_CLOSED' }))
+    expect(await run(db, () => 1)).toMatchObject({ error: { code: 'TABLES_CLOSED' } })
+  })
+
+  it('fails with a TypeError when given something other than a function', async () => {
+    const db = await seeded()
+    expect(await run(db, 42 as never)).toEqual({ error: expect.any(TypeError) })
+  })
+})
+
+describe('transactionSync', () => {
+  it('returns before the commit is durable; sync() makes it durable', async () => {
+    const dir = tempDir()
+    const db = await seeded(dir)
+    await db.sync()
+    const durable: number[] = []
+    db.onDurable(({ seq }) => durable.push(seq))
+    const index = db.transactionSync(() => db.items.push(42))
+    expect(index).toBe(2)
+    expect(durable).toEqual([])
+    await db.sync()
+    expect(durable).toEqual([db.seq])
+    await db.close()
+  })
+})
+
+describe('transaction', () => {
+  it('resolves only once the commit is durable', async () => {
+    const dir = tempDir()
+    const db = await seeded(dir)
+    const durable: number[] = []
+    db.onDurable(({ seq }) => durable.push(seq))
+    const promise = db.transaction(() => db.items.push(42))
+    const seq = db.seq
+    expect(durable).toEqual([])
+    expect(await promise).toBe(2)
+    expect(durable).toEqual([seq])
+    await db.close()
+  })
+
+  it('hands a failed function to .catch(), never throwing past it', async () => {
+    const db = await seeded()
+    const boom = new Error('boom')
+    const caught = await db
+      .transaction(() => {
+        db.items.push(5)
+        throw boom
+      })
+      .catch((error: unknown) => error)
+    expect(caught).toBe(boom)
+    expect(db.items.data).toEqual([1, 2])
+  })
+})
+
+/** Both forms inside both forms: a nested call joins, and gives back its result itself. */
+const nestings = forms.flatMap(([outer]) => forms.map(([inner]) => [outer, inner] as const))
+const call = (db: Db, form: string, fn: () => unknown): unknown =>
+  form === 'transaction' ? db.transaction(fn) : db.transactionSync(fn)
+
+describe.each(nestings)('%s around %s', (outerForm, innerForm) => {
+  const outer = forms.find(([name]) => name === outerForm)![1]
+
+  it('joins the outer transaction as one commit and returns its result directly', async () => {
+    const db = await seeded()
+    const seq = db.seq
+    let events = 0
+    db.onCommit(() => events++)
+    const outcome = await outer(db, () => {
+      const folder = call(db, innerForm, () => db.items.push(10))
+      expect(folder).toBe(2) // the result itself, not a promise: usable in the rest of the batch
+      db.lists.push(`folder-${String(folder)}`, 11)
+      return folder
+    })
+    expect(outcome).toEqual({ ok: 2 })
+    expect(db.seq).toBe(seq + 1)
+    expect(events).toBe(1)
+    expect(db.lists.get('folder-2')).toEqual([11])
+  })
+
+  it('rolls the whole transaction back when a nested call throws, even if the outer function catches it', async () => {
+    const db = await seeded()
+    const before = dump(db)
+    const boom = new Error('inner')
+    const outcome = await outer(db, () => {
+      db.items.push(10)
+      try {
+        call(db, innerForm, () => {
+          db.items.push(11)
+          throw boom
+        })
+      } catch (error) {
+        expect(error).toBe(boom) // thrown at once inside the outer function, never a rejected promise
+      }
+      expect(() => db.items.push(12)).toThrow(expect.objectContaining({ code: 'TABLES_TRANSACTION_ABORTED' }))
+    })
+    expect(outcome).toEqual({ error: boom })
+    expect(dump(db)).toEqual(before)
+  })
+
+  it('rolls back what a nested call did when the outer function throws afterwards', async () => {
+    const db = await seeded()
+    const before = dump(db)
+    const outcome = await outer(db, () => {
+      call(db, innerForm, () => db.items.push(1))
+      throw new Error('outer')
+    })
+    expect(outcome).toEqual({ error: new Error('outer') })
+    expect(dump(db)).toEqual(before)
   })
 })
 

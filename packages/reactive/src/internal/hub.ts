@@ -1,5 +1,6 @@
-// One commit listener per db, shared by every stream on it: streams register per table (and per key), and the
-// hub unregisters from the db when the last stream goes, so a db nobody watches pays nothing.
+// One listener per db and kind of event (in-memory commits, durable commits), shared by every stream on it: streams
+// register per table (and per key), and the hub unregisters from the db when the last stream goes, so a db nobody
+// watches pays nothing.
 import type { AnyTable, CommitEvent, Database, Key, TableChange } from '@homedb/tables'
 
 export type TableListener = (seq: number, changes: readonly TableChange[], reset: boolean) => void
@@ -11,16 +12,20 @@ interface TableEntry {
   keys: Map<Key, Set<KeyListener>>
 }
 
-const hubs = new WeakMap<Database, Hub>()
+/** Which events a hub follows: `db.onCommit` (at the in-memory commit) or `db.onDurable` (once durable). */
+export type HubKind = 'commit' | 'durable'
 
-/** The hub of a db (created on first use). */
-export function hubOf(db: Database): Hub {
-  let hub = hubs.get(db)
-  if (!hub) {
-    hub = new Hub(db)
-    hubs.set(db, hub)
+const hubs = new WeakMap<Database, { commit?: Hub; durable?: Hub }>()
+
+/** The hub of a db for one kind of event (created on first use). */
+export function hubOf(db: Database, kind: HubKind = 'commit'): Hub {
+  let pair = hubs.get(db)
+  if (!pair) {
+    pair = {}
+    hubs.set(db, pair)
   }
-  return hub
+  pair[kind] ??= new Hub(db, kind)
+  return pair[kind]
 }
 
 export class Hub {
@@ -31,7 +36,10 @@ export class Hub {
   private offClose: (() => void) | undefined
   private subscriptions = 0
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly kind: HubKind,
+  ) {}
 
   /** Registers a commit listener; returns its release. */
   addCommitListener(listener: (event: CommitEvent) => void, onClose: () => void): () => void {
@@ -77,15 +85,25 @@ export class Hub {
     if (entry.listeners.size === 0 && entry.keys.size === 0) this.tables.delete(entry.table.name)
   }
 
-  /** Counts a subscription, attaching to the db on the first; returns the release that detaches on the last. */
+  /**
+   * Counts a subscription, attaching to the db on the first; returns the release that detaches on the last. If the
+   * db refuses the listener (`onDurable` on a read-only db), the registration is undone and the error thrown.
+   */
   private track(onClose: () => void, remove: () => void): () => void {
-    this.closeListeners.add(onClose)
-    if (this.subscriptions++ === 0) {
+    if (this.subscriptions === 0) {
       // The db delivers in seq order, and a commit made by a listener after the event being delivered: the hub
       // relies on that instead of queueing again.
-      this.offCommit = this.db.onCommit((event) => this.dispatch(event as CommitEvent))
+      const dispatch = (event: CommitEvent) => this.dispatch(event)
+      try {
+        this.offCommit = this.kind === 'commit' ? this.db.onCommit(dispatch) : this.db.onDurable(dispatch)
+      } catch (error) {
+        remove()
+        throw error
+      }
       this.offClose = this.db.onClose(() => this.closeAll())
     }
+    this.subscriptions++
+    this.closeListeners.add(onClose)
     let released = false
     return () => {
       if (released) return

@@ -21,22 +21,15 @@ import { LookupTable } from '../tables/lookup-table.js'
 import { SingleTable } from '../tables/single-table.js'
 import type { TableChange, TableKind } from '../types.js'
 import { decodePayload, encodePayload } from './codec.js'
-import { DB_OP, kindOfOpcode, type Op, valueArgIndex } from './opcodes.js'
+import { CommitEvents, type CommitListener, type RawCommitEvent, removal } from './commit-events.js'
+import { DB_OP, kindOfOpcode, type Op, opName, valueArgIndex } from './opcodes.js'
 import { decodeSnapshot, encodeSnapshot, SNAPSHOT_FORMAT, type SnapshotHeader } from './snapshot-codec.js'
 import type { TableCapture } from './state-capture.js'
 import { APPLY, type BaseTable, CAPTURE, RESET, UNDO } from './table-base.js'
 import { Transaction } from './transaction.js'
 import { acceptValue } from './validate.js'
 
-/** The commit event in its untyped internal form (the public type is `CommitEvent<D>`). */
-export interface RawCommitEvent {
-  readonly seq: number
-  readonly changes: { readonly [table: string]: readonly TableChange[] }
-  /** Set on the event a follower emits after reloading from a snapshot (no changes: read the state again). */
-  readonly reset?: true
-}
-
-type CommitListener = (event: RawCommitEvent) => void
+export type { RawCommitEvent }
 
 /** A change record seen loosely, for the mutation methods that read its `previous` or `index`. */
 export type LooseChange = { readonly op: string; readonly previous?: unknown; readonly index?: number }
@@ -125,10 +118,9 @@ export class DbCore {
   /** The open transaction, if a `transaction()` call is running. */
   txn: Transaction | undefined
   closing: Promise<void> | undefined
-  private commitListeners: readonly CommitListener[] = []
+  /** The onCommit / onDurable listeners and their delivery. */
+  readonly events: CommitEvents
   private closeListeners: readonly (() => void)[] = []
-  private emitting = false
-  private readonly queue: RawCommitEvent[] = []
   private readonly onListenerError: (error: unknown) => void
   readonly onError: (error: unknown) => void
   readonly defs: { readonly [name: string]: TableDef }
@@ -153,6 +145,7 @@ export class DbCore {
     this.defs = defs
     this.freeze = settings.freeze
     this.onListenerError = settings.onListenerError
+    this.events = new CommitEvents(log, settings.onListenerError)
     this.onError = settings.onError
     this.autoCompact = settings.autoCompact
     this.readOnly = settings.readOnly ?? log.readOnly
@@ -210,17 +203,20 @@ export class DbCore {
       return changes[changes.length - 1]!
     }
     const out: TableChange[] = []
-    if (this.capture !== undefined) this.capture.get(table.name)?.willApply(op, undefined)
+    const capture = this.capture?.get(table.name)
+    const solo = {}
+    capture?.willApply(op, solo)
     table[APPLY](op, out, false)
     let seq: number
     try {
       seq = this.append([op], table.name)
     } catch (error) {
       for (let i = out.length - 1; i >= 0; i--) table[UNDO](out[i]!)
+      capture?.rolledBack(solo)
       throw error
     }
     this.seq = seq
-    if (this.commitListeners.length > 0) this.emit({ seq, changes: { [table.name]: out } })
+    if (this.events.listening) this.events.commit({ seq, changes: { [table.name]: out } })
     return out[out.length - 1]!
   }
 
@@ -252,12 +248,14 @@ export class DbCore {
 
   // ------------------------------------------------------------------ transactions
 
-  transaction<R>(fn: () => R): Promise<R> {
-    if (typeof fn !== 'function') {
-      throw new TypeError('transaction() takes a function')
-    }
+  /**
+   * Runs `fn` as one transaction and returns its result; if it throws, rolls back and rethrows. Inside an open
+   * transaction the call joins it (see {@link joined}). The commit is applied and queued, not awaited.
+   */
+  transactionSync<R>(fn: () => R): R {
+    if (typeof fn !== 'function') throw new TypeError('transactionSync() takes a function')
     const outer = this.txn
-    if (outer !== undefined) return this.nested(outer, fn)
+    if (outer !== undefined) return this.joined(outer, fn)
     if (this.closing !== undefined) throw new TablesStateError('TABLES_CLOSED', 'the db is closed')
     const txn = new Transaction()
     this.txn = txn
@@ -279,23 +277,37 @@ export class DbCore {
       this.abandon(txn)
       throw txn.abort.error
     }
-    if (txn.ops.length > 0) {
-      let seq: number
-      try {
-        seq = this.append(txn.ops, singleTable(txn))
-      } catch (error) {
-        this.abandon(txn)
-        throw error
-      }
-      this.seq = seq
-      if (this.commitListeners.length > 0) this.emit({ seq, changes: groupChanges(txn) })
-    }
-    const durable = this.durable()
-    for (const w of txn.nested) durable.then(() => w.resolve(w.result), w.reject)
-    return durable.then(() => result)
+    if (txn.ops.length > 0) this.commit(txn)
+    return result
   }
 
-  private nested<R>(txn: Transaction, fn: () => R): Promise<R> {
+  /**
+   * The outermost call returns a promise of `fn`'s result that settles once the commit is durable, and rejects
+   * (never throws) if `fn` failed, the commit was refused or the log failed. Inside an open transaction the call
+   * joins it and returns `fn`'s result itself, like {@link transactionSync}.
+   */
+  transaction<R>(fn: () => R): Promise<R> | R {
+    const outer = this.txn
+    if (outer !== undefined) {
+      if (typeof fn !== 'function') throw new TypeError('transaction() takes a function')
+      return this.joined(outer, fn)
+    }
+    let result: R
+    try {
+      if (typeof fn !== 'function') throw new TypeError('transaction() takes a function')
+      result = this.transactionSync(fn)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.whenDurable().then(() => result)
+  }
+
+  /**
+   * A call made inside an open transaction: runs `fn` as part of it and returns its result. If `fn` throws (or
+   * returns a promise), the whole transaction is doomed: it rolls back when the outermost call ends, even if the
+   * outer function catches the error, and later mutations in it throw `TABLES_TRANSACTION_ABORTED`.
+   */
+  private joined<R>(txn: Transaction, fn: () => R): R {
     if (txn.abort !== undefined) throw abortedError(txn.abort.error)
     let result: R
     try {
@@ -310,25 +322,34 @@ export class DbCore {
       txn.abort ??= { error }
       throw error
     }
-    const promise = new Promise<R>((resolve, reject) => {
-      txn.nested.push({ result, resolve: resolve as (value: unknown) => void, reject })
-    })
-    promise.then(noop, noop) // nobody can await it inside the synchronous outer function: never unhandled
-    return promise
+    return result
   }
 
-  /** Rolls a transaction back and settles the promises of its nested calls. */
+  /** Appends a finished transaction's operations as one commit and emits its event; rolls back if refused. */
+  private commit(txn: Transaction): void {
+    let seq: number
+    try {
+      seq = this.append(txn.ops, singleTable(txn))
+    } catch (error) {
+      this.abandon(txn)
+      throw error
+    }
+    this.seq = seq
+    if (this.events.listening) this.events.commit({ seq, changes: groupChanges(txn) })
+  }
+
+  /** Rolls a transaction back (and tells a running compaction's captures). */
   private abandon(txn: Transaction): void {
     if (this.capture !== undefined) for (const capture of this.capture.values()) capture.rolledBack(txn)
     txn.rollback()
-    if (txn.nested.length === 0) return
-    const error = new TablesTransactionError('TABLES_TRANSACTION_ABORTED', 'the enclosing transaction rolled back')
-    for (const w of txn.nested) w.reject(error)
   }
 
-  /** Resolves once everything appended so far is durable under the log's mode. */
-  private durable(): Promise<void> {
-    return this.log.sync().then(undefined, (error: unknown) => {
+  /**
+   * Resolves once everything committed so far is durable under the log's mode, after the durable events up to
+   * it were delivered; rejects with a TablesError if the log failed.
+   */
+  whenDurable(): Promise<void> {
+    return this.events.whenDurable(this.seq).then(undefined, (error: unknown) => {
       throw fromLogError(error)
     })
   }
@@ -337,12 +358,19 @@ export class DbCore {
 
   onCommit(listener: CommitListener): () => void {
     if (typeof listener !== 'function') throw new TypeError('onCommit() takes a function')
-    this.commitListeners = [...this.commitListeners, listener]
-    return removal(
-      listener,
-      () => this.commitListeners,
-      (list) => (this.commitListeners = list),
-    )
+    return this.events.onCommit(listener)
+  }
+
+  /** Refused on a read-only db: it cannot know when the writer's commits reach the disk. */
+  onDurable(listener: CommitListener): () => void {
+    if (typeof listener !== 'function') throw new TypeError('onDurable() takes a function')
+    if (this.readOnly) {
+      throw new TablesStateError(
+        'TABLES_READ_ONLY',
+        "a read-only db cannot tell when the writer's commits are durable: listen to onDurable in the writer, or to onCommit here",
+      )
+    }
+    return this.events.onDurable(listener)
   }
 
   onClose(listener: () => void): () => void {
@@ -355,35 +383,11 @@ export class DbCore {
     )
   }
 
-  /** Delivers an event to every listener, in seq order even if a listener commits while being called. */
-  private emit(event: RawCommitEvent): void {
-    if (this.emitting) {
-      this.queue.push(event)
-      return
-    }
-    this.emitting = true
-    try {
-      let next: RawCommitEvent | undefined = event
-      while (next !== undefined) {
-        for (const listener of this.commitListeners) {
-          try {
-            listener(next)
-          } catch (error) {
-            this.onListenerError(error)
-          }
-        }
-        next = this.queue.shift()
-      }
-    } finally {
-      this.emitting = false
-    }
-  }
-
   // ------------------------------------------------------------------ lifecycle
 
   sync(): Promise<void> {
     if (this.closing !== undefined) return this.closing
-    return this.durable()
+    return this.whenDurable()
   }
 
   close(): Promise<void> {
@@ -397,12 +401,14 @@ export class DbCore {
     await this.stopFollowing?.()
     try {
       await this.log.close()
+      // Closing flushed and synced everything: the last durable events go out before the db reports closed.
+      this.events.deliverDurable(this.seq)
     } catch (error) {
       failure = error
     }
     const listeners = this.closeListeners
     this.closeListeners = []
-    this.commitListeners = []
+    this.events.clear()
     for (const listener of listeners) {
       try {
         listener()
@@ -559,12 +565,17 @@ export class DbCore {
       try {
         table[APPLY](op as Op, changes, true)
       } catch (error) {
+        const where = { seq, table: name, op: opName((op as Op)[1]), opIndex: i }
         if (error instanceof TablesError) {
-          throw new TablesReplayError(`commit ${seq}: ${error.message}`, { ...error.context, seq }, { cause: error })
+          throw new TablesReplayError(
+            `commit ${seq}: ${error.message}`,
+            { ...error.context, ...where },
+            { cause: error },
+          )
         }
         throw new TablesReplayError(
           `commit ${seq}: operation on table "${name}" failed: ${(error as Error).message}`,
-          { seq, table: name },
+          where,
           { cause: error },
         )
       }
@@ -660,7 +671,7 @@ export class DbCore {
     if (ops.length === 0 || this.readOnly) return
     this.seq = this.append(ops, undefined)
     this.applyOps(ops, this.seq, undefined)
-    await this.durable()
+    await this.whenDurable()
     if (this.upgraded > 0) await this.compact()
   }
 
@@ -786,7 +797,7 @@ export class DbCore {
   }
 
   private applyFollowed(commit: { readonly seq: number; readonly payload: Uint8Array }): void {
-    const listening = this.commitListeners.length > 0
+    const listening = this.events.listening
     const out: Record<string, TableChange[]> | undefined = listening ? {} : undefined
     this.droppedKnown = false
     this.applyCommit(commit.payload, commit.seq, out)
@@ -803,8 +814,8 @@ export class DbCore {
       )
     }
     if (!listening) return
-    if (this.droppedKnown) this.emit({ seq: commit.seq, changes: {}, reset: true })
-    else this.emit({ seq: commit.seq, changes: out! })
+    if (this.droppedKnown) this.events.commit({ seq: commit.seq, changes: {}, reset: true })
+    else this.events.commit({ seq: commit.seq, changes: out! })
   }
 
   private async reload(source: CommitSource): Promise<void> {
@@ -813,7 +824,7 @@ export class DbCore {
       // A source with no snapshot that starts at the beginning (a replica told its history changed): start over.
       for (const table of this.tables.values()) table[RESET]()
       this.seq = 0
-      this.emit({ seq: 0, changes: {}, reset: true })
+      this.events.commit({ seq: 0, changes: {}, reset: true })
       return
     }
     if (snapshot === undefined) {
@@ -822,21 +833,7 @@ export class DbCore {
       })
     }
     await this.applySnapshot(snapshot, true)
-    this.emit({ seq: this.seq, changes: {}, reset: true })
-  }
-}
-
-/**
- * The removal of a listener from a list held as `get()` / `set()` (idempotent). Lists are replaced, never changed in
- * place, so a delivery loop that is running keeps the list it started with.
- */
-function removal<L>(listener: L, get: () => readonly L[], set: (list: readonly L[]) => void): () => void {
-  let active = true
-  return () => {
-    if (!active) return
-    active = false
-    const index = get().indexOf(listener)
-    if (index >= 0) set(get().filter((_, i) => i !== index))
+    this.events.commit({ seq: this.seq, changes: {}, reset: true })
   }
 }
 

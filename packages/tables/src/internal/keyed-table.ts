@@ -1,13 +1,14 @@
 // What lookupList, lookupSet and lookupMap share: a Map from each key to an inner collection (an array, a Set or
-// a Map), and the operations on whole keys (createKey, clearKey, clear) with their opcodes, change records and
-// undo. Each subclass keeps its element operations (push, insert, remove …) first in its [APPLY] and [UNDO], so
-// its hot paths go through nothing more, and hands every other operation to applyKeyOp / undoKeyChange.
+// a Map), the read-only forms in which those collections are handed out (see read-only-view.ts), and the
+// operations on whole keys (createKey, clearKey, clear) with their opcodes, change records and undo. Each subclass
+// keeps its element operations (push, insert, remove …) first in its [APPLY] and [UNDO], so its hot paths go
+// through nothing more, and hands every other operation to applyKeyOp / undoKeyChange.
 import type { Key, TableChange } from '../types.js'
 import type { DbCore } from './db-core.js'
 import { isKey } from './op-args.js'
 import type { Op } from './opcodes.js'
+import { mapBehind, mapView } from './read-only-view.js'
 import { BaseTable, RESET } from './table-base.js'
-import { checkKey } from './validate.js'
 
 /** The table kinds backed by a Map of inner collections. */
 type KeyedKind = 'lookupList' | 'lookupSet' | 'lookupMap'
@@ -17,6 +18,16 @@ export interface KeyOpcodes {
   readonly createKey: number
   readonly clearKey: number
   readonly clear: number
+}
+
+/**
+ * How a kind hands out its inner collections: `view` turns one into what a read may return (a frozen array, a
+ * read-only Set or Map view), `unview` gets the collection back from it (undo of a `clearKey`).
+ */
+export interface InnerForms<Inner, View> {
+  readonly empty: () => Inner
+  readonly view: (inner: Inner) => View
+  readonly unview: (view: View) => Inner
 }
 
 /** The change records of the whole-key operations, the same shape in the three kinds. */
@@ -31,18 +42,19 @@ type KeyChange =
  */
 export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, View> extends BaseTable<Kind> {
   /**
-   * key → inner collection: the object `data` returns. A table-level clear replaces it with a new Map.
+   * key → inner collection (never handed out: `data` is a view of it). A table-level clear replaces it.
    * @internal
    */
   protected map = new Map<Key, Inner>()
   readonly #ops: KeyOpcodes
-  readonly #empty: () => Inner
+  /** Typed loosely (`unknown` views) so that the class stays covariant in `View` (see AnyTable). */
+  readonly #forms: InnerForms<Inner, unknown>
 
   /** @internal */
-  constructor(core: DbCore, name: string, kind: Kind, ops: KeyOpcodes, empty: () => Inner) {
+  constructor(core: DbCore, name: string, kind: Kind, ops: KeyOpcodes, forms: InnerForms<Inner, unknown>) {
     super(core, name, kind)
     this.#ops = ops
-    this.#empty = empty
+    this.#forms = forms
   }
 
   /** Number of keys. */
@@ -50,21 +62,45 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
     return this.map.size
   }
 
-  /** The underlying map itself (no copy). `clear()` replaces it with a new one. */
+  /**
+   * A live read-only view of the table: key → collection, each collection in its read-only form (not a `Map`
+   * instance: it has the read members only). `clear()` gives the table a new map, so a view taken before it keeps
+   * showing the old contents.
+   */
   get data(): ReadonlyMap<K, View> {
-    return this.map as unknown as ReadonlyMap<K, View>
+    return mapView(this.map as unknown as ReadonlyMap<K, Inner>, this.#forms.view as (inner: unknown) => View)
   }
 
   /** `[key, collection]` pairs in insertion order. */
-  [Symbol.iterator](): MapIterator<[K, View]> {
-    return (this.map as unknown as Map<K, View>)[Symbol.iterator]()
+  [Symbol.iterator](): IterableIterator<[K, View]> {
+    return this.data.entries()
+  }
+
+  /** The keys in insertion order. */
+  keys(): IterableIterator<K> {
+    return (this.map as unknown as Map<K, Inner>).keys()
+  }
+
+  /** The collections in key insertion order, each in its read-only form. */
+  values(): IterableIterator<View> {
+    return this.data.values()
+  }
+
+  /** `[key, collection]` pairs in insertion order (what iterating the table yields). */
+  entries(): IterableIterator<[K, View]> {
+    return this.data.entries()
+  }
+
+  /** Calls `callback(collection, key)` for each key in insertion order, like `Map.prototype.forEach`. */
+  forEach(callback: (value: View, key: K) => void, thisArg?: unknown): void {
+    for (const [key, value] of this.data) callback.call(thisArg, value, key)
   }
 
   /** Creates `key` with an empty collection. Returns false (and writes nothing) if it already exists. */
   createKey(key: K): boolean {
     const core = this.core
     core.assertWritable(this.name)
-    const k = checkKey(key, this.name)
+    const k = this.toKey(key)
     if (this.map.has(k)) return false
     core.mutate(this, [this.name, this.#ops.createKey, k])
     return true
@@ -77,7 +113,7 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
   clearKey(key: K): View | undefined {
     const core = this.core
     core.assertWritable(this.name)
-    const k = checkKey(key, this.name)
+    const k = this.toKey(key)
     if (!this.map.has(k)) return undefined
     return core.mutate(this, [this.name, this.#ops.clearKey, k]).previous as View
   }
@@ -103,7 +139,7 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
       case ops.createKey:
         if (fromLog && (op.length !== 3 || !isKey(key))) this.badOp(op, 'expected [key]')
         if (map.has(key)) return true
-        map.set(key, this.#empty())
+        map.set(key, this.#forms.empty())
         record({ op: 'createKey', key })
         return true
       case ops.clearKey: {
@@ -111,13 +147,13 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
         const previous = map.get(key)
         if (previous === undefined) return true
         map.delete(key)
-        record({ op: 'clearKey', key, previous })
+        record({ op: 'clearKey', key, previous: this.#forms.view(previous) })
         return true
       }
       case ops.clear:
         if (map.size === 0) return true
         this.map = new Map()
-        record({ op: 'clear', previous: map })
+        record({ op: 'clear', previous: mapView(map, this.#forms.view as (inner: unknown) => unknown) })
         return true
       default:
         return false
@@ -135,10 +171,10 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
         this.map.delete(c.key)
         return true
       case 'clearKey':
-        this.map.set(c.key, c.previous as Inner)
+        this.map.set(c.key, this.#forms.unview(c.previous))
         return true
       case 'clear':
-        this.map = c.previous as Map<Key, Inner>
+        this.map = mapBehind(c.previous)
         return true
       default:
         return false

@@ -67,6 +67,38 @@ export const OP = {
   LM_CLEAR: 64,
 } as const
 
+/** The name of each opcode's operation, as its change records call it (`set`, `push`, `clearKey` …). */
+const OP_NAMES: ReadonlyMap<number, string> = new Map([
+  [OP.SINGLE_SET, 'set'],
+  [OP.SINGLE_CLEAR, 'clear'],
+  [OP.LT_SET, 'set'],
+  [OP.LT_REMOVE, 'remove'],
+  [OP.LT_CLEAR, 'clear'],
+  [OP.LIST_PUSH, 'push'],
+  [OP.LIST_REMOVE, 'remove'],
+  [OP.LIST_CLEAR, 'clear'],
+  [OP.LL_PUSH, 'push'],
+  [OP.LL_REMOVE, 'remove'],
+  [OP.LL_CREATE_KEY, 'createKey'],
+  [OP.LL_CLEAR_KEY, 'clearKey'],
+  [OP.LL_CLEAR, 'clear'],
+  [OP.LS_INSERT, 'insert'],
+  [OP.LS_REMOVE, 'remove'],
+  [OP.LS_CREATE_KEY, 'createKey'],
+  [OP.LS_CLEAR_KEY, 'clearKey'],
+  [OP.LS_CLEAR, 'clear'],
+  [OP.LM_SET, 'set'],
+  [OP.LM_REMOVE, 'remove'],
+  [OP.LM_CREATE_KEY, 'createKey'],
+  [OP.LM_CLEAR_KEY, 'clearKey'],
+  [OP.LM_CLEAR, 'clear'],
+])
+
+/** The operation name of an opcode (`remove`, `push` …), or `undefined` for an unknown opcode. */
+export function opName(opcode: unknown): string | undefined {
+  return typeof opcode === 'number' ? OP_NAMES.get(opcode) : undefined
+}
+
 /** An operation as stored in a commit payload: `[tableName, opcode, ...args]`. */
 export type Op = readonly unknown[]
 

@@ -36,7 +36,7 @@ const KEY_REMOVALS = new Set<unknown>([OP.LT_REMOVE, OP.LL_CLEAR_KEY, OP.LS_CLEA
  */
 class MapCapture implements TableCapture {
   /** The table's keys in order, read lazily from the live Map. */
-  private readonly live: MapIterator<Key>
+  private readonly live: IterableIterator<Key>
   /** The keys the live iterator had not yielded yet when a key removal forced them out (see the header). */
   private rest: Key[] | undefined
   private restIndex = 0

@@ -1,12 +1,17 @@
-// What every table class shares: its identity (name, kind, db) and the three internal hooks the db core calls.
-// The hooks are symbol-keyed so they stay out of the public surface and of editor autocompletion.
+// What every table class shares: its identity (name, kind, db), the checks its writes run on keys and values (the
+// built-in ones and those its definition declares), and the internal hooks the db core calls. The hooks are
+// symbol-keyed so they stay out of the public surface and of editor autocompletion.
 
+import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { Database } from '../database.js'
 import { TablesReplayError } from '../errors.js'
-import type { TableChange, TableKind } from '../types.js'
+import type { KeyCheck } from '../table-options.js'
+import type { Key, TableChange, TableKind } from '../types.js'
 import type { DbCore } from './db-core.js'
 import type { Op } from './opcodes.js'
+import { checkKeyAgainst, validateValue } from './standard-schema.js'
 import type { TableCapture } from './state-capture.js'
+import { acceptValue, checkKey, type ValueSite } from './validate.js'
 
 /**
  * Applies one operation to memory. `out`, when given, receives the change records (old and new values) in order;
@@ -34,6 +39,11 @@ export abstract class BaseTable<Kind extends TableKind = TableKind> {
   readonly db: Database
   /** @internal */
   protected readonly core: DbCore
+  readonly #schema: StandardSchemaV1 | undefined
+  /** The key checks the definition declares, or `undefined` if it declares none (the common, fast case). */
+  readonly #keyChecks:
+    | { readonly key: KeyCheck | undefined; readonly key2: KeyCheck | undefined; readonly member: KeyCheck | undefined }
+    | undefined
 
   /** @internal */
   constructor(core: DbCore, name: string, kind: Kind) {
@@ -41,6 +51,38 @@ export abstract class BaseTable<Kind extends TableKind = TableKind> {
     this.name = name
     this.kind = kind
     this.db = core.handle
+    const def = core.defs[name]
+    this.#schema = def?.schema
+    const declared = def === undefined ? undefined : { key: def.key, key2: def.key2, member: def.member }
+    this.#keyChecks =
+      declared?.key === undefined && declared?.key2 === undefined && declared?.member === undefined
+        ? undefined
+        : declared
+  }
+
+  /**
+   * `key` as stored, after the built-in check (a string or finite number; `-0` becomes `0`) and the table's own
+   * key check, if its definition declares one. Throws `TABLES_INVALID_KEY`.
+   * @internal
+   */
+  protected toKey(key: unknown, what: 'key' | 'key2' | 'member' = 'key'): Key {
+    const k = checkKey(key, this.name, what)
+    const checks = this.#keyChecks
+    if (checks === undefined) return k
+    const check = checks[what]
+    if (check !== undefined) checkKeyAgainst(check, k, this.name, what)
+    return k
+  }
+
+  /**
+   * The value to store for `value`: the output of the table's schema if it declares one (`TABLES_SCHEMA_REJECTED`
+   * otherwise), checked to round-trip and frozen (`TABLES_INVALID_VALUE`). Nothing is frozen if it throws.
+   * @internal
+   */
+  protected toStored(value: unknown, site: ValueSite): unknown {
+    const stored = this.#schema === undefined ? value : validateValue(this.#schema, value, site)
+    acceptValue(stored, this.core.freeze, site)
+    return stored
   }
 
   /** @internal */

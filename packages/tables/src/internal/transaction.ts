@@ -1,15 +1,8 @@
-// The state of one open transaction: the operations to encode at commit, the change records (which double as the
-// undo list), and the promises handed to nested transaction calls, settled when the outer one ends.
+// The state of one open transaction: the operations to encode at commit and the change records (which double as
+// the undo list). Nested calls join it and add to the same lists.
 import type { TableChange } from '../types.js'
 import type { Op } from './opcodes.js'
 import { type BaseTable, UNDO } from './table-base.js'
-
-/** A nested `transaction()` call's promise, settled when the outermost transaction commits or rolls back. */
-export interface NestedWaiter {
-  readonly result: unknown
-  readonly resolve: (value: unknown) => void
-  readonly reject: (error: unknown) => void
-}
 
 /** One open (outermost) transaction. Nested calls join it. */
 export class Transaction {
@@ -20,7 +13,6 @@ export class Transaction {
   readonly tables: BaseTable[] = []
   /** Set when a nested transaction threw: the whole transaction will roll back and rethrow this error. */
   abort: { readonly error: unknown } | undefined
-  readonly nested: NestedWaiter[] = []
 
   /** Reverts every change, newest first. */
   rollback(): void {

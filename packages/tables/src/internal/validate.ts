@@ -51,10 +51,18 @@ export function checkKey(key: unknown, table: string, what: 'key' | 'key2' | 'me
 }
 
 function invalidKey(table: string, what: string, key: unknown, reason: string): TablesInputError {
-  const shown = typeof key === 'string' ? JSON.stringify(key) : typeof key === 'symbol' ? key.toString() : String(key)
+  const shown =
+    typeof key === 'string'
+      ? JSON.stringify(key)
+      : typeof key === 'symbol'
+        ? key.toString()
+        : typeof key === 'object' && key !== null
+          ? Object.prototype.toString.call(key)
+          : String(key)
   return new TablesInputError('TABLES_INVALID_KEY', `table "${table}": ${what} ${shown} ${reason}`, {
     table,
     [what]: key,
+    keyType: key === null ? 'null' : typeof key,
   })
 }
 
@@ -180,6 +188,7 @@ function enter(v: object): void {
 
 function describe(v: unknown): string {
   if (v === null) return 'null'
+  if (v === undefined) return 'undefined'
   if (typeof v === 'object') {
     const name = (Object.getPrototypeOf(v) as { constructor?: { name?: unknown } } | null)?.constructor?.name
     return typeof name === 'string' && name !== '' ? `an instance of ${name}` : 'an object with an unusual prototype'

@@ -3,9 +3,10 @@ import { TablesInputError } from '../errors.js'
 import type { DbCore } from '../internal/db-core.js'
 import { isIndex } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
+import { isShared, share } from '../internal/read-only-view.js'
 import { captureList, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
-import { acceptValue, deepFreeze } from '../internal/validate.js'
+import { deepFreeze } from '../internal/validate.js'
 import type { DeepReadonly, Insertable, ListChange, TableChange } from '../types.js'
 
 type Change = ListChange<unknown>
@@ -38,22 +39,33 @@ export class ListTable<V> extends BaseTable<'list'> {
     return this.#items.length
   }
 
-  /** The underlying array itself (no copy). `clear()` replaces it with a new one. */
+  /**
+   * The values in order, as a frozen array: a snapshot that later writes never change (O(1): the table's own
+   * array is frozen and handed out; the next write copies it first).
+   */
   get data(): readonly DeepReadonly<V>[] {
-    return this.#items as DeepReadonly<V>[]
+    return share(this.#items) as readonly DeepReadonly<V>[]
   }
 
   /** The values in order. */
-  [Symbol.iterator](): ArrayIterator<DeepReadonly<V>> {
+  [Symbol.iterator](): IterableIterator<DeepReadonly<V>> {
     return (this.#items as DeepReadonly<V>[])[Symbol.iterator]()
+  }
+
+  /** The table's array, copied first if it was handed out (frozen): every in-place change goes through here. */
+  #writable(): unknown[] {
+    const items = this.#items
+    if (!isShared(items)) return items
+    this.#items = items.slice()
+    return this.#items
   }
 
   /** Appends `value` and returns its index. */
   push(value: Insertable<V>): number {
     const core = this.core
     core.assertWritable(this.name)
-    acceptValue(value, core.freeze, { table: this.name })
-    return core.mutate(this, [this.name, OP.LIST_PUSH, value]).index as number
+    const stored = this.toStored(value, { table: this.name })
+    return core.mutate(this, [this.name, OP.LIST_PUSH, stored]).index as number
   }
 
   /** Removes the last value and returns it. Throws `TABLES_OUT_OF_RANGE` if the list is empty. */
@@ -93,7 +105,6 @@ export class ListTable<V> extends BaseTable<'list'> {
 
   /** @internal */
   [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): void {
-    const items = this.#items
     switch (op[1]) {
       case OP.LIST_PUSH: {
         const value = op[2]
@@ -101,11 +112,12 @@ export class ListTable<V> extends BaseTable<'list'> {
           if (op.length !== 3 || value === undefined) this.badOp(op, 'expected [value]')
           if (this.core.freeze) deepFreeze(value)
         }
-        const index = items.push(value) - 1
+        const index = this.#writable().push(value) - 1
         out?.push({ op: 'push', index, value } satisfies Change)
         return
       }
       case OP.LIST_REMOVE: {
+        const items = this.#writable()
         const index = op[2]
         if (fromLog && (op.length !== 3 || !isIndex(index, items.length))) {
           this.badOp(op, `index ${String(index)} is out of range (length ${items.length})`)
@@ -116,9 +128,10 @@ export class ListTable<V> extends BaseTable<'list'> {
         return
       }
       case OP.LIST_CLEAR: {
+        const items = this.#items
         if (items.length === 0) return
         this.#items = []
-        out?.push({ op: 'clear', previous: items } satisfies Change)
+        out?.push({ op: 'clear', previous: share(items) } satisfies Change)
         return
       }
       default:
@@ -131,10 +144,10 @@ export class ListTable<V> extends BaseTable<'list'> {
     const c = change as Change
     switch (c.op) {
       case 'push':
-        this.#items.pop()
+        this.#writable().pop()
         return
       case 'remove':
-        this.#items.splice(c.index, 0, c.previous)
+        this.#writable().splice(c.index, 0, c.previous)
         return
       case 'clear':
         this.#items = c.previous as unknown[]

@@ -1,16 +1,19 @@
 // A key → ordered list table (an edit history per document …), backed by a Map of arrays.
 import { TablesInputError } from '../errors.js'
 import type { DbCore } from '../internal/db-core.js'
-import { KeyedTable } from '../internal/keyed-table.js'
+import { type InnerForms, KeyedTable } from '../internal/keyed-table.js'
 import { isIndex, isKey } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
+import { isShared, share } from '../internal/read-only-view.js'
 import { captureLookupList, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, CAPTURE, UNDO } from '../internal/table-base.js'
-import { acceptValue, checkKey, deepFreeze } from '../internal/validate.js'
+import { deepFreeze } from '../internal/validate.js'
 import type { DeepReadonly, Insertable, Key, LookupListChange, TableChange } from '../types.js'
 
 /** The opcodes of the whole-key operations (see keyed-table.ts). */
 const KEY_OPS = { createKey: OP.LL_CREATE_KEY, clearKey: OP.LL_CLEAR_KEY, clear: OP.LL_CLEAR }
+/** Lists are handed out frozen; a frozen list is copied before its next change (see read-only-view.ts). */
+const FORMS: InnerForms<unknown[], unknown> = { empty: () => [], view: share, unview: (list) => list as unknown[] }
 
 type Change = LookupListChange<Key, unknown>
 
@@ -29,12 +32,25 @@ type Change = LookupListChange<Key, unknown>
 export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, unknown[], readonly DeepReadonly<V>[]> {
   /** @internal */
   constructor(core: DbCore, name: string) {
-    super(core, name, 'lookupList', KEY_OPS, () => [])
+    super(core, name, 'lookupList', KEY_OPS, FORMS)
   }
 
-  /** The list under `key` (the array itself), or `undefined` if the key does not exist. */
+  /**
+   * The list under `key`, or `undefined` if the key does not exist. The list is a frozen array: a snapshot that
+   * later writes never change (O(1): the table's array is frozen and handed out; the next write copies it).
+   */
   get(key: K): readonly DeepReadonly<V>[] | undefined {
-    return this.map.get(key) as DeepReadonly<V>[] | undefined
+    const list = this.map.get(key)
+    return list === undefined ? undefined : (share(list) as readonly DeepReadonly<V>[])
+  }
+
+  /** The list under `key`, copied first if it was handed out: every in-place change goes through here. */
+  #writable(key: Key): unknown[] | undefined {
+    const list = this.map.get(key)
+    if (list === undefined || !isShared(list)) return list
+    const copy = list.slice()
+    this.map.set(key, copy)
+    return copy
   }
 
   /** Whether `key` exists (possibly with an empty list). */
@@ -47,9 +63,9 @@ export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, un
     const core = this.core
     const name = this.name
     core.assertWritable(name)
-    const k = checkKey(key, name)
-    acceptValue(value, core.freeze, { table: name, key: k })
-    return core.mutate(this, [name, OP.LL_PUSH, k, value]).index as number
+    const k = this.toKey(key)
+    const stored = this.toStored(value, { table: name, key: k })
+    return core.mutate(this, [name, OP.LL_PUSH, k, stored]).index as number
   }
 
   /**
@@ -60,7 +76,7 @@ export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, un
     const core = this.core
     const name = this.name
     core.assertWritable(name)
-    const k = checkKey(key, name)
+    const k = this.toKey(key)
     const length = this.map.get(k)?.length
     if (length === undefined || !isIndex(index, length)) {
       throw new TablesInputError(
@@ -85,7 +101,7 @@ export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, un
           if (op.length !== 4 || !isKey(key) || value === undefined) this.badOp(op, 'expected [key, value]')
           if (this.core.freeze) deepFreeze(value)
         }
-        let list = map.get(key)
+        let list = this.#writable(key)
         if (list === undefined) {
           list = []
           map.set(key, list)
@@ -96,7 +112,7 @@ export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, un
         return
       }
       case OP.LL_REMOVE: {
-        const list = map.get(key)
+        const list = this.#writable(key)
         const index = op[3]
         if (fromLog && (op.length !== 4 || list === undefined || !isIndex(index, list.length))) {
           this.badOp(op, `no index ${String(index)} under key ${String(key)}`)
@@ -117,10 +133,10 @@ export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, un
     const c = change as Change
     switch (c.op) {
       case 'push':
-        this.map.get(c.key)!.pop()
+        this.#writable(c.key)!.pop()
         return
       case 'remove':
-        this.map.get(c.key)!.splice(c.index, 0, c.previous)
+        this.#writable(c.key)!.splice(c.index, 0, c.previous)
         return
       default:
         this.undoKeyChange(c)

@@ -1,15 +1,23 @@
 // A key → (key2 → value) table (shares of a document per user …), backed by a Map of Maps.
 import type { DbCore } from '../internal/db-core.js'
-import { KeyedTable } from '../internal/keyed-table.js'
+import { type InnerForms, KeyedTable } from '../internal/keyed-table.js'
+import { notFound } from '../internal/not-found.js'
 import { isKey } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
+import { mapBehind, mapView } from '../internal/read-only-view.js'
 import { captureLookupMap, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, CAPTURE, UNDO } from '../internal/table-base.js'
-import { acceptValue, checkKey, deepFreeze } from '../internal/validate.js'
-import type { DeepReadonly, Insertable, Key, LookupMapChange, TableChange } from '../types.js'
+import { deepFreeze } from '../internal/validate.js'
+import type { DeepReadonly, Insertable, Key, LookupMapChange, TableChange, Updater } from '../types.js'
 
 /** The opcodes of the whole-key operations (see keyed-table.ts). */
 const KEY_OPS = { createKey: OP.LM_CREATE_KEY, clearKey: OP.LM_CLEAR_KEY, clear: OP.LM_CLEAR }
+/** Inner maps are handed out as live read-only views (see read-only-view.ts). */
+const FORMS: InnerForms<Map<Key, unknown>, unknown> = {
+  empty: () => new Map(),
+  view: (inner) => mapView(inner),
+  unview: (view) => mapBehind(view as ReadonlyMap<Key, unknown>),
+}
 
 type Change = LookupMapChange<Key, Key, unknown>
 
@@ -33,16 +41,20 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
 > {
   /** @internal */
   constructor(core: DbCore, name: string) {
-    super(core, name, 'lookupMap', KEY_OPS, () => new Map())
+    super(core, name, 'lookupMap', KEY_OPS, FORMS)
   }
 
-  /** The map under `key` (the Map itself), or `undefined` if the key does not exist. */
+  /**
+   * The map under `key` as a live read-only view (it follows later writes; not a `Map` instance: it has the read
+   * members only), or `undefined` if the key does not exist.
+   */
   get(key: K): ReadonlyMap<K2, DeepReadonly<V>> | undefined
   /** The value under `key` and `key2` (the object itself), or `undefined`. */
   get(key: K, key2: K2): DeepReadonly<V> | undefined
   get(key: K, key2?: K2): ReadonlyMap<K2, DeepReadonly<V>> | DeepReadonly<V> | undefined {
     const inner = this.map.get(key)
-    if (key2 === undefined) return inner as ReadonlyMap<K2, DeepReadonly<V>> | undefined
+    if (key2 === undefined)
+      return inner === undefined ? undefined : (mapView(inner) as ReadonlyMap<K2, DeepReadonly<V>>)
     return inner?.get(key2) as DeepReadonly<V> | undefined
   }
 
@@ -52,15 +64,44 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
     return this.map.get(key)?.has(key2) ?? false
   }
 
-  /** Stores `value` under `key` and `key2` (creating the key if needed) and returns the value it replaced. */
+  /**
+   * Stores `value` under `key` and `key2` (creating the key if needed), **replacing** any value already there, and
+   * returns the value it replaced.
+   */
   insert(key: K, key2: K2, value: Insertable<V>): DeepReadonly<V> | undefined {
     const core = this.core
     const name = this.name
     core.assertWritable(name)
-    const k = checkKey(key, name)
-    const k2 = checkKey(key2, name, 'key2')
-    acceptValue(value, core.freeze, { table: name, key: k, key2: k2 })
-    return core.mutate(this, [name, OP.LM_SET, k, k2, value]).previous as DeepReadonly<V> | undefined
+    const k = this.toKey(key)
+    const k2 = this.toKey(key2, 'key2')
+    const stored = this.toStored(value, { table: name, key: k, key2: k2 })
+    return core.mutate(this, [name, OP.LM_SET, k, k2, stored]).previous as DeepReadonly<V> | undefined
+  }
+
+  /**
+   * Stores `value` under `key` and `key2` only if nothing is there; returns whether it did (false: nothing checked,
+   * frozen or written).
+   */
+  insertIfAbsent(key: K, key2: K2, value: Insertable<V>): boolean {
+    this.core.assertWritable(this.name)
+    if (this.map.get(this.toKey(key))?.has(this.toKey(key2, 'key2'))) return false
+    this.insert(key, key2, value)
+    return true
+  }
+
+  /**
+   * Replaces the value under `key` and `key2` by `fn(current)` and returns the stored new value. Throws
+   * `TABLES_NOT_FOUND` if nothing is there; if `fn` throws, or returns a value that cannot be stored, nothing
+   * changes.
+   */
+  update(key: K, key2: K2, fn: Updater<V>): DeepReadonly<V> {
+    this.core.assertWritable(this.name)
+    const k = this.toKey(key)
+    const k2 = this.toKey(key2, 'key2')
+    const current = this.map.get(k)?.get(k2)
+    if (current === undefined) throw notFound(this.name, k, k2)
+    this.insert(key, key2, fn(current as DeepReadonly<V>))
+    return this.map.get(k)!.get(k2) as DeepReadonly<V>
   }
 
   /** Removes the value under `key` and `key2` and returns it (`undefined`, and nothing written, if absent). */
@@ -68,8 +109,8 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
     const core = this.core
     const name = this.name
     core.assertWritable(name)
-    const k = checkKey(key, name)
-    const k2 = checkKey(key2, name, 'key2')
+    const k = this.toKey(key)
+    const k2 = this.toKey(key2, 'key2')
     if (!this.map.get(k)?.has(k2)) return undefined
     return core.mutate(this, [name, OP.LM_REMOVE, k, k2]).previous as DeepReadonly<V>
   }

@@ -1,16 +1,22 @@
 // A key → set of members table (children of a folder …), backed by a Map of Sets. Members are keys (string or
 // number), so membership survives a reopen (object members would lose their identity).
 import type { DbCore } from '../internal/db-core.js'
-import { KeyedTable } from '../internal/keyed-table.js'
+import { type InnerForms, KeyedTable } from '../internal/keyed-table.js'
 import { isKey } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
+import { setBehind, setView } from '../internal/read-only-view.js'
 import { captureLookupSet, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, CAPTURE, UNDO } from '../internal/table-base.js'
-import { checkKey } from '../internal/validate.js'
 import type { Key, LookupSetChange, TableChange } from '../types.js'
 
 /** The opcodes of the whole-key operations (see keyed-table.ts). */
 const KEY_OPS = { createKey: OP.LS_CREATE_KEY, clearKey: OP.LS_CLEAR_KEY, clear: OP.LS_CLEAR }
+/** Sets are handed out as live read-only views (see read-only-view.ts). */
+const FORMS: InnerForms<Set<Key>, unknown> = {
+  empty: () => new Set(),
+  view: setView,
+  unview: (view) => setBehind(view as ReadonlySet<Key>),
+}
 
 type Change = LookupSetChange<Key, Key>
 
@@ -29,12 +35,16 @@ type Change = LookupSetChange<Key, Key>
 export class LookupSet<K extends Key, V extends Key> extends KeyedTable<'lookupSet', K, Set<Key>, ReadonlySet<V>> {
   /** @internal */
   constructor(core: DbCore, name: string) {
-    super(core, name, 'lookupSet', KEY_OPS, () => new Set())
+    super(core, name, 'lookupSet', KEY_OPS, FORMS)
   }
 
-  /** The set under `key` (the Set itself), or `undefined` if the key does not exist. */
+  /**
+   * The set under `key` as a live read-only view (it follows later writes; not a `Set` instance: it has the read
+   * members only), or `undefined` if the key does not exist.
+   */
   get(key: K): ReadonlySet<V> | undefined {
-    return this.map.get(key) as ReadonlySet<V> | undefined
+    const set = this.map.get(key)
+    return set === undefined ? undefined : (setView(set) as ReadonlySet<V>)
   }
 
   /** Whether `value` is a member of the set under `key`. */
@@ -52,8 +62,8 @@ export class LookupSet<K extends Key, V extends Key> extends KeyedTable<'lookupS
     const core = this.core
     const name = this.name
     core.assertWritable(name)
-    const k = checkKey(key, name)
-    const v = checkKey(value, name, 'member')
+    const k = this.toKey(key)
+    const v = this.toKey(value, 'member')
     if (this.map.get(k)?.has(v)) return false
     core.mutate(this, [name, OP.LS_INSERT, k, v])
     return true
@@ -64,8 +74,8 @@ export class LookupSet<K extends Key, V extends Key> extends KeyedTable<'lookupS
     const core = this.core
     const name = this.name
     core.assertWritable(name)
-    const k = checkKey(key, name)
-    const v = checkKey(value, name, 'member')
+    const k = this.toKey(key)
+    const v = this.toKey(value, 'member')
     if (!this.map.get(k)?.has(v)) return false
     core.mutate(this, [name, OP.LS_REMOVE, k, v])
     return true

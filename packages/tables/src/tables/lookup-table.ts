@@ -1,11 +1,13 @@
 // A key → value table, backed by one Map (reads are a Map lookup; iteration is in insertion order).
 import type { DbCore } from '../internal/db-core.js'
+import { notFound } from '../internal/not-found.js'
 import { isKey } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
+import { mapBehind, mapView } from '../internal/read-only-view.js'
 import { captureLookupTable, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
-import { acceptValue, checkKey, deepFreeze } from '../internal/validate.js'
-import type { DeepReadonly, Insertable, Key, LookupTableChange, TableChange } from '../types.js'
+import { deepFreeze } from '../internal/validate.js'
+import type { DeepReadonly, Insertable, Key, LookupTableChange, TableChange, Updater } from '../types.js'
 
 type Change = LookupTableChange<Key, unknown>
 
@@ -43,31 +45,86 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
     return this.#map.size
   }
 
-  /** The underlying map itself (no copy). `clear()` replaces it with a new one. */
+  /**
+   * A live read-only view of the table's map (no copy; not a `Map` instance: it has the read members only).
+   * `clear()` gives the table a new map, so a view taken before it keeps showing the old contents.
+   */
   get data(): ReadonlyMap<K, DeepReadonly<V>> {
-    return this.#map as unknown as ReadonlyMap<K, DeepReadonly<V>>
+    return mapView(this.#map as unknown as ReadonlyMap<K, DeepReadonly<V>>)
   }
 
   /** `[key, value]` pairs in insertion order. */
-  [Symbol.iterator](): MapIterator<[K, DeepReadonly<V>]> {
-    return (this.#map as Map<K, DeepReadonly<V>>)[Symbol.iterator]()
+  [Symbol.iterator](): IterableIterator<[K, DeepReadonly<V>]> {
+    return (this.#map as Map<K, DeepReadonly<V>>).entries()
   }
 
-  /** Stores `value` under `key` and returns the value it replaced, if any. */
+  /** The keys in insertion order. */
+  keys(): IterableIterator<K> {
+    return (this.#map as Map<K, unknown>).keys()
+  }
+
+  /** The values in insertion order. */
+  values(): IterableIterator<DeepReadonly<V>> {
+    return (this.#map as Map<K, DeepReadonly<V>>).values()
+  }
+
+  /** `[key, value]` pairs in insertion order (what iterating the table yields). */
+  entries(): IterableIterator<[K, DeepReadonly<V>]> {
+    return (this.#map as Map<K, DeepReadonly<V>>).entries()
+  }
+
+  /** Calls `callback(value, key)` for each entry in insertion order, like `Map.prototype.forEach`. */
+  forEach(callback: (value: DeepReadonly<V>, key: K) => void, thisArg?: unknown): void {
+    for (const [key, value] of this.#map) callback.call(thisArg, value as DeepReadonly<V>, key as K)
+  }
+
+  /**
+   * Stores `value` under `key`, **replacing** any value already there (an upsert, recorded as a `set`), and returns
+   * the value it replaced. See {@link insertIfAbsent} and {@link update} for the other two intents.
+   */
   insert(key: K, value: Insertable<V>): DeepReadonly<V> | undefined {
     const core = this.core
     const name = this.name
     core.assertWritable(name)
-    const k = checkKey(key, name)
-    acceptValue(value, core.freeze, { table: name, key: k })
-    return core.mutate(this, [name, OP.LT_SET, k, value]).previous as DeepReadonly<V> | undefined
+    const k = this.toKey(key)
+    const stored = this.toStored(value, { table: name, key: k })
+    return core.mutate(this, [name, OP.LT_SET, k, stored]).previous as DeepReadonly<V> | undefined
+  }
+
+  /**
+   * Stores `value` under `key` only if the key holds nothing; returns whether it did (false: nothing checked,
+   * frozen or written).
+   */
+  insertIfAbsent(key: K, value: Insertable<V>): boolean {
+    this.core.assertWritable(this.name)
+    if (this.#map.has(this.toKey(key))) return false
+    this.insert(key, value)
+    return true
+  }
+
+  /**
+   * Replaces the value under `key` by `fn(current)` and returns the stored new value. Throws `TABLES_NOT_FOUND`
+   * if the key holds nothing; if `fn` throws, or returns a value that cannot be stored, nothing changes.
+   *
+   * @example
+   * ```ts
+   * db.files.update('f1', (file) => ({ ...file, name: 'renamed.md' }))
+   * ```
+   */
+  update(key: K, fn: Updater<V>): DeepReadonly<V> {
+    this.core.assertWritable(this.name)
+    const k = this.toKey(key)
+    const current = this.#map.get(k)
+    if (current === undefined) throw notFound(this.name, k)
+    this.insert(key, fn(current as DeepReadonly<V>))
+    return this.#map.get(k) as DeepReadonly<V>
   }
 
   /** Removes `key` and returns its value (`undefined`, and nothing written, if it was absent). */
   remove(key: K): DeepReadonly<V> | undefined {
     const core = this.core
     core.assertWritable(this.name)
-    const k = checkKey(key, this.name)
+    const k = this.toKey(key)
     if (!this.#map.has(k)) return undefined
     return core.mutate(this, [this.name, OP.LT_REMOVE, k]).previous as DeepReadonly<V>
   }
@@ -106,7 +163,7 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
       case OP.LT_CLEAR: {
         if (map.size === 0) return
         this.#map = new Map()
-        out?.push({ op: 'clear', previous: map } satisfies Change)
+        out?.push({ op: 'clear', previous: mapView(map) } satisfies Change)
         return
       }
       default:
@@ -126,7 +183,7 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
         this.#map.set(c.key, c.previous)
         return
       case 'clear':
-        this.#map = c.previous as Map<Key, unknown>
+        this.#map = mapBehind(c.previous)
         return
     }
   }

@@ -1,10 +1,11 @@
 // A table holding at most one value (an account, settings …).
 import type { DbCore } from '../internal/db-core.js'
+import { notFound } from '../internal/not-found.js'
 import { OP, type Op } from '../internal/opcodes.js'
 import { captureSingle, type TableCapture } from '../internal/state-capture.js'
 import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
-import { acceptValue, deepFreeze } from '../internal/validate.js'
-import type { DeepReadonly, Insertable, SingleChange, TableChange } from '../types.js'
+import { deepFreeze } from '../internal/validate.js'
+import type { DeepReadonly, Insertable, SingleChange, TableChange, Updater } from '../types.js'
 
 type Change = SingleChange<unknown>
 
@@ -31,12 +32,24 @@ export class SingleTable<V> extends BaseTable<'single'> {
     return this.#value as DeepReadonly<V> | undefined
   }
 
+  /**
+   * Replaces the value by `fn(current)` and returns the stored new value. Throws `TABLES_NOT_FOUND` if there is no
+   * value; if `fn` throws, or returns a value that cannot be stored, nothing changes.
+   */
+  update(fn: Updater<V>): DeepReadonly<V> {
+    this.core.assertWritable(this.name)
+    const current = this.#value
+    if (current === undefined) throw notFound(this.name)
+    this.insert(fn(current as DeepReadonly<V>))
+    return this.#value as DeepReadonly<V>
+  }
+
   /** Stores `value` (replacing any previous one) and returns the previous value. */
   insert(value: Insertable<V>): DeepReadonly<V> | undefined {
     const core = this.core
     core.assertWritable(this.name)
-    acceptValue(value, core.freeze, { table: this.name })
-    return core.mutate(this, [this.name, OP.SINGLE_SET, value]).previous as DeepReadonly<V> | undefined
+    const stored = this.toStored(value, { table: this.name })
+    return core.mutate(this, [this.name, OP.SINGLE_SET, stored]).previous as DeepReadonly<V> | undefined
   }
 
   /** Removes the value and returns it (`undefined`, and nothing written, if there was none). */

@@ -168,13 +168,13 @@ export function randomBurst(db: MixedDb, rng: Rng, commits: number): void {
       if (db.seq !== before) done++
     } else if (r < 0.95) {
       const before = db.seq
-      void db.transaction(() => {
+      db.transactionSync(() => {
         for (let i = rng.int(2, 6); i > 0; i--) randomMutation(db, rng)
       })
       if (db.seq !== before) done++
     } else {
       try {
-        void db.transaction(() => {
+        db.transactionSync(() => {
           for (let i = rng.int(1, 4); i > 0; i--) randomMutation(db, rng)
           throw new Error('rolled back on purpose')
         })

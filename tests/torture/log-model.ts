@@ -1,7 +1,7 @@
 // The plain in-memory model a torture run checks the log against: what was appended at each seq (payload and
 // chain), what was acknowledged durable, which snapshot was acknowledged, and the checks run after every boot.
 import { GENESIS, type Log, LogError, verifyLog } from '@homedb/log'
-import type { BitFlip, SimFs } from './sim-fs.js'
+import type { BitFlip, SimFs } from '@homedb/testkit'
 
 /** A check that failed: the log did something the guarantees forbid. */
 export class TortureFailure extends Error {

@@ -1,6 +1,7 @@
 // Behaviour of the log's public API: appends and seqs, reads, durability modes, limits, encoded frames, snapshots.
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { dirBytes, tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import {
   type Log,
@@ -11,17 +12,10 @@ import {
   openLog,
   verifyLog,
 } from '../src/index.js'
-import { bytes, readAll, tempDir, text } from './support/temp-dir.js'
-
-function dirBytes(dir: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const name of readdirSync(dir).sort())
-    if (name !== 'LOCK') out[name] = readFileSync(join(dir, name)).toString('hex')
-  return out
-}
+import { bytes, readAll, text } from './support/text-commits.js'
 
 describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durability) => {
-  const open = (dir = tempDir(), options = {}) =>
+  const open = (dir = tempDir('log'), options = {}) =>
     openLog(durability === 'memory' ? undefined : dir, { durability, segmentBytes: 2048, ...options })
 
   it('numbers commits from 1, advances the head and reads them back in order', async () => {
@@ -49,8 +43,8 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
   })
 
   it('gives the same history the same chain whatever the segment size', async () => {
-    const a = await open(tempDir(), { segmentBytes: 1024 })
-    const b = await open(tempDir(), { segmentBytes: 1024 * 1024 })
+    const a = await open(tempDir('log'), { segmentBytes: 1024 })
+    const b = await open(tempDir('log'), { segmentBytes: 1024 * 1024 })
     for (let i = 0; i < 200; i++) {
       a.append(bytes(`payload ${i}`))
       b.append(bytes(`payload ${i}`))
@@ -65,7 +59,7 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
   })
 
   it('refuses a payload over the limit before writing anything', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log = await open(dir, { maxPayloadBytes: 100 })
     log.append(bytes('ok'))
     await log.sync()
@@ -103,7 +97,7 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
     await source.sync()
     const frames: Uint8Array[] = []
     for await (const c of source.readEncoded({ from: 0 })) frames.push(c.frame)
-    const target = await openLog(durability === 'memory' ? undefined : tempDir(), {
+    const target = await openLog(durability === 'memory' ? undefined : tempDir('log'), {
       durability,
       create: { logId: source.logId },
     })
@@ -137,7 +131,7 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
   })
 
   it('continues someone else’s history from a given position', async () => {
-    const log = await openLog(durability === 'memory' ? undefined : tempDir(), {
+    const log = await openLog(durability === 'memory' ? undefined : tempDir('log'), {
       durability,
       create: { logId: 'ab'.repeat(16), start: { seq: 41, chain: '0123456789abcdef' } },
     })
@@ -149,7 +143,7 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
   })
 
   it('writes snapshots, returns the latest, and releases commits the snapshot covers', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log = await open(dir, { segmentBytes: 1024 })
     for (let i = 1; i <= 100; i++) {
       log.append(bytes(`c${i}`))
@@ -169,7 +163,7 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
   })
 
   it('keeps held commits when snapshotting, until released', async () => {
-    const log = await open(tempDir(), { segmentBytes: 1024 })
+    const log = await open(tempDir('log'), { segmentBytes: 1024 })
     for (let i = 1; i <= 100; i++) {
       log.append(bytes(`c${i}`))
       if (i % 10 === 0) await log.sync()
@@ -218,7 +212,7 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
 
 describe('a log on disk', () => {
   it('keeps its commits, logId and chain across reopen', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log = await openLog(dir, { segmentBytes: 1024 })
     for (let i = 1; i <= 120; i++) {
       log.append(bytes(`entry ${i}`))
@@ -238,14 +232,16 @@ describe('a log on disk', () => {
 
   it('rejects bad options with a typed config error', async () => {
     await expect(openLog(undefined, { durability: 'fsync' })).rejects.toBeInstanceOf(LogConfigError)
-    await expect(openLog(tempDir(), { durability: 'disk' as 'os' })).rejects.toMatchObject({ code: 'LOG_CONFIG' })
-    await expect(openLog(tempDir(), { segmentBytes: 10 })).rejects.toMatchObject({ code: 'LOG_CONFIG' })
-    await expect(openLog(tempDir(), { create: { logId: 'nope' } })).rejects.toMatchObject({ code: 'LOG_CONFIG' })
-    await expect(openLog(join(tempDir(), 'missing'), { readOnly: true })).rejects.toMatchObject({ code: 'LOG_CONFIG' })
+    await expect(openLog(tempDir('log'), { durability: 'disk' as 'os' })).rejects.toMatchObject({ code: 'LOG_CONFIG' })
+    await expect(openLog(tempDir('log'), { segmentBytes: 10 })).rejects.toMatchObject({ code: 'LOG_CONFIG' })
+    await expect(openLog(tempDir('log'), { create: { logId: 'nope' } })).rejects.toMatchObject({ code: 'LOG_CONFIG' })
+    await expect(openLog(join(tempDir('log'), 'missing'), { readOnly: true })).rejects.toMatchObject({
+      code: 'LOG_CONFIG',
+    })
   })
 
   it('verifies a healthy log without changing it', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log: Log = await openLog(dir, { segmentBytes: 1024 })
     for (let i = 0; i < 60; i++) log.append(bytes(`v${i}`))
     await log.sync()

@@ -7,6 +7,7 @@ import {
   type Log,
   LogConfigError,
   LogInputError,
+  LogReadError,
   LogSnapshotError,
   LogStateError,
   openLog,
@@ -142,6 +143,27 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
     await log.close()
   })
 
+  it('shows as durable only what sync() made durable under its mode', async () => {
+    const log = await open()
+    log.append(bytes('a'))
+    expect(log.durable.seq).toBe(durability === 'memory' ? 1 : 0)
+    expect(log.head.seq).toBe(1)
+    await log.sync()
+    expect(log.durable).toEqual(log.head)
+    await log.close()
+  })
+
+  it('refuses to read from a seq that is not a non-negative integer, with a config error', async () => {
+    const log = await open()
+    log.append(bytes('a'))
+    for (const from of [-1, 1.5, Number.NaN]) {
+      const error = await readAll(log, from).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(LogConfigError)
+      expect(error).toMatchObject({ code: 'LOG_CONFIG', context: { from } })
+    }
+    await log.close()
+  })
+
   it('writes snapshots, returns the latest, and releases commits the snapshot covers', async () => {
     const dir = tempDir('log')
     const log = await open(dir, { segmentBytes: 1024 })
@@ -156,7 +178,9 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
     expect(snap?.seq).toBe(100)
     expect(text(await snap!.payload())).toBe('state at 100')
     expect(log.start.seq).toBe(100)
-    await expect(readAll(log, 50)).rejects.toMatchObject({ code: 'LOG_NEED_SNAPSHOT' })
+    const gone = await readAll(log, 50).catch((e: unknown) => e)
+    expect(gone).toBeInstanceOf(LogReadError)
+    expect(gone).toMatchObject({ code: 'LOG_NEED_SNAPSHOT', context: { from: 50, start: 100 } })
     log.append(bytes('after'))
     expect(await readAll(log, 100)).toEqual([[101, 'after']])
     await log.close()

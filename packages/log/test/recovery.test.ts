@@ -2,7 +2,7 @@
 // are cut and reported; damage inside durable data is refused for writing but still readable for forensics.
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { tempDir } from '@homedb/testkit'
+import { dirBytes, tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { nodeFileLayer } from '../src/file-layer.js'
 import { LogCorruptionError, openLog, verifyLog } from '../src/index.js'
@@ -245,6 +245,63 @@ describe('recovery', () => {
     expect((await reopened.latestSnapshot())?.seq).toBe(6)
     expect(await readAll(reopened, 6)).toEqual([[7, 'new 7']])
     await reopened.close()
+  })
+
+  it('no longer counts a damaged snapshot at or below the head: an older one can be taken, and it replaces the damaged file', async () => {
+    const dir = tempDir('log')
+    const log = await openLog(dir)
+    for (let i = 1; i <= 50; i++) log.append(bytes(`e${i}`))
+    await log.snapshot(bytes('state-40'), 40)
+    await log.close()
+    const file = join(dir, 'snapshot-0000000000000040.snap')
+    const data = readFileSync(file)
+    data[100]! ^= 1
+    writeFileSync(file, data)
+
+    const reopened = await openLog(dir)
+    expect(await reopened.latestSnapshot()).toBeUndefined()
+    const info = await reopened.snapshot(bytes('state-30'), 30)
+    expect(info.seq).toBe(30)
+    expect((await reopened.latestSnapshot())?.seq).toBe(30)
+    expect(readdirSync(dir).filter((n) => n.startsWith('snapshot-'))).toEqual(['snapshot-0000000000000030.snap'])
+    await reopened.close()
+    expect((await verifyLog(dir)).damage).toEqual([])
+  })
+
+  it('checks a listed snapshot before it refuses an older one: an intact one still refuses', async () => {
+    const dir = tempDir('log')
+    const log = await openLog(dir)
+    for (let i = 1; i <= 50; i++) log.append(bytes(`e${i}`))
+    await log.snapshot(bytes('state-40'), 40)
+    await log.close()
+    const reopened = await openLog(dir)
+    await expect(reopened.snapshot(bytes('state-30'), 30)).rejects.toMatchObject({ code: 'LOG_SNAPSHOT' })
+    await reopened.close()
+  })
+
+  it('refuses, and verifyLog reports, an unsealed segment followed by a torn creation, changing nothing', async () => {
+    const dir = tempDir('log')
+    const log = await openLog(dir, { segmentBytes: 1024 })
+    for (let i = 1; i <= 60; i++) log.append(bytes(`e${i}`))
+    await log.close()
+    // The active segment was never sealed, yet a next segment's creation appears to have been cut short.
+    const names = segments(dir)
+    const next = `segment-${String(names.length + 1).padStart(8, '0')}.log`
+    writeFileSync(join(dir, next), Buffer.from('HOMEDBLG-torn'))
+    const before = dirBytes(dir)
+    const error = await openLog(dir).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(LogCorruptionError)
+    expect((error as LogCorruptionError).context).toMatchObject({
+      file: names.at(-1),
+      recoveryCase: 'corrupt-after-seal',
+      rule: 'FORMAT.md › Recovery 2',
+    })
+    expect(dirBytes(dir), 'the refused open deleted and cut nothing').toEqual(before)
+    const report = await verifyLog(dir)
+    expect(report.ok).toBe(false)
+    expect(report.damage).toContainEqual(
+      expect.objectContaining({ file: names.at(-1), problem: 'no seal', kind: 'corruption' }),
+    )
   })
 
   it('ignores a torn snapshot and keeps using the previous one and its segments', async () => {

@@ -62,6 +62,26 @@ describe('README examples', () => {
     await Promise.all([log.close(), follower.close()])
   })
 
+  it('a read-only log reports failed looks to onError, and close lets it go', async () => {
+    const dir = tempDir('log')
+    await (await openLog(dir)).close()
+    const errors: Error[] = []
+    const reader = await openLog(dir, { readOnly: true, onError: (error) => errors.push(error) })
+    expect(reader.readOnly).toBe(true)
+    await reader.close()
+    expect(reader.closed).toBe(true)
+    expect(errors).toEqual([])
+  })
+
+  it('positions: durable trails head until sync', async () => {
+    const log2 = await openLog(join(tempDir('log'), 'log2'))
+    log2.append(new TextEncoder().encode('not yet synced'))
+    expect([log2.head.seq, log2.durable.seq]).toEqual([1, 0])
+    await log2.sync()
+    expect(log2.durable.seq).toBe(1)
+    await log2.close()
+  })
+
   it('snapshots, replay after them, and retention holds', async () => {
     const log = await openLog(tempDir('log'), { segmentBytes: 1024 })
     for (let i = 0; i < 40; i++) log.append(text(`entry ${i}`))

@@ -10,7 +10,7 @@ import type { LogErrorContext } from '../errors.js'
 import { LogFailedError } from '../errors.js'
 import type { FileHandleLike, FileLayer } from '../file-layer.js'
 import { encodeFrame, FrameType, markerPayload, SEGMENT_HEADER_BYTES } from './format.js'
-import { invariant } from './invariant.js'
+import { violated } from './invariant.js'
 import { closeQuietly, writeFully } from './io.js'
 import type { FrameSink } from './log-parts.js'
 import type { LogPositions, Point } from './positions.js'
@@ -248,17 +248,14 @@ export class GroupCommit implements FrameSink {
     const marked = this.#markedSynced
     const synced = this.#syncedOffset
     const written = this.#writtenOffset
-    invariant(
-      SEGMENT_HEADER_BYTES <= marked && marked <= synced && synced <= written,
-      'markedSynced≤syncedOffset≤writtenOffset',
-      () => ({ transition, markedSynced: marked, syncedOffset: synced, writtenOffset: written }),
-    )
+    if (!(SEGMENT_HEADER_BYTES <= marked && marked <= synced && synced <= written)) {
+      const values = { transition, markedSynced: marked, syncedOffset: synced, writtenOffset: written }
+      violated('markedSynced≤syncedOffset≤writtenOffset', values)
+    }
     const { positions } = this.#deps
-    invariant(this.#pending.length > 0 || positions.written.seq === positions.headSeq, 'pending-covers-head', () => ({
-      transition,
-      written: positions.written.seq,
-      head: positions.headSeq,
-    }))
+    if (this.#pending.length === 0 && positions.written.seq !== positions.headSeq) {
+      violated('pending-covers-head', { transition, written: positions.written.seq, head: positions.headSeq })
+    }
   }
 }
 

@@ -5,14 +5,20 @@ import { LogInternalError } from '../errors.js'
 
 /**
  * Throws {@link LogInternalError} naming `name` and carrying `values()` unless `ok`. `values` is a function so that
- * a passing check allocates nothing.
+ * its object is only built for a failure.
  */
 export function invariant(ok: boolean, name: string, values: () => Record<string, unknown>): asserts ok {
-  if (ok) return
-  const context = values()
-  throw new LogInternalError(`invariant ${name} failed: ${JSON.stringify(context, jsonSafe)}`, {
+  if (!ok) violated(name, values())
+}
+
+/**
+ * Throws {@link LogInternalError} for invariant `name` with `values`. Hot paths check with a plain `if` and call
+ * this, so that a passing check allocates nothing, not even the closure `invariant` takes.
+ */
+export function violated(name: string, values: Record<string, unknown>): never {
+  throw new LogInternalError(`invariant ${name} failed: ${JSON.stringify(values, jsonSafe)}`, {
     invariant: name,
-    ...context,
+    ...values,
   })
 }
 

@@ -16,12 +16,23 @@ export interface MemoryLogDeps {
   readonly onWritten: () => void
 }
 
+/**
+ * A commit as memory mode keeps it: its position (it is also the `Point` the positions move to) and its encoded
+ * frame (the payload is read out of it when needed).
+ */
+interface MemoryCommit {
+  readonly seq: number
+  readonly chain: bigint
+  readonly hex: string
+  readonly frame: Buffer
+}
+
 /** See the file header. */
 export class MemoryLog implements FrameSink, CommitSource, SnapshotKeeper {
   readonly failure = undefined
   readonly #deps: MemoryLogDeps
   /** Every commit after the start, in seq order. */
-  readonly #frames: StoredCommit[] = []
+  readonly #frames: MemoryCommit[] = []
   #snapshot: { readonly info: SnapshotInfo; readonly chunks: readonly Uint8Array[] } | undefined
   #notifyScheduled = false
 
@@ -30,11 +41,9 @@ export class MemoryLog implements FrameSink, CommitSource, SnapshotKeeper {
   }
 
   push(frame: Buffer, seq: number, chain: bigint): void {
-    const payload = frame.subarray(FRAME_HEADER_BYTES)
-    this.#frames.push({ seq, chain: chainToHex(chain), payload, frame })
-    const to = { seq, chain }
-    this.#deps.positions.wrote(to)
-    this.#deps.positions.synced(to)
+    const commit: MemoryCommit = { seq, chain, hex: chainToHex(chain), frame }
+    this.#frames.push(commit)
+    this.#deps.positions.stored(commit)
     if (this.#notifyScheduled) return
     this.#notifyScheduled = true
     queueMicrotask(() => {
@@ -65,7 +74,8 @@ export class MemoryLog implements FrameSink, CommitSource, SnapshotKeeper {
     const first = this.#frames[0]
     const index = first ? from + 1 - first.seq : 0
     for (let i = Math.max(0, index); i < this.#frames.length && this.#frames[i]!.seq <= target; i++) {
-      yield this.#frames[i]!
+      const { seq, hex, frame } = this.#frames[i]!
+      yield { seq, chain: hex, frame, payload: frame.subarray(FRAME_HEADER_BYTES) }
     }
   }
 
@@ -111,6 +121,6 @@ export class MemoryLog implements FrameSink, CommitSource, SnapshotKeeper {
     if (drop === 0) return
     const last = this.#frames[drop - 1]!
     this.#frames.splice(0, drop)
-    this.#deps.positions.released({ seq: last.seq, chain: chainFromHex(last.chain) })
+    this.#deps.positions.released(last)
   }
 }

@@ -12,7 +12,7 @@
 // A read-only log has no appends of its own: what it has read is its head, written and durable at once.
 import type { Position } from '../types.js'
 import { chainToHex } from './format.js'
-import { invariant } from './invariant.js'
+import { violated } from './invariant.js'
 
 /** A position as the log computes with it (the public {@link Position} shows the chain in hex). */
 export interface Point {
@@ -66,7 +66,7 @@ export class LogPositions {
 
   /** Appends moved the head to (`seq`, `chain`). Cheap: called once per append. */
   appended(seq: number, chain: bigint): void {
-    invariant(seq > this.#headSeq, 'append-advances', () => ({ head: this.#headSeq, seq }))
+    if (seq <= this.#headSeq) violated('append-advances', { head: this.#headSeq, seq })
     this.#headSeq = seq
     this.#headChain = chain
     this.#headCache = undefined
@@ -74,21 +74,28 @@ export class LogPositions {
 
   /** A batch up to `to` reached the OS. */
   wrote(to: Point): void {
-    invariant(to.seq >= this.#written.seq, 'written-advances', () => ({ written: this.#written.seq, to: to.seq }))
+    if (to.seq < this.#written.seq) violated('written-advances', { written: this.#written.seq, to: to.seq })
     this.#written = to
     this.#check('write')
   }
 
   /** Everything up to `to` is as durable as the mode promises. */
   synced(to: Point): void {
-    invariant(to.seq >= this.#durable.seq, 'durable-advances', () => ({ durable: this.#durable.seq, to: to.seq }))
+    if (to.seq < this.#durable.seq) violated('durable-advances', { durable: this.#durable.seq, to: to.seq })
     this.#durable = to
     this.#check('sync')
   }
 
+  /** Memory mode: an append up to `to` is written and durable at once. */
+  stored(to: Point): void {
+    if (to.seq < this.#written.seq) violated('written-advances', { written: this.#written.seq, to: to.seq })
+    this.#written = this.#durable = to
+    this.#check('store')
+  }
+
   /** Read-only: the writer's commits up to `to` were read; head, written and durable all move there. */
   followed(to: Point): void {
-    invariant(to.seq >= this.#headSeq, 'follow-advances', () => ({ head: this.#headSeq, to: to.seq }))
+    if (to.seq < this.#headSeq) violated('follow-advances', { head: this.#headSeq, to: to.seq })
     this.#setAll(to)
     this.#check('follow')
   }
@@ -98,7 +105,7 @@ export class LogPositions {
    * left, whose base `at` becomes start, head, written and durable at once.
    */
   restarted(at: Point): void {
-    invariant(at.seq >= this.#headSeq, 'restart-advances', () => ({ head: this.#headSeq, at: at.seq }))
+    if (at.seq < this.#headSeq) violated('restart-advances', { head: this.#headSeq, at: at.seq })
     this.#start = at
     this.#setAll(at)
     this.#check('restart')
@@ -106,7 +113,7 @@ export class LogPositions {
 
   /** Commits up to `start` were released (compaction, or the writer's compaction seen by a follower). */
   released(start: Point): void {
-    invariant(start.seq >= this.#start.seq, 'start-advances', () => ({ start: this.#start.seq, to: start.seq }))
+    if (start.seq < this.#start.seq) violated('start-advances', { start: this.#start.seq, to: start.seq })
     this.#start = start
     this.#check('release')
   }
@@ -123,12 +130,7 @@ export class LogPositions {
     const durable = this.#durable.seq
     const written = this.#written.seq
     const head = this.#headSeq
-    invariant(start <= durable && durable <= written && written <= head, 'start≤durable≤written≤head', () => ({
-      transition,
-      start,
-      durable,
-      written,
-      head,
-    }))
+    if (start <= durable && durable <= written && written <= head) return
+    violated('start≤durable≤written≤head', { transition, start, durable, written, head })
   }
 }

@@ -32,15 +32,6 @@ export interface SegmentReaderDeps {
   readonly context: () => LogErrorContext
 }
 
-/** The read's progress: the last commit yielded, and the target it stops at. */
-interface Cursor {
-  pos: number
-  readonly target: number
-}
-
-/** How reading one segment ended: at the target, or at its end (seal, or the end of its frames) at `end`. */
-type SegmentEnd = { readonly done: true } | { readonly done: false; readonly end: Point }
-
 /** See the file header. */
 export class SegmentReader implements CommitSource {
   readonly #deps: SegmentReaderDeps
@@ -50,30 +41,47 @@ export class SegmentReader implements CommitSource {
   }
 
   async *read(from: number, target: number): AsyncGenerator<StoredCommit, void, undefined> {
-    const { segments } = this.#deps
-    const cursor: Cursor = { pos: from, target }
+    const { segments, fs, dir } = this.#deps
+    let pos = from
     let segment: SegmentRef | undefined = segments.containing(from)
     // Where the previous segment ended: the next one must start there (its header says so), or data was skipped.
     let ended: Point | undefined
-    while (cursor.pos < target && segment) {
-      this.#checkContinues(segment, ended, cursor.pos)
-      const handle = await openIfExists(this.#deps.fs, join(this.#deps.dir, segment.name), 'r')
+    while (pos < target && segment) {
+      this.#checkContinues(segment, ended, pos)
+      const handle = await openIfExists(fs, join(dir, segment.name), 'r')
       if (!handle) {
-        segment = this.#afterReleased(segment, cursor.pos)
+        segment = this.#afterReleased(segment, pos)
         continue
       }
-      let result: SegmentEnd
+      // One generator for the whole read (each level of generators costs a promise per commit): the cursor decides
+      // about each frame synchronously, and only this loop awaits and yields.
+      const cursor = new SegmentCursor(this.#deps, handle, segment, pos, target)
       try {
-        result = yield* this.#readSegment(handle, segment, cursor)
+        let frames = await cursor.start()
+        for (;;) {
+          const step = await frames.next()
+          if (step.done) {
+            const more = await cursor.afterStop(step.value)
+            if (more === undefined) break
+            frames = more
+            continue
+          }
+          const c = cursor.take(step.value)
+          if (c === undefined) continue
+          if (c === 'end') break
+          pos = c.seq
+          yield c
+          if (cursor.reachedTarget) break
+        }
+        if (cursor.reachedTarget) return
       } finally {
         await closeQuietly(handle)
       }
-      if (result.done) return
-      ended = result.end
+      ended = cursor.at
       // The next segment still listed, found by number: compaction may have shortened the list meanwhile.
       const current: SegmentRef = segment
       segment = segments.after(current.number)
-      if (!segment && cursor.pos < target) throw this.#missingAfter(current, cursor.pos)
+      if (!segment && pos < target) throw this.#missingAfter(current, pos)
     }
   }
 
@@ -103,88 +111,6 @@ export class SegmentReader implements CommitSource {
     })
   }
 
-  /**
-   * Yields the commits of one segment after `cursor.pos` up to `cursor.target`. The segment can stop being the active
-   * one meanwhile (a roll): from then on `activeEnd` belongs to the next segment, and this one is read to its seal.
-   * A sealed segment is read up to its file size, never further: a damaged length field must not make the reader
-   * allocate what the file cannot hold.
-   */
-  async *#readSegment(
-    handle: FileHandleLike,
-    segment: SegmentRef,
-    cursor: Cursor,
-  ): AsyncGenerator<StoredCommit, SegmentEnd> {
-    const { segments, activeEnd } = this.#deps
-    const isActive = () => segments.isActive(segment)
-    const at = { seq: segment.baseSeq, chain: segment.baseChain }
-    let size = isActive() ? 0 : await handle.size()
-    let from = SEGMENT_HEADER_BYTES
-    for (;;) {
-      const frames = readFrames(handle, from, () => (isActive() ? activeEnd() : size))
-      const stop = yield* this.#readFrames(frames, segment, at, cursor)
-      if (stop === 'target') return { done: true }
-      if (stop === 'seal') return { done: false, end: at }
-      if (isActive()) {
-        if (stop.problem === 'eof') return { done: false, end: at }
-        throw this.#corruption(segment.name, stop.offset, at.seq, stop.problem)
-      }
-      const grown = await this.#afterStop(handle, segment, stop, at.seq)
-      if (grown === undefined) return { done: false, end: at }
-      // It was the active segment when the limit was read: go on to its seal.
-      size = grown
-      from = stop.offset
-    }
-  }
-
-  /**
-   * Where a sealed (or no longer active) segment's frames stopped before a seal: at the end of what was read while
-   * it was active (the file has grown since: returns the new size to read on to), at its end without a seal (the
-   * next segment's continuity check decides), or at damage (LOG_CORRUPT).
-   */
-  async #afterStop(
-    handle: FileHandleLike,
-    segment: SegmentRef,
-    stop: FrameStop,
-    seq: number,
-  ): Promise<number | undefined> {
-    if (stop.problem === 'eof') {
-      const now = await handle.size()
-      return stop.offset < now ? now : undefined
-    }
-    if (stop.problem === 'short') return undefined
-    throw this.#corruption(segment.name, stop.offset, seq, stop.problem)
-  }
-
-  /**
-   * Runs one pass of the frame reader, moving `at` along the chain and yielding the commits after `cursor.pos`.
-   * Returns `'seal'`, `'target'` (the last commit wanted was yielded) or where the reader stopped.
-   */
-  async *#readFrames(
-    frames: AsyncGenerator<FrameAt, FrameStop>,
-    segment: SegmentRef,
-    at: { seq: number; chain: bigint },
-    cursor: Cursor,
-  ): AsyncGenerator<StoredCommit, 'seal' | 'target' | FrameStop> {
-    for (;;) {
-      const next = await frames.next()
-      if (next.done) return next.value
-      const { frame, buffer, at: index, offset } = next.value
-      if (frame.type === FrameType.seal) return 'seal'
-      if (frame.type !== FrameType.commit) continue
-      if (frame.seq > cursor.pos && commitFollows(buffer, index, frame, at.seq, at.chain) !== 'ok') {
-        throw this.#corruption(segment.name, offset, at.seq, 'chain')
-      }
-      at.seq = frame.seq
-      at.chain = frame.chain
-      if (frame.seq <= cursor.pos) continue
-      if (frame.seq > cursor.target) return 'target'
-      cursor.pos = frame.seq
-      const bytes = buffer.subarray(index, index + frame.size)
-      yield { seq: frame.seq, chain: chainToHex(frame.chain), payload: frame.payload, frame: bytes }
-      if (frame.seq >= cursor.target) return 'target'
-    }
-  }
-
   /** The segments after `segment` are gone although commits up to the target should follow. */
   #missingAfter(segment: SegmentRef, pos: number): LogReadError | LogCorruptionError {
     if (pos < this.#deps.positions.start.seq) return this.#released(pos)
@@ -200,12 +126,101 @@ export class SegmentReader implements CommitSource {
   }
 
   #corruption(file: string, offset: number, seq: number, problem: string): LogCorruptionError {
-    return new LogCorruptionError(`damaged frame in ${file} at byte ${offset} after seq ${seq} (${problem})`, {
-      dir: this.#deps.dir,
-      file,
-      offset,
-      seq,
-      problem,
-    })
+    return corruption(this.#deps.dir, file, offset, seq, problem)
   }
+}
+
+/**
+ * The commits of one segment after `pos` up to `target`: `take` decides about each frame the reader yields. The
+ * segment can stop being the active one meanwhile (a roll): from then on `activeEnd` belongs to the next segment,
+ * and this one is read to its seal. A sealed segment is read up to its file size, never further: a damaged length
+ * field must not make the reader allocate what the file cannot hold.
+ */
+class SegmentCursor {
+  /** The position after the last commit passed, checked along the chain from the segment's base. */
+  readonly at: { seq: number; chain: bigint }
+  /** The last commit wanted was returned (or passed): the read is over. */
+  reachedTarget = false
+  readonly #deps: SegmentReaderDeps
+  readonly #handle: FileHandleLike
+  readonly #segment: SegmentRef
+  readonly #target: number
+  #pos: number
+  #size = 0
+
+  constructor(deps: SegmentReaderDeps, handle: FileHandleLike, segment: SegmentRef, pos: number, target: number) {
+    this.#deps = deps
+    this.#handle = handle
+    this.#segment = segment
+    this.#pos = pos
+    this.#target = target
+    this.at = { seq: segment.baseSeq, chain: segment.baseChain }
+  }
+
+  /** The frames of the segment from its first one. */
+  async start(): Promise<AsyncGenerator<FrameAt, FrameStop>> {
+    this.#size = this.#isActive() ? 0 : await this.#handle.size()
+    return this.#readFrom(SEGMENT_HEADER_BYTES)
+  }
+
+  /**
+   * What to do with one frame: the commit to yield, `undefined` to pass over it (a marker, a commit at or before
+   * `pos`), or `'end'` (a seal, or past the target). Throws LOG_CORRUPT for a commit that does not follow the chain.
+   */
+  take({ frame, buffer, at: index, offset }: FrameAt): StoredCommit | 'end' | undefined {
+    if (frame.type === FrameType.seal) return 'end'
+    if (frame.type !== FrameType.commit) return undefined
+    const at = this.at
+    if (frame.seq > this.#pos && commitFollows(buffer, index, frame, at.seq, at.chain) !== 'ok') {
+      throw corruption(this.#deps.dir, this.#segment.name, offset, at.seq, 'chain')
+    }
+    at.seq = frame.seq
+    at.chain = frame.chain
+    if (frame.seq <= this.#pos) return undefined
+    if (frame.seq > this.#target) {
+      this.reachedTarget = true
+      return 'end'
+    }
+    this.#pos = frame.seq
+    if (frame.seq >= this.#target) this.reachedTarget = true
+    const bytes = buffer.subarray(index, index + frame.size)
+    return { seq: frame.seq, chain: chainToHex(frame.chain), payload: frame.payload, frame: bytes }
+  }
+
+  /**
+   * The frames stopped before a seal. While the segment is active that is the end of what was written (or damage).
+   * Once it is not: the file grew since it was active (returns the frames from there on, to read on to its seal),
+   * it ends without a seal (`undefined`: the next segment's continuity check decides), or damage (LOG_CORRUPT).
+   */
+  async afterStop(stop: FrameStop): Promise<AsyncGenerator<FrameAt, FrameStop> | undefined> {
+    const damaged = () => corruption(this.#deps.dir, this.#segment.name, stop.offset, this.at.seq, stop.problem)
+    if (this.#isActive()) {
+      if (stop.problem === 'eof') return undefined
+      throw damaged()
+    }
+    if (stop.problem === 'short') return undefined
+    if (stop.problem !== 'eof') throw damaged()
+    const now = await this.#handle.size()
+    if (stop.offset >= now) return undefined
+    this.#size = now
+    return this.#readFrom(stop.offset)
+  }
+
+  #isActive(): boolean {
+    return this.#deps.segments.isActive(this.#segment)
+  }
+
+  #readFrom(offset: number): AsyncGenerator<FrameAt, FrameStop> {
+    return readFrames(this.#handle, offset, () => (this.#isActive() ? this.#deps.activeEnd() : this.#size))
+  }
+}
+
+function corruption(dir: string, file: string, offset: number, seq: number, problem: string): LogCorruptionError {
+  return new LogCorruptionError(`damaged frame in ${file} at byte ${offset} after seq ${seq} (${problem})`, {
+    dir,
+    file,
+    offset,
+    seq,
+    problem,
+  })
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { SimFs, seededRng, tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { LogLockedError, nodeFileLayer, openLog } from '../src/index.js'
-import { startFixture, waitForExit, waitForLine } from './support/child.js'
+import { runFixture } from './support/run-fixture.js'
 import { bytes, readAll } from './support/text-commits.js'
 
 describe('the writer lock', () => {
@@ -23,17 +23,21 @@ describe('the writer lock', () => {
 
   it('refuses a writer while another process holds the lock, and takes it over once that process is killed', async () => {
     const dir = tempDir('log')
-    const child = startFixture('hold-lock', [dir])
-    await waitForLine(child, 'ready')
+    let ready!: () => void
+    const holding = new Promise<void>((r) => (ready = r))
+    const holder = runFixture('hold-lock.ts', [dir], (line) => {
+      if (line === 'ready') ready()
+    })
+    await Promise.race([holding, holder.closed.then(({ stderr }) => Promise.reject(new Error(stderr)))])
     const error = await openLog(dir).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(LogLockedError)
-    expect((error as LogLockedError).context.holder).toMatchObject({ pid: child.pid })
-    expect((error as Error).message).toContain(String(child.pid))
+    expect((error as LogLockedError).context.holder).toMatchObject({ pid: holder.pid })
+    expect((error as Error).message).toContain(String(holder.pid))
     // Read-only openers do not need the lock.
     const ro = await openLog(dir, { readOnly: true })
     await ro.close()
-    child.kill('SIGKILL')
-    await waitForExit(child)
+    holder.child.kill('SIGKILL')
+    await holder.closed
     expect(readdirSync(dir)).toContain('LOCK')
     const log = await openLog(dir)
     log.append(bytes('mine now'))

@@ -1,10 +1,10 @@
 // Assembles a Log from its pieces, in one place for every kind of open: memory mode (one MemoryLog is sink, source
 // and snapshot keeper), a writable directory (group commit, segment reader, retention) and a read-only one
 // (segment reader, retention, follower). The pieces get narrow dependencies; the facade gets the pieces.
-import { randomBytes } from 'node:crypto'
 import type { LogErrorContext } from '../errors.js'
 import { AppendListeners } from './append-listeners.js'
 import { Follower } from './follower.js'
+import { newLogId } from './format.js'
 import { GroupCommit } from './group-commit.js'
 import { Holds } from './holds.js'
 import { invariant } from './invariant.js'
@@ -70,7 +70,7 @@ function assemble(
 /** A 'memory' log: no files, nothing to recover. */
 export function memoryLog(dir: string | undefined, o: ResolvedOptions): LogImpl {
   const start = o.create.start
-  const logId = o.create.logId ?? randomBytes(16).toString('hex')
+  const logId = o.create.logId ?? newLogId()
   const base = { logId, dir, positions: new LogPositions(start, start), releaseLock: undefined }
   return assemble(o, { ...base, recovery: { truncatedBytes: 0, droppedCommits: 0 } }, (shared) => {
     const memory = new MemoryLog({ ...shared, onWritten: () => shared.listeners.notify() })

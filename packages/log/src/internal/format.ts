@@ -1,6 +1,7 @@
 // Byte layout of segment headers, frames and snapshot files (see ../../FORMAT.md), and the chain hash.
 // Everything that encodes or decodes on-disk bytes lives here so the rules exist exactly once; the offset tables
 // below are the ones FORMAT.md prints, field for field.
+import { randomBytes } from 'node:crypto'
 import { crc32c } from '@node-rs/crc32'
 import { xxh64 } from '@node-rs/xxhash'
 
@@ -74,6 +75,11 @@ export function isFrameType(type: number | undefined): type is FrameTypeValue {
 }
 
 const U64_MASK = (1n << 64n) - 1n
+
+/** A new log's id: 128 random bits, as 32 lowercase hex digits (FORMAT.md › Segment header › `logId`). */
+export function newLogId(): string {
+  return randomBytes(SEGMENT_HEADER_OFFSET.baseSeq - SEGMENT_HEADER_OFFSET.logId).toString('hex')
+}
 
 /** A chain as the public API shows it: 16 lowercase hex digits. */
 export function chainToHex(chain: bigint): string {

@@ -1,12 +1,12 @@
 // Recovery at open, the I/O half: lists the directory, reads the segment headers, scans the last segment, gathers
 // the facts and carries out what `decideRecovery` (recovery.ts) says: cut, delete, roll, or refuse with nothing
 // changed (FORMAT.md › Recovery at a writable open). A read-only open gathers the same facts and changes nothing.
-import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { LogConfigError, LogCorruptionError } from '../errors.js'
 import type { FileHandleLike, FileLayer } from '../file-layer.js'
 import type { RecoveryReport } from '../types.js'
 import {
+  newLogId,
   parseSegmentFileName,
   SEGMENT_HEADER_BYTES,
   SEGMENT_HEADER_OFFSET,
@@ -140,7 +140,7 @@ async function createLog(
     recovery.truncatedBytes += found.torn.size
   }
   const { start } = o.create
-  const header = { number: 1, logId: o.create.logId ?? randomBytes(16).toString('hex'), baseSeq: start.seq }
+  const header = { number: 1, logId: o.create.logId ?? newLogId(), baseSeq: start.seq }
   const handle = await createSegment(fs, dir, { ...header, baseChain: start.chain })
   return {
     logId: header.logId,

@@ -13,8 +13,10 @@ export const SEGMENT_MAGIC = Buffer.from('HOMEDBLG', 'ascii')
 /** First 8 bytes of every snapshot file. */
 export const SNAPSHOT_MAGIC = Buffer.from('HOMEDBSN', 'ascii')
 
+// The offset tables are frozen: their fields are then constants to the JIT, as fast as the literals they name.
+
 /** FORMAT.md › Segment header: byte offsets of each field (64 bytes in all). */
-export const SEGMENT_HEADER_OFFSET = {
+export const SEGMENT_HEADER_OFFSET = Object.freeze({
   magic: 0,
   version: 8,
   headerSize: 10,
@@ -24,12 +26,20 @@ export const SEGMENT_HEADER_OFFSET = {
   baseChain: 40,
   reserved: 48,
   crc: 60,
-} as const
+} as const)
 /** Size of a segment header: a segment's first frame starts here. */
 export const SEGMENT_HEADER_BYTES = 64
 
 /** FORMAT.md › Frame: byte offsets of each field. The body (what the CRC covers) starts at `type`. */
-export const FRAME_OFFSET = { length: 0, crc: 4, type: 8, reserved: 9, chain: 12, seq: 20, payload: 28 } as const
+export const FRAME_OFFSET = Object.freeze({
+  length: 0,
+  crc: 4,
+  type: 8,
+  reserved: 9,
+  chain: 12,
+  seq: 20,
+  payload: 28,
+} as const)
 /** Bytes before a frame's payload. */
 export const FRAME_HEADER_BYTES = FRAME_OFFSET.payload
 /** Bytes before a frame's body (length and CRC): a frame is `FRAME_PREFIX_BYTES + body length` bytes long. */
@@ -40,7 +50,7 @@ export const FRAME_BODY_MIN = FRAME_HEADER_BYTES - FRAME_PREFIX_BYTES
 export const MAX_FRAME_BODY = 1024 * 1024 * 1024
 
 /** FORMAT.md › Snapshot file: byte offsets of the header's fields (64 bytes in all). */
-export const SNAPSHOT_HEADER_OFFSET = {
+export const SNAPSHOT_HEADER_OFFSET = Object.freeze({
   magic: 0,
   version: 8,
   headerSize: 10,
@@ -48,15 +58,21 @@ export const SNAPSHOT_HEADER_OFFSET = {
   seq: 32,
   chain: 40,
   crc: 60,
-} as const
+} as const)
 /** Size of a snapshot header: the first chunk record starts here. */
 export const SNAPSHOT_HEADER_BYTES = 64
 /** FORMAT.md › Snapshot file: a chunk record is `[u32 length][u32 crc32c(data)][data]`. */
-export const SNAPSHOT_RECORD_OFFSET = { length: 0, crc: 4, data: 8 } as const
+export const SNAPSHOT_RECORD_OFFSET = Object.freeze({ length: 0, crc: 4, data: 8 } as const)
 /** Bytes before a chunk's data. */
 export const SNAPSHOT_RECORD_HEADER = SNAPSHOT_RECORD_OFFSET.data
 /** FORMAT.md › Snapshot file: `[u32 mark][u32 crc of the next 16 bytes][u64 total bytes][u32 chunks][u32 reserved]`. */
-export const SNAPSHOT_TRAILER_OFFSET = { mark: 0, crc: 4, totalBytes: 8, chunks: 16, reserved: 20 } as const
+export const SNAPSHOT_TRAILER_OFFSET = Object.freeze({
+  mark: 0,
+  crc: 4,
+  totalBytes: 8,
+  chunks: 16,
+  reserved: 20,
+} as const)
 /** Size of the snapshot trailer, the last bytes of a complete snapshot file. */
 export const SNAPSHOT_TRAILER_BYTES = 24
 /** The trailer's `mark`: a chunk length no chunk can have. */

@@ -2,7 +2,7 @@
 // The `@homedb/source` condition makes workspace imports resolve to TypeScript sources, so no build is needed.
 import { configDefaults, defineConfig } from 'vitest/config'
 
-const packages = ['log', 'tables', 'reactive', 'replication']
+const packages = ['testkit', 'log', 'tables', 'reactive', 'replication']
 const conditions = ['@homedb/source', 'node', 'import', 'default']
 
 export default defineConfig({

@@ -2,9 +2,8 @@
 // while transactions are being written; after the reboot, every commit that got an `onDurable` event is in the
 // reopened db, with the state it had at that seq. (A commit announced as durable is never lost.)
 import { list, lookupTable, openDb, schema } from '@homedb/tables'
+import { CRASH_MODES, SimFs, seededRng } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
-import { seededRng } from './torture/rng.js'
-import { CRASH_MODES, SimFs } from './torture/sim-fs.js'
 
 const S = schema({ meta: lookupTable<string, number>(), events: list<number>() })
 const SEEDS = Array.from({ length: 60 }, (_, i) => 7100 + i)

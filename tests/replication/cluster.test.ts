@@ -4,8 +4,8 @@
 
 import { headPosition, openReplica, ship } from '@homedb/replication'
 import { logOf, openDb } from '@homedb/tables'
+import { seededRng } from '@homedb/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
-import { seededRng } from '../torture/rng.js'
 import { tempDirs } from './support/dirs.js'
 import { type HomeProcess, startHomeProcess } from './support/home-process.js'
 import { Every, randomTransaction, scaled, testSeed } from './support/workload.js'

@@ -2,8 +2,8 @@
 // is lost, and the shipper and the replicas resume with no duplicate and no gap.
 import { openReplica, ship } from '@homedb/replication'
 import { openDb } from '@homedb/tables'
+import { seededRng } from '@homedb/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
-import { seededRng } from '../torture/rng.js'
 import { tempDirs } from './support/dirs.js'
 import { type HomeProcess, startHomeProcess } from './support/home-process.js'
 import { Every, randomTransaction, scaled, testSeed } from './support/workload.js'

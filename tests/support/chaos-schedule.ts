@@ -1,7 +1,7 @@
 // Which fault the chaos proxy injects into which request. The decision for the i-th request is a pure function of
 // the seed, i and the request head (plus the budget left), drawn from its own generator, so concurrent requests
 // cannot shift each other's draws and a failing seed replays the same schedule.
-import { seededRng } from '../torture/rng.js'
+import { seededRng } from '@homedb/testkit'
 import { badOption } from './chaos-proxy-error.js'
 
 /** Every kind of fault the proxy can inject, in the order the per-request draw walks them. */

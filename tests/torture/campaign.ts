@@ -1,13 +1,5 @@
-// A torture campaign: many seeded power-loss and fault runs of @homedb/log plus a fuzzing sample, with one summary.
-import fc from 'fast-check'
-import {
-  appendEncodedProperties,
-  directoryProperties,
-  frameProperties,
-  headerProperties,
-  lockProperties,
-  snapshotFileProperties,
-} from './fuzz-properties.js'
+// A torture campaign: many seeded power-loss and fault runs of @homedb/log and @homedb/tables, with one summary.
+// (Fuzzing of the log's decoders lives with the log: `pnpm fuzz`, packages/log/test/fuzz/.)
 import { addStats, emptyStats, type RunStats, runLogSeed } from './power-loss.js'
 import { runTablesSeed } from './tables-runs.js'
 
@@ -24,17 +16,13 @@ export interface CampaignOptions {
   /** The first seed; seeds are `firstSeed, firstSeed + 1, …`. */
   firstSeed: number
   kinds: readonly RunKind[]
-  /** fast-check runs per fuzz property (0: no fuzzing). */
-  fuzzRuns: number
-  /** fast-check seed. */
-  fuzzSeed: number
   /** Called after each run (progress). */
   onRun?: (done: number, total: number, failures: number) => void
 }
 
 /** One failed run or property. */
 export interface CampaignFailure {
-  kind: RunKind | 'fuzz'
+  kind: RunKind
   seed: number
   message: string
 }
@@ -44,24 +32,8 @@ export interface CampaignResult {
   options: CampaignOptions
   stats: RunStats
   runsByKind: Record<RunKind, number>
-  fuzzCases: number
   failures: CampaignFailure[]
   ms: number
-}
-
-/** Every fuzz property by name. */
-function fuzzProperties(): [string, fc.IProperty<never> | fc.IAsyncProperty<never>, number][] {
-  const out: [string, fc.IProperty<never> | fc.IAsyncProperty<never>, number][] = []
-  const add = (group: string, props: Record<string, unknown>, weight: number) => {
-    for (const [name, p] of Object.entries(props)) out.push([`${group}.${name}`, p as fc.IProperty<never>, weight])
-  }
-  add('frame', frameProperties(), 10)
-  add('header', headerProperties(), 5)
-  add('lock', lockProperties(), 5)
-  add('snapshotFile', snapshotFileProperties(), 2)
-  add('directory', directoryProperties(), 1)
-  add('appendEncoded', appendEncodedProperties(), 2)
-  return out
 }
 
 /** Runs a campaign; never throws for a failed run (failures are collected). */
@@ -86,18 +58,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       options.onRun?.(++done, total, failures.length)
     }
   }
-  let fuzzCases = 0
-  if (options.fuzzRuns > 0) {
-    for (const [name, property, weight] of fuzzProperties()) {
-      const numRuns = options.fuzzRuns * weight
-      const result = await fc.check(property as fc.IAsyncProperty<never>, { numRuns, seed: options.fuzzSeed })
-      fuzzCases += result.numRuns
-      if (result.failed) {
-        failures.push({ kind: 'fuzz', seed: options.fuzzSeed, message: `${name}: ${fc.defaultReportMessage(result)}` })
-      }
-    }
-  }
-  return { options, stats, runsByKind, fuzzCases, failures, ms: performance.now() - started }
+  return { options, stats, runsByKind, failures, ms: performance.now() - started }
 }
 
 /** The one-line summary of a campaign. */
@@ -112,7 +73,7 @@ export function summaryLine(r: CampaignResult): string {
     `${s.crashes} crash points (${s.crashesMidCall} mid-call), ${s.faults} faults injected (${s.failStops} fail-stops), ` +
     `${s.flipCrashes} bit-flip crashes (${s.refusals} refused, ${s.readCorrupt} read-corrupt, ${s.snapshotLost} snapshot-lost, ` +
     `${s.knownLimit} known-limit, ${s.harmlessFlips} harmless), ${s.appends} commits, ${s.snapshots} snapshots/compactions, ` +
-    `${r.fuzzCases} fuzz cases (seed ${r.options.fuzzSeed}), ${r.failures.length} failures${failed ? ` [${failed}]` : ''} ` +
+    `${r.failures.length} failures${failed ? ` [${failed}]` : ''} ` +
     `in ${(r.ms / 1000).toFixed(1)} s`
   )
 }

@@ -3,9 +3,8 @@
 // back, ship frames through `appendEncoded` and read the latest snapshot, while the model records what was
 // appended and what was acknowledged. Every read is checked against the model as it happens.
 import { type Log, LogError, openLog } from '@homedb/log'
+import { isInjected, isSimCrash, type Rng, type SimFs } from '@homedb/testkit'
 import { describePayload, type LogModel, makePayload, snapshotBytes, TortureFailure } from './log-model.js'
-import type { Rng } from './rng.js'
-import { isInjected, isSimCrash, type SimFs } from './sim-fs.js'
 
 /** Shared state of one boot's workload. */
 export interface WorkloadContext {

@@ -3,20 +3,21 @@
 // close; after every boot the log is reopened and checked against the model (see log-model.ts). A run is a pure
 // function of its seed: the same seed replays the same calls, crash and faults.
 import { type Log, LogError, LogFailedError, openLog } from '@homedb/log'
-import { type BootOutcome, checkRecovered, LogModel, makePayload, TortureFailure } from './log-model.js'
-import { runWorkload, type WorkloadContext } from './log-workload.js'
-import { type Rng, seededRng } from './rng.js'
 import {
   type BitFlip,
   CRASH_MODES,
   type CrashMode,
   isInjected,
+  type Rng,
   SIM_OPS,
   type SimCall,
   type SimErrorCode,
   SimFs,
   type SimOp,
-} from './sim-fs.js'
+  seededRng,
+} from '@homedb/testkit'
+import { type BootOutcome, checkRecovered, LogModel, makePayload, TortureFailure } from './log-model.js'
+import { runWorkload, type WorkloadContext } from './log-workload.js'
 
 /** What a run (or a campaign of runs) did. */
 export interface RunStats {

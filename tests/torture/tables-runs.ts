@@ -4,19 +4,20 @@
 // random call, an injected I/O error (fault runs) or a clean close; the reopened db must equal the model at a
 // commit at or after the last acknowledged one, or, only if durable bits were flipped, refuse with a corruption error.
 import { list, lookupSet, lookupTable, openDb, schema, single, TablesError } from '@homedb/tables'
-import { TortureFailure } from './log-model.js'
-import { emptyStats, type RunStats, replayCommand } from './power-loss.js'
-import { type Rng, seededRng } from './rng.js'
 import {
   type BitFlip,
   CRASH_MODES,
   type CrashMode,
   isInjected,
   isSimCrash,
+  type Rng,
   SIM_OPS,
   SimFs,
   type SimOp,
-} from './sim-fs.js'
+  seededRng,
+} from '@homedb/testkit'
+import { TortureFailure } from './log-model.js'
+import { emptyStats, type RunStats, replayCommand } from './power-loss.js'
 
 interface Item {
   n: number

@@ -3,8 +3,6 @@
 // on disk). Stores are built once per child, untimed; warm-up runs open a small store.
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-// The options @homedb/tables pins for commit payloads, from its source (the bench is private, never published).
-import { PACKR_OPTIONS } from '../../../packages/tables/src/internal/codec.js'
 import { diskBytes } from '../disk-usage.js'
 import { type SmallRecord, smallRecords } from '../records.js'
 import { defineWorkload, type Sample, type SystemRun } from '../workload.js'
@@ -20,6 +18,7 @@ import {
   buildSqlite,
   buildTinybaseFile,
 } from './support/stores.js'
+import { TABLES_PACKR_OPTIONS } from './support/tables-format.js'
 
 type OpenReloadParams = {
   readonly rows: number
@@ -85,7 +84,7 @@ const msgpackrDecode: Loader<Uint8Array[]> = {
   },
   async load(_dir, payloads) {
     const { Packr } = await import('msgpackr')
-    const packr = new Packr({ ...PACKR_OPTIONS })
+    const packr = new Packr({ ...TABLES_PACKR_OPTIONS })
     let rows = 0
     for (const payload of payloads) rows += (packr.unpack(payload) as unknown[]).length
     return { rows }

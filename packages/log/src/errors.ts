@@ -26,9 +26,9 @@ export type LogErrorCode =
   | 'LOG_BAD_FRAME'
   | 'LOG_POSITION_MISMATCH'
   | 'LOG_SNAPSHOT'
-  | 'LOG_INCOMPATIBLE'
   | 'LOG_NEED_SNAPSHOT'
   | 'LOG_IO'
+  | 'LOG_INTERNAL'
 
 /**
  * Root of every error thrown by @homedb/log. Catch this to catch them all; switch on `code`.
@@ -49,7 +49,7 @@ export class LogError extends Error {
   }
 }
 
-/** Invalid options or arguments (bad `durability`, `segmentBytes`, position, …). */
+/** Invalid options or arguments (bad `durability`, `segmentBytes`, position, a `read` from a negative seq, …). */
 export class LogConfigError extends LogError {
   override name = 'LogConfigError'
   constructor(message: string, context: LogErrorContext = {}) {
@@ -93,11 +93,23 @@ export class LogStateError extends LogError {
 export class LogInputError extends LogError {
   override name = 'LogInputError'
   constructor(
-    code: 'LOG_FRAME_TOO_LARGE' | 'LOG_BAD_FRAME' | 'LOG_POSITION_MISMATCH' | 'LOG_INCOMPATIBLE' | 'LOG_NEED_SNAPSHOT',
+    code: 'LOG_FRAME_TOO_LARGE' | 'LOG_BAD_FRAME' | 'LOG_POSITION_MISMATCH',
     message: string,
     context: LogErrorContext = {},
   ) {
     super(code, message, context)
+  }
+}
+
+/**
+ * A read asked for commits the log no longer holds: compaction released the segments after a snapshot
+ * (`LOG_NEED_SNAPSHOT`). Load `latestSnapshot()` and read on from its seq. `context.from` is the seq asked for,
+ * `context.start` where the log's commits now begin.
+ */
+export class LogReadError extends LogError {
+  override name = 'LogReadError'
+  constructor(message: string, context: LogErrorContext = {}) {
+    super('LOG_NEED_SNAPSHOT', message, context)
   }
 }
 
@@ -119,5 +131,17 @@ export class LogIOError extends LogError {
   override name = 'LogIOError'
   constructor(message: string, context: LogErrorContext, cause: unknown) {
     super('LOG_IO', message, context, { cause })
+  }
+}
+
+/**
+ * A bug in @homedb/log: one of the invariants the log checks after each change of its positions failed
+ * (`context.invariant` names it, the rest of the context holds the values). A writable log stops (fail-stop, with
+ * this error as the cause); a read-only log reports it through `onError`. Please report it with the context.
+ */
+export class LogInternalError extends LogError {
+  override name = 'LogInternalError'
+  constructor(message: string, context: LogErrorContext) {
+    super('LOG_INTERNAL', message, context)
   }
 }

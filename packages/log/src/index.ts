@@ -7,8 +7,10 @@ export {
   type LogErrorContext,
   LogFailedError,
   LogInputError,
+  LogInternalError,
   LogIOError,
   LogLockedError,
+  LogReadError,
   LogSnapshotError,
   LogStateError,
 } from './errors.js'

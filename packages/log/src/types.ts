@@ -1,4 +1,5 @@
 // Public types of @homedb/log: positions, options, commits, snapshots and the Log interface itself.
+import type { LogIOError } from './errors.js'
 import type { FileLayer } from './file-layer.js'
 
 /** How far `sync()` (and so an acknowledged write) goes. */
@@ -31,6 +32,13 @@ export interface OpenLogOptions {
    * the file layer's `watch` reports a change in the directory (the default layer watches with `fs.watch`).
    */
   followIntervalMs?: number
+  /**
+   * Read-only logs: called with every look for new commits that failed (normally a {@link LogIOError}: the
+   * directory cannot be listed, a segment cannot be read; `context.failures` counts the failed looks in a row). The
+   * log keeps looking every `followIntervalMs`, and goes on normally once a look works again; close it to stop.
+   * Without `onError`, the first failure of each run of failures is emitted as a process warning.
+   */
+  onError?: (error: Error) => void
   /** File operations go through this layer (tests inject faults and count calls). Default: node:fs. */
   fileLayer?: FileLayer
   /**
@@ -87,7 +95,10 @@ export interface RecoveryReport {
   cutAt?: { file: string; offset: number }
 }
 
-/** The append-only log. Obtain one with {@link openLog}. */
+/**
+ * The append-only log. Obtain one with {@link openLog}. A read-only log keeps the process alive until it is closed
+ * (its follow timer is referenced, like a server socket); a writable log holds no timer.
+ */
 export interface Log {
   /** 32 hex digits, fixed when the log was created. */
   readonly logId: string
@@ -96,6 +107,13 @@ export interface Log {
   readonly readOnly: boolean
   /** Position after the last commit. */
   readonly head: Position
+  /**
+   * Position after the last commit that is as durable as the durability mode promises: fdatasynced in `'fsync'`
+   * mode, handed to the OS in `'os'` mode, appended in `'memory'` mode. `durable.seq ≤ head.seq`; what lies between
+   * is appended but not yet acknowledged (a `sync()` waits for it). A read-only log cannot see the writer's fsyncs:
+   * its `durable` is the position it has read, the same as `head`.
+   */
+  readonly durable: Position
   /** Position before the oldest commit still held in segments (commits at or below it are only in snapshots). */
   readonly start: Position
   /** Set once the log has failed (fail-stop): every later write throws it. */

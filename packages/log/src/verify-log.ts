@@ -1,5 +1,6 @@
 // verifyLog: a read-only audit of a log directory (segments, frames, chain, snapshots, lock) for forensics and
-// for the `homedb verify` command. It never writes, truncates or deletes anything.
+// for the `homedb verify` command. It never writes, truncates or deletes anything. Whether damage at the end of the
+// log is a torn tail or corruption is decided by the same rule table as a writable open (internal/recovery.ts).
 import { join } from 'node:path'
 import type { FileLayer } from './file-layer.js'
 import { nodeFileLayer } from './file-layer.js'
@@ -8,12 +9,16 @@ import {
   LOCK_FILE,
   parseSegmentFileName,
   parseSnapshotFileName,
+  SEGMENT_HEADER_OFFSET,
   segmentFileName,
 } from './internal/format.js'
-import { asLogError } from './internal/io-errors.js'
+import { readFully } from './internal/io.js'
 import { parseLockFile } from './internal/lock.js'
-import { scanSegment } from './internal/scan.js'
-import { isTornCreation, readSegmentHeader } from './internal/segment-file.js'
+import { asLogError } from './internal/log-io-errors.js'
+import { factsOf } from './internal/recover-files.js'
+import { decideRecovery, isTornCreation } from './internal/recovery.js'
+import { readSegmentHeader } from './internal/segment-file.js'
+import { type SegmentScan, scanSegment } from './internal/segment-scan.js'
 import { checkSnapshotFile, listSnapshots } from './internal/snapshot-file.js'
 import type { Position } from './types.js'
 
@@ -66,12 +71,17 @@ export async function verifyLog(dir: string, options: { fileLayer?: FileLayer } 
   }
 }
 
+/** The last segment whose header checked out: its scan, the damage found in it, and what follows it. */
+interface LogEnd {
+  readonly file: string
+  readonly scan: SegmentScan
+  readonly damage: LogDamage | undefined
+  /** What follows it: nothing, a torn creation, or a damaged header (then no recovery rule applies). */
+  next: 'none' | 'torn-creation' | 'damaged'
+}
+
 async function verify(dir: string, fs: FileLayer): Promise<VerifyReport> {
   const names = await fs.readdir(dir)
-  const numbers = names
-    .map(parseSegmentFileName)
-    .filter((n): n is number => n !== undefined)
-    .sort((a, b) => a - b)
   const report: VerifyReport = {
     dir,
     logId: undefined,
@@ -83,63 +93,81 @@ async function verify(dir: string, fs: FileLayer): Promise<VerifyReport> {
     lock: undefined,
     ok: true,
   }
+  const end = await verifySegments(fs, dir, names, report)
+  await verifySnapshots(fs, dir, report)
+  report.lock = await lockHolder(fs, dir, names)
+  // A valid snapshot ahead of the last commit means commits known durable are gone (a writable open refuses it).
+  // Only snapshots listed before the segments were scanned count: on a live log a newer one may appear meanwhile.
+  const ahead = report.snapshots.filter((s) => s.valid && s.seq > report.head.seq && names.includes(s.file))
+  const last = report.segments[report.segments.length - 1]
+  for (const snap of last ? ahead : []) {
+    report.damage.push({
+      file: last!.file,
+      offset: last!.bytes,
+      seq: report.head.seq,
+      problem: `ends before snapshot ${snap.file}`,
+      kind: 'corruption',
+    })
+  }
+  if (end) judgeEnd(report, end, ahead.length > 0)
+  report.ok = report.damage.every((d) => d.kind !== 'corruption')
+  return report
+}
+
+/** Checks every segment: header, continuity with the previous one, and every frame. Returns the log's end. */
+async function verifySegments(
+  fs: FileLayer,
+  dir: string,
+  names: readonly string[],
+  report: VerifyReport,
+): Promise<LogEnd | undefined> {
+  const numbers = names
+    .map(parseSegmentFileName)
+    .filter((n): n is number => n !== undefined)
+    .sort((a, b) => a - b)
+  const hasSnapshots = names.some((n) => parseSnapshotFileName(n) !== undefined)
   let expected: { seq: number; chain: bigint } | undefined
   /** Number of the last segment whose header checked out. */
   let intact: number | undefined
+  let end: LogEnd | undefined
   for (const [i, number] of numbers.entries()) {
     const file = segmentFileName(number)
+    const isLast = i === numbers.length - 1
     const handle = await fs.open(join(dir, file), 'r')
     try {
       const size = await handle.size()
       const header = await readSegmentHeader(handle)
-      const isLast = i === numbers.length - 1
       if (typeof header === 'string') {
-        // Same rule as a writable open.
-        const torn = isTornCreation({
-          number,
-          size,
-          isLast,
-          previous: intact,
-          snapshots: names.some((n) => parseSnapshotFileName(n) !== undefined),
-        })
-        report.damage.push({
-          file,
-          offset: 0,
-          seq: expected?.seq ?? 0,
-          problem: `header ${header}`,
-          kind: torn ? 'torn-tail' : 'corruption',
-        })
+        const torn = isTornCreation({ number, size, isLast, previous: intact, snapshots: hasSnapshots })
+        const seq = expected?.seq ?? 0
+        const kind = torn ? 'torn-tail' : 'corruption'
+        report.damage.push({ file, offset: 0, seq, problem: `header ${header}`, kind })
+        if (end) end.next = torn ? 'torn-creation' : 'damaged'
         continue
       }
       if (report.logId === undefined) {
         report.logId = header.logId
         report.start = { seq: header.baseSeq, chain: chainToHex(header.baseChain) }
       } else if (header.logId !== report.logId) {
-        report.damage.push({ file, offset: 16, seq: header.baseSeq, problem: 'foreign log id', kind: 'corruption' })
+        const offset = SEGMENT_HEADER_OFFSET.logId
+        report.damage.push({ file, offset, seq: header.baseSeq, problem: 'foreign log id', kind: 'corruption' })
+        if (end) end.next = 'damaged'
         continue
       }
       if (expected && (header.baseSeq !== expected.seq || header.baseChain !== expected.chain)) {
-        report.damage.push({
-          file,
-          offset: 32,
-          seq: expected.seq,
-          problem: 'does not continue the previous segment',
-          kind: 'corruption',
-        })
+        const problem = 'does not continue the previous segment'
+        const offset = SEGMENT_HEADER_OFFSET.baseSeq
+        report.damage.push({ file, offset, seq: expected.seq, problem, kind: 'corruption' })
       }
       const scan = await scanSegment(handle, header, size, isLast)
+      let damage: LogDamage | undefined
       if (scan.stop !== 'eof') {
-        const synced = Math.max(scan.maxSynced, scan.beyond.maxSynced)
-        const torn = isLast && scan.validEnd >= synced
-        report.damage.push({
-          file,
-          offset: scan.validEnd,
-          seq: scan.seq,
-          problem: scan.stop,
-          kind: torn ? 'torn-tail' : 'corruption',
-        })
+        // Corruption unless it is the end of the log and the recovery rules call it a torn tail (judgeEnd).
+        damage = { file, offset: scan.validEnd, seq: scan.seq, problem: scan.stop, kind: 'corruption' }
+        report.damage.push(damage)
       }
       intact = number
+      end = { file, scan, damage, next: 'none' }
       report.segments.push({
         file,
         bytes: size,
@@ -154,62 +182,56 @@ async function verify(dir: string, fs: FileLayer): Promise<VerifyReport> {
       await handle.close()
     }
   }
+  return end
+}
+
+/**
+ * Applies the recovery rules (internal/recovery.ts) to the end of the log: damage there is a torn tail only if a
+ * writable open would cut it, and a segment that a torn creation follows must be sealed.
+ */
+function judgeEnd(report: VerifyReport, end: LogEnd, snapshotAhead: boolean): void {
+  if (end.next === 'damaged') return
+  const decision = decideRecovery(factsOf(end.scan, end.next === 'torn-creation', snapshotAhead))
+  if (end.damage && decision.cut) end.damage.kind = 'torn-tail'
+  if (decision.case === 'corrupt-after-seal' && !end.damage) {
+    const { scan } = end
+    report.damage.push({ file: end.file, offset: scan.validEnd, seq: scan.seq, problem: 'no seal', kind: 'corruption' })
+  }
+}
+
+/** Checks every snapshot file through (header, chunks, trailer); a torn one is reported as ignored. */
+async function verifySnapshots(fs: FileLayer, dir: string, report: VerifyReport): Promise<void> {
   for (const entry of await listSnapshots(fs, dir)) {
     const checked = await checkSnapshotFile(fs, join(dir, entry.name))
     if ('problem' in checked) {
-      report.snapshots.push({
-        file: entry.name,
-        seq: entry.seq,
-        chain: undefined,
-        bytes: 0,
-        valid: false,
-        problem: checked.problem,
-      })
-      report.damage.push({
-        file: entry.name,
-        offset: checked.offset,
-        seq: entry.seq,
-        problem: `snapshot ${checked.problem}`,
-        kind: 'ignored',
-      })
-    } else {
-      const foreign = report.logId !== undefined && checked.header.logId !== report.logId
-      report.snapshots.push({
-        file: entry.name,
-        seq: checked.header.seq,
-        chain: chainToHex(checked.header.chain),
-        bytes: checked.bytes,
-        valid: !foreign,
-        ...(foreign ? { problem: 'foreign log id' } : {}),
-      })
+      const { problem, offset } = checked
+      report.snapshots.push({ file: entry.name, seq: entry.seq, chain: undefined, bytes: 0, valid: false, problem })
+      const damage = { file: entry.name, offset, seq: entry.seq, problem: `snapshot ${problem}` }
+      report.damage.push({ ...damage, kind: 'ignored' })
+      continue
     }
+    const foreign = report.logId !== undefined && checked.header.logId !== report.logId
+    report.snapshots.push({
+      file: entry.name,
+      seq: checked.header.seq,
+      chain: chainToHex(checked.header.chain),
+      bytes: checked.bytes,
+      valid: !foreign,
+      ...(foreign ? { problem: 'foreign log id' } : {}),
+    })
   }
-  if (names.includes(LOCK_FILE)) {
-    try {
-      const handle = await fs.open(join(dir, LOCK_FILE), 'r')
-      const buf = Buffer.alloc(4096)
-      const n = await handle.read(buf, 0, buf.byteLength, 0)
-      await handle.close()
-      const holder = parseLockFile(buf.subarray(0, n))
-      if (holder) report.lock = { pid: holder.pid, hostname: holder.hostname, acquiredAt: holder.acquiredAt }
-    } catch {
-      // released while we looked
-    }
+}
+
+/** Who the lock file names, if there is one that parses. */
+async function lockHolder(fs: FileLayer, dir: string, names: readonly string[]): Promise<VerifyReport['lock']> {
+  if (!names.includes(LOCK_FILE)) return undefined
+  try {
+    const handle = await fs.open(join(dir, LOCK_FILE), 'r')
+    const bytes = await readFully(handle, 0, 4096)
+    await handle.close()
+    const holder = parseLockFile(bytes)
+    return holder && { pid: holder.pid, hostname: holder.hostname, acquiredAt: holder.acquiredAt }
+  } catch {
+    return undefined // released while we looked
   }
-  // A valid snapshot ahead of the last commit means commits known durable are gone (a writable open refuses it).
-  // Only snapshots listed before the segments were scanned count: on a live log a newer one may appear meanwhile.
-  const last = report.segments[report.segments.length - 1]
-  for (const snap of report.snapshots) {
-    if (last && snap.valid && snap.seq > report.head.seq && names.includes(snap.file)) {
-      report.damage.push({
-        file: last.file,
-        offset: last.bytes,
-        seq: report.head.seq,
-        problem: `ends before snapshot ${snap.file}`,
-        kind: 'corruption',
-      })
-    }
-  }
-  report.ok = report.damage.every((d) => d.kind !== 'corruption')
-  return report
 }

@@ -4,18 +4,24 @@
 // to prove group commit: 256 awaiting appenders of one turn cost one write and one fdatasync.
 import { closeSync, existsSync, openSync, readdirSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { type Durability, type Log, LogFailedError, LogIOError, openLog, verifyLog } from '../src/index.js'
-import { type FaultSpec, FaultyFileLayer, isSegment, isSnapshot } from './support/faulty-file-layer.js'
-import { removeAllScratch, scratchDir } from './support/scratch-dir.js'
+import { type FaultSpec, FaultyFileLayer, isSegment, isSnapshot, tempDir } from '@homedb/testkit'
+import { describe, expect, it } from 'vitest'
+import {
+  type Durability,
+  type Log,
+  LogFailedError,
+  LogIOError,
+  nodeFileLayer,
+  openLog,
+  verifyLog,
+} from '../src/index.js'
 import { payloadFor, payloadProblem, stateAt } from './support/seq-payload.js'
 
 /** Small segments, so that a few commits roll (payloads are 16–415 bytes). */
 const SEGMENT_BYTES = 1024
 const CODES = ['EIO', 'ENOSPC'] as const
 
-afterEach(removeAllScratch)
-const freshDir = (): string => scratchDir('faults').path
+const freshDir = (): string => tempDir('faults')
 
 const open = (dir: string, fileLayer?: FaultyFileLayer, durability: Durability = 'fsync') =>
   openLog(dir, { durability, segmentBytes: SEGMENT_BYTES, ...(fileLayer ? { fileLayer } : {}) })
@@ -220,7 +226,7 @@ describe.each(CODES)('an injected %s', (code) => {
   for (const { what, fault, before, trigger } of runtimeCases) {
     it(`stops the log when ${what} (append throws LOG_FAILED, sync rejects); a reopen keeps every acknowledged commit`, async () => {
       const dir = freshDir()
-      const layer = new FaultyFileLayer()
+      const layer = new FaultyFileLayer(nodeFileLayer)
       const log = await open(dir, layer)
       let acked: number[] = []
       try {
@@ -267,7 +273,7 @@ describe.each(CODES)('an injected %s', (code) => {
         writeSync(fd, torn)
         closeSync(fd)
 
-        const layer = new FaultyFileLayer()
+        const layer = new FaultyFileLayer(nodeFileLayer)
         const armed = layer.arm({ op, code })
         let error: unknown
         try {
@@ -298,7 +304,7 @@ describe.each(CODES)('an injected %s while reading', (code) => {
     const writer = await open(dir)
     const acked = await commit(writer, 30) // several sealed segments
     await writer.close()
-    const layer = new FaultyFileLayer()
+    const layer = new FaultyFileLayer(nodeFileLayer)
     const log = await open(dir, layer)
     const armed = layer.arm({ op: 'read', code })
     const seen: number[] = []
@@ -329,7 +335,7 @@ describe.each(CODES)('an injected %s while reading', (code) => {
       (fileLayer: FaultyFileLayer) => verifyLog(dir, { fileLayer }),
       (fileLayer: FaultyFileLayer) => openLog(dir, { readOnly: true, fileLayer }),
     ]) {
-      const layer = new FaultyFileLayer()
+      const layer = new FaultyFileLayer(nodeFileLayer)
       layer.arm({ op: 'readdir', code })
       const error = await attempt(layer).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(LogIOError)
@@ -341,7 +347,7 @@ describe.each(CODES)('an injected %s while reading', (code) => {
 describe('close() after an I/O error', () => {
   it('rejects with LOG_FAILED when a failed write lost appends nobody had awaited, and still releases lock and files', async () => {
     const dir = freshDir()
-    const layer = new FaultyFileLayer()
+    const layer = new FaultyFileLayer(nodeFileLayer)
     const log = await open(dir, layer)
     const acked = await commit(log, 5)
     layer.arm({ op: 'write', code: 'EIO' })
@@ -356,7 +362,7 @@ describe('close() after an I/O error', () => {
 
   it('resolves when everything appended was durable before the failure', async () => {
     const dir = freshDir()
-    const layer = new FaultyFileLayer()
+    const layer = new FaultyFileLayer(nodeFileLayer)
     const log = await open(dir, layer)
     const acked = await commit(log, 5)
     layer.arm({ op: 'rename', code: 'EIO' })
@@ -368,7 +374,7 @@ describe('close() after an I/O error', () => {
 
   it('waits for a segment roll still in flight when the log failed elsewhere, so the new segment is not left open', async () => {
     const dir = freshDir()
-    const layer = new FaultyFileLayer({ record: true })
+    const layer = new FaultyFileLayer(nodeFileLayer, { record: true })
     const log = await open(dir, layer)
     const acked = await commit(log, 3)
     const created = () => layer.calls.filter((c) => c.op === 'open' && c.mode === 'wx' && isSegment(c.path)).length
@@ -388,7 +394,7 @@ describe('close() after an I/O error', () => {
 describe('group commit, counted through the file layer', () => {
   async function commitConcurrently(durability: Durability, writers: number) {
     const dir = freshDir()
-    const layer = new FaultyFileLayer()
+    const layer = new FaultyFileLayer(nodeFileLayer)
     const log = await openLog(dir, { durability, fileLayer: layer })
     // A few earlier batches, so the next one also carries a batch marker (still in the same write).
     await commit(log, 3)

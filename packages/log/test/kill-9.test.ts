@@ -4,14 +4,11 @@
 // writer's lock is taken over — by the parent's writable reopen, or in some rounds by the next child itself.
 // A second test does the same while the child also snapshots and compacts, so kills land inside those too.
 // Rounds: HOMEDB_KILL9_ROUNDS (default 12, the snapshot test half that). Seed: HOMEDB_TORTURE_SEED.
-import { afterAll, describe, expect, it } from 'vitest'
+import { type Rng, tempDir, withSeed } from '@homedb/testkit'
+import { describe, expect, it } from 'vitest'
 import { openLog, verifyLog } from '../src/index.js'
 import { runFixture } from './support/run-fixture.js'
-import { removeAllScratch, scratchDir } from './support/scratch-dir.js'
-import { type Rng, withSeed } from './support/seeded-rng.js'
 import { payloadProblem, stateAt } from './support/seq-payload.js'
-
-afterAll(removeAllScratch)
 
 const ROUNDS = Number(process.env.HOMEDB_KILL9_ROUNDS ?? 12)
 const SNAPSHOT_ROUNDS = Math.max(1, Math.ceil(ROUNDS / 2))
@@ -38,7 +35,7 @@ interface Round {
  * pid no longer names a live process.
  */
 async function killRound(dir: string, rng: Rng, snapshotEvery: number): Promise<Round> {
-  const duringOpen = rng() < 0.2
+  const duringOpen = rng.next() < 0.2
   const delay = duringOpen ? rng.int(0, 15) : rng.int(50, 400)
   const acked: number[] = []
   const snapshots: number[] = []
@@ -107,8 +104,7 @@ async function checkLog(dir: string, writable: boolean, from: number): Promise<{
 
 /** Runs `rounds` kill rounds on a fresh directory; see the file header. */
 async function torture(name: string, rounds: number, snapshotEvery: number): Promise<void> {
-  const scratch = scratchDir(name)
-  const dir = scratch.path
+  const dir = tempDir(name)
   let round = 0
   let head = 0
   let snapshot = 0
@@ -116,80 +112,76 @@ async function torture(name: string, rounds: number, snapshotEvery: number): Pro
   let totalAcked = 0
   let totalSnapshots = 0
   let childTakeovers = 0
-  try {
-    await withSeed(
-      name,
-      async (rng) => {
-        // Set when the last round was checked read-only: the next child must take over the lock and recover.
-        let staleForChild = false
-        for (round = 1; round <= rounds; round++) {
-          const r = await killRound(dir, rng, snapshotEvery)
-          lastKill = r.killedWhen
-          // The child continued from the head the parent checked (its own recovery found the same prefix).
-          if (r.readySeq !== undefined) {
-            expect(r.readySeq, 'the child started from the checked head').toBe(head)
-            if (staleForChild) childTakeovers++
-          }
-          // Killed at least 50 ms after its open: a working writer has acknowledged something by then.
-          if (r.killedAfterReady) expect(r.acked.length, 'the writer made progress').toBeGreaterThan(0)
-          for (const seq of r.acked) {
-            expect(Number.isSafeInteger(seq) && seq > head, `acknowledged seq ${seq} follows head ${head}`).toBe(true)
-          }
-          const maxAcked = Math.max(head, ...r.acked)
-          const maxSnapshot = Math.max(snapshot, ...r.snapshots)
-          totalAcked += r.acked.length
-          totalSnapshots += r.snapshots.length
+  await withSeed(
+    name,
+    async (rng) => {
+      // Set when the last round was checked read-only: the next child must take over the lock and recover.
+      let staleForChild = false
+      for (round = 1; round <= rounds; round++) {
+        const r = await killRound(dir, rng, snapshotEvery)
+        lastKill = r.killedWhen
+        // The child continued from the head the parent checked (its own recovery found the same prefix).
+        if (r.readySeq !== undefined) {
+          expect(r.readySeq, 'the child started from the checked head').toBe(head)
+          if (staleForChild) childTakeovers++
+        }
+        // Killed at least 50 ms after its open: a working writer has acknowledged something by then.
+        if (r.killedAfterReady) expect(r.acked.length, 'the writer made progress').toBeGreaterThan(0)
+        for (const seq of r.acked) {
+          expect(Number.isSafeInteger(seq) && seq > head, `acknowledged seq ${seq} follows head ${head}`).toBe(true)
+        }
+        const maxAcked = Math.max(head, ...r.acked)
+        const maxSnapshot = Math.max(snapshot, ...r.snapshots)
+        totalAcked += r.acked.length
+        totalSnapshots += r.snapshots.length
 
-          // Before anyone reopens: the dead child's lock is still there, and the files hold at most a torn tail.
-          const before = await verifyLog(dir)
-          expect(before.damage.filter((d) => d.kind === 'corruption')).toEqual([])
-          expect(before.ok).toBe(true)
-          if (r.readySeq !== undefined) expect(before.lock?.pid, 'the killed child still holds the lock').toBe(r.pid)
-          expect(before.head.seq).toBeGreaterThanOrEqual(maxAcked)
+        // Before anyone reopens: the dead child's lock is still there, and the files hold at most a torn tail.
+        const before = await verifyLog(dir)
+        expect(before.damage.filter((d) => d.kind === 'corruption')).toEqual([])
+        expect(before.ok).toBe(true)
+        if (r.readySeq !== undefined) expect(before.lock?.pid, 'the killed child still holds the lock').toBe(r.pid)
+        expect(before.head.seq).toBeGreaterThanOrEqual(maxAcked)
 
-          // Mostly the parent reopens for writing (taking over the stale lock, cutting a torn tail); sometimes it
-          // only looks read-only and leaves both to the next child.
-          const writable = round === rounds || rng() < 0.7
-          if (before.segments.length === 0) {
-            // Killed inside the very first open, before the log existed: nothing to check (or read-only open).
-            expect(maxAcked).toBe(0)
-            if (!writable) {
-              staleForChild = true
-              continue
-            }
-          }
-          // Every commit's payload is read back every few rounds and at the end; in between only what is new
-          // since the last check (verifyLog above already re-checks every frame's CRC, seq and chain each round).
-          const full = round % 4 === 0 || round === rounds
-          const checked = await checkLog(dir, writable, full ? 0 : head)
-          expect(checked.head, 'every acknowledged commit survived').toBeGreaterThanOrEqual(maxAcked)
-          expect(checked.snapshot, 'every acknowledged snapshot survived').toBeGreaterThanOrEqual(maxSnapshot)
-          head = checked.head
-          snapshot = checked.snapshot
-          staleForChild = !writable
-          const after = await verifyLog(dir)
-          expect(after.head.seq).toBe(head)
-          if (writable) {
-            expect(after.damage, 'the writable reopen cut the torn tail').toEqual([])
-            expect(after.lock, 'the lock was taken over and released').toBeUndefined()
+        // Mostly the parent reopens for writing (taking over the stale lock, cutting a torn tail); sometimes it
+        // only looks read-only and leaves both to the next child.
+        const writable = round === rounds || rng.next() < 0.7
+        if (before.segments.length === 0) {
+          // Killed inside the very first open, before the log existed: nothing to check (or read-only open).
+          expect(maxAcked).toBe(0)
+          if (!writable) {
+            staleForChild = true
+            continue
           }
         }
-        // The last reopened log still takes appends.
-        const log = await openLog(dir, { durability: 'fsync', segmentBytes: SEGMENT_BYTES })
-        expect(log.append(Buffer.from('after the last kill'))).toBe(head + 1)
-        await log.sync()
-        await log.close()
-        expect((await verifyLog(dir)).head.seq).toBe(head + 1)
-        // Guard against a vacuous pass: the children committed across the rounds and rolled segments.
-        expect(totalAcked).toBeGreaterThan(rounds * 5)
-        expect((await verifyLog(dir)).segments.length + (snapshot > 0 ? 1 : 0)).toBeGreaterThan(1)
-        if (snapshotEvery > 0) expect(totalSnapshots).toBeGreaterThan(0)
-      },
-      () => `round ${round}/${rounds}, killed ${lastKill}, head ${head}, child takeovers ${childTakeovers}`,
-    )
-  } finally {
-    scratch.remove()
-  }
+        // Every commit's payload is read back every few rounds and at the end; in between only what is new
+        // since the last check (verifyLog above already re-checks every frame's CRC, seq and chain each round).
+        const full = round % 4 === 0 || round === rounds
+        const checked = await checkLog(dir, writable, full ? 0 : head)
+        expect(checked.head, 'every acknowledged commit survived').toBeGreaterThanOrEqual(maxAcked)
+        expect(checked.snapshot, 'every acknowledged snapshot survived').toBeGreaterThanOrEqual(maxSnapshot)
+        head = checked.head
+        snapshot = checked.snapshot
+        staleForChild = !writable
+        const after = await verifyLog(dir)
+        expect(after.head.seq).toBe(head)
+        if (writable) {
+          expect(after.damage, 'the writable reopen cut the torn tail').toEqual([])
+          expect(after.lock, 'the lock was taken over and released').toBeUndefined()
+        }
+      }
+      // The last reopened log still takes appends.
+      const log = await openLog(dir, { durability: 'fsync', segmentBytes: SEGMENT_BYTES })
+      expect(log.append(Buffer.from('after the last kill'))).toBe(head + 1)
+      await log.sync()
+      await log.close()
+      expect((await verifyLog(dir)).head.seq).toBe(head + 1)
+      // Guard against a vacuous pass: the children committed across the rounds and rolled segments.
+      expect(totalAcked).toBeGreaterThan(rounds * 5)
+      expect((await verifyLog(dir)).segments.length + (snapshot > 0 ? 1 : 0)).toBeGreaterThan(1)
+      if (snapshotEvery > 0) expect(totalSnapshots).toBeGreaterThan(0)
+    },
+    () => `round ${round}/${rounds}, killed ${lastKill}, head ${head}, child takeovers ${childTakeovers}`,
+  )
 }
 
 describe('kill -9 of a process appending with fsync durability', () => {

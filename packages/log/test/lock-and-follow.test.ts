@@ -2,14 +2,15 @@
 // that open beside the writer, see its new commits and survive compaction deleting segments under them.
 import { readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { SimFs, seededRng, tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { LogLockedError, nodeFileLayer, openLog } from '../src/index.js'
-import { startFixture, waitForExit, waitForLine } from './support/child.js'
-import { bytes, readAll, tempDir } from './support/temp-dir.js'
+import { runFixture } from './support/run-fixture.js'
+import { bytes, readAll } from './support/text-commits.js'
 
 describe('the writer lock', () => {
   it('refuses a second writer in the same process, naming the holder', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log = await openLog(dir)
     const error = await openLog(dir).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(LogLockedError)
@@ -21,18 +22,22 @@ describe('the writer lock', () => {
   })
 
   it('refuses a writer while another process holds the lock, and takes it over once that process is killed', async () => {
-    const dir = tempDir()
-    const child = startFixture('hold-lock', [dir])
-    await waitForLine(child, 'ready')
+    const dir = tempDir('log')
+    let ready!: () => void
+    const holding = new Promise<void>((r) => (ready = r))
+    const holder = runFixture('hold-lock.ts', [dir], (line) => {
+      if (line === 'ready') ready()
+    })
+    await Promise.race([holding, holder.closed.then(({ stderr }) => Promise.reject(new Error(stderr)))])
     const error = await openLog(dir).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(LogLockedError)
-    expect((error as LogLockedError).context.holder).toMatchObject({ pid: child.pid })
-    expect((error as Error).message).toContain(String(child.pid))
+    expect((error as LogLockedError).context.holder).toMatchObject({ pid: holder.pid })
+    expect((error as Error).message).toContain(String(holder.pid))
     // Read-only openers do not need the lock.
     const ro = await openLog(dir, { readOnly: true })
     await ro.close()
-    child.kill('SIGKILL')
-    await waitForExit(child)
+    holder.child.kill('SIGKILL')
+    await holder.closed
     expect(readdirSync(dir)).toContain('LOCK')
     const log = await openLog(dir)
     log.append(bytes('mine now'))
@@ -40,18 +45,36 @@ describe('the writer lock', () => {
   })
 
   it('treats an unreadable lock file as stale', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log = await openLog(dir)
     await log.close()
     writeFileSync(join(dir, 'LOCK'), '')
     const again = await openLog(dir)
     await again.close()
   })
+
+  it('takes over the lock a reboot leaves behind, whether removed, stale by start time or torn', async () => {
+    const kinds = new Set<string>()
+    for (let seed = 0; seed < 12; seed++) {
+      const fs = new SimFs(seededRng(seed), { maxPause: 0 })
+      fs.putDir('/db')
+      const log = await openLog('/db/log', { fileLayer: fs })
+      log.append(bytes('x'))
+      await log.sync()
+      const { fs: after, report } = fs.crash('keep-all', seededRng(seed))
+      await log.close().catch(() => undefined)
+      kinds.add(report.lock)
+      const again = await openLog('/db/log', { fileLayer: after })
+      expect(again.head.seq).toBe(1)
+      await again.close()
+    }
+    expect(kinds.size).toBeGreaterThan(1)
+  })
 })
 
 describe('a read-only follower', () => {
   it('sees the writer’s new commits, across segment rolls', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const writer = await openLog(dir, { segmentBytes: 1024, durability: 'os' })
     writer.append(bytes('before'))
     await writer.sync()
@@ -78,7 +101,7 @@ describe('a read-only follower', () => {
   })
 
   it('is woken by the file layer’s directory watch, long before its next poll', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const writer = await openLog(dir, { segmentBytes: 1024, durability: 'os' })
     // An hour between polls: every commit below reaches the follower through the watch alone.
     const follower = await openLog(dir, { readOnly: true, followIntervalMs: 3_600_000 })
@@ -102,7 +125,7 @@ describe('a read-only follower', () => {
   })
 
   it('follows by polling alone when the file layer has no watch', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const writer = await openLog(dir, { segmentBytes: 1024, durability: 'os' })
     const { watch: _unused, ...noWatch } = nodeFileLayer
     const follower = await openLog(dir, { readOnly: true, followIntervalMs: 5, fileLayer: noWatch })
@@ -118,7 +141,7 @@ describe('a read-only follower', () => {
   })
 
   it('survives the writer deleting segments under it, asking for the snapshot when it needs them', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const writer = await openLog(dir, { segmentBytes: 1024, durability: 'os' })
     for (let i = 1; i <= 100; i++) writer.append(bytes(`e${i}`))
     await writer.sync()

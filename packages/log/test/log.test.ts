@@ -1,27 +1,22 @@
 // Behaviour of the log's public API: appends and seqs, reads, durability modes, limits, encoded frames, snapshots.
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { dirBytes, tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import {
   type Log,
   LogConfigError,
   LogInputError,
+  LogReadError,
   LogSnapshotError,
   LogStateError,
   openLog,
   verifyLog,
 } from '../src/index.js'
-import { bytes, readAll, tempDir, text } from './support/temp-dir.js'
-
-function dirBytes(dir: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const name of readdirSync(dir).sort())
-    if (name !== 'LOCK') out[name] = readFileSync(join(dir, name)).toString('hex')
-  return out
-}
+import { bytes, readAll, text } from './support/text-commits.js'
 
 describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durability) => {
-  const open = (dir = tempDir(), options = {}) =>
+  const open = (dir = tempDir('log'), options = {}) =>
     openLog(durability === 'memory' ? undefined : dir, { durability, segmentBytes: 2048, ...options })
 
   it('numbers commits from 1, advances the head and reads them back in order', async () => {
@@ -49,8 +44,8 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
   })
 
   it('gives the same history the same chain whatever the segment size', async () => {
-    const a = await open(tempDir(), { segmentBytes: 1024 })
-    const b = await open(tempDir(), { segmentBytes: 1024 * 1024 })
+    const a = await open(tempDir('log'), { segmentBytes: 1024 })
+    const b = await open(tempDir('log'), { segmentBytes: 1024 * 1024 })
     for (let i = 0; i < 200; i++) {
       a.append(bytes(`payload ${i}`))
       b.append(bytes(`payload ${i}`))
@@ -65,7 +60,7 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
   })
 
   it('refuses a payload over the limit before writing anything', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log = await open(dir, { maxPayloadBytes: 100 })
     log.append(bytes('ok'))
     await log.sync()
@@ -103,7 +98,7 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
     await source.sync()
     const frames: Uint8Array[] = []
     for await (const c of source.readEncoded({ from: 0 })) frames.push(c.frame)
-    const target = await openLog(durability === 'memory' ? undefined : tempDir(), {
+    const target = await openLog(durability === 'memory' ? undefined : tempDir('log'), {
       durability,
       create: { logId: source.logId },
     })
@@ -137,7 +132,7 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
   })
 
   it('continues someone else’s history from a given position', async () => {
-    const log = await openLog(durability === 'memory' ? undefined : tempDir(), {
+    const log = await openLog(durability === 'memory' ? undefined : tempDir('log'), {
       durability,
       create: { logId: 'ab'.repeat(16), start: { seq: 41, chain: '0123456789abcdef' } },
     })
@@ -148,8 +143,29 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
     await log.close()
   })
 
+  it('shows as durable only what sync() made durable under its mode', async () => {
+    const log = await open()
+    log.append(bytes('a'))
+    expect(log.durable.seq).toBe(durability === 'memory' ? 1 : 0)
+    expect(log.head.seq).toBe(1)
+    await log.sync()
+    expect(log.durable).toEqual(log.head)
+    await log.close()
+  })
+
+  it('refuses to read from a seq that is not a non-negative integer, with a config error', async () => {
+    const log = await open()
+    log.append(bytes('a'))
+    for (const from of [-1, 1.5, Number.NaN]) {
+      const error = await readAll(log, from).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(LogConfigError)
+      expect(error).toMatchObject({ code: 'LOG_CONFIG', context: { from } })
+    }
+    await log.close()
+  })
+
   it('writes snapshots, returns the latest, and releases commits the snapshot covers', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log = await open(dir, { segmentBytes: 1024 })
     for (let i = 1; i <= 100; i++) {
       log.append(bytes(`c${i}`))
@@ -162,14 +178,16 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
     expect(snap?.seq).toBe(100)
     expect(text(await snap!.payload())).toBe('state at 100')
     expect(log.start.seq).toBe(100)
-    await expect(readAll(log, 50)).rejects.toMatchObject({ code: 'LOG_NEED_SNAPSHOT' })
+    const gone = await readAll(log, 50).catch((e: unknown) => e)
+    expect(gone).toBeInstanceOf(LogReadError)
+    expect(gone).toMatchObject({ code: 'LOG_NEED_SNAPSHOT', context: { from: 50, start: 100 } })
     log.append(bytes('after'))
     expect(await readAll(log, 100)).toEqual([[101, 'after']])
     await log.close()
   })
 
   it('keeps held commits when snapshotting, until released', async () => {
-    const log = await open(tempDir(), { segmentBytes: 1024 })
+    const log = await open(tempDir('log'), { segmentBytes: 1024 })
     for (let i = 1; i <= 100; i++) {
       log.append(bytes(`c${i}`))
       if (i % 10 === 0) await log.sync()
@@ -218,7 +236,7 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
 
 describe('a log on disk', () => {
   it('keeps its commits, logId and chain across reopen', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log = await openLog(dir, { segmentBytes: 1024 })
     for (let i = 1; i <= 120; i++) {
       log.append(bytes(`entry ${i}`))
@@ -238,14 +256,16 @@ describe('a log on disk', () => {
 
   it('rejects bad options with a typed config error', async () => {
     await expect(openLog(undefined, { durability: 'fsync' })).rejects.toBeInstanceOf(LogConfigError)
-    await expect(openLog(tempDir(), { durability: 'disk' as 'os' })).rejects.toMatchObject({ code: 'LOG_CONFIG' })
-    await expect(openLog(tempDir(), { segmentBytes: 10 })).rejects.toMatchObject({ code: 'LOG_CONFIG' })
-    await expect(openLog(tempDir(), { create: { logId: 'nope' } })).rejects.toMatchObject({ code: 'LOG_CONFIG' })
-    await expect(openLog(join(tempDir(), 'missing'), { readOnly: true })).rejects.toMatchObject({ code: 'LOG_CONFIG' })
+    await expect(openLog(tempDir('log'), { durability: 'disk' as 'os' })).rejects.toMatchObject({ code: 'LOG_CONFIG' })
+    await expect(openLog(tempDir('log'), { segmentBytes: 10 })).rejects.toMatchObject({ code: 'LOG_CONFIG' })
+    await expect(openLog(tempDir('log'), { create: { logId: 'nope' } })).rejects.toMatchObject({ code: 'LOG_CONFIG' })
+    await expect(openLog(join(tempDir('log'), 'missing'), { readOnly: true })).rejects.toMatchObject({
+      code: 'LOG_CONFIG',
+    })
   })
 
   it('verifies a healthy log without changing it', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log: Log = await openLog(dir, { segmentBytes: 1024 })
     for (let i = 0; i < 60; i++) log.append(bytes(`v${i}`))
     await log.sync()

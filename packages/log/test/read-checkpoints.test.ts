@@ -1,10 +1,9 @@
 // Reads remember checkpoints (offset, seq, chain) in the segments they scan, so reading the newest commits again
 // and again does not rescan the segment from its header. Whatever the order of reads, they return exactly what a
 // fresh open reads, across rolls and compaction.
+import { seededRng, tempDir, wrapFileLayer } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
-import { type FileLayer, nodeFileLayer, openLog } from '../src/index.js'
-import { seededRng } from './support/seeded-rng.js'
-import { tempDir } from './support/temp-dir.js'
+import { nodeFileLayer, openLog } from '../src/index.js'
 
 async function collect(log: Awaited<ReturnType<typeof openLog>>, from: number): Promise<string[]> {
   const out: string[] = []
@@ -34,25 +33,15 @@ describe('read checkpoints', () => {
 
   it('reads the newest commits of a long segment without rescanning it', async () => {
     let bytesRead = 0
-    const counting: FileLayer = {
-      ...nodeFileLayer,
-      async open(path, mode) {
-        const handle = await nodeFileLayer.open(path, mode)
-        return {
-          read: async (buffer, offset, length, position) => {
-            const n = await handle.read(buffer, offset, length, position)
-            bytesRead += n
-            return n
-          },
-          write: (buffer, offset, length, position) => handle.write(buffer, offset, length, position),
-          datasync: () => handle.datasync(),
-          sync: () => handle.sync(),
-          truncate: (length) => handle.truncate(length),
-          size: () => handle.size(),
-          close: () => handle.close(),
-        }
-      },
-    }
+    const counting = wrapFileLayer(nodeFileLayer, {
+      handle: (handle) => ({
+        async read(buffer, offset, length, position) {
+          const n = await handle.read(buffer, offset, length, position)
+          bytesRead += n
+          return n
+        },
+      }),
+    })
     const log = await openLog(tempDir(), { fileLayer: counting })
     for (let i = 0; i < 20_000; i++) log.append(new Uint8Array(20))
     await log.sync()

@@ -1,15 +1,15 @@
 // The README's examples, run as written (a temporary directory instead of ./data/log and ./replica), with the
 // values they print checked, so the README cannot drift from the code.
 import { join } from 'node:path'
+import { tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { type Log, openLog, verifyLog } from '../src/index.js'
-import { tempDir } from './support/temp-dir.js'
 
 const text = (s: string) => new TextEncoder().encode(s)
 
 describe('README examples', () => {
   it('quick start: append, sync, head, read, close, verify', async () => {
-    const dir = join(tempDir(), 'log')
+    const dir = join(tempDir('log'), 'log')
     const log = await openLog(dir, { durability: 'fsync', segmentBytes: 4 * 1024 * 1024 })
     const seq = log.append(new TextEncoder().encode('hello'))
     expect(seq).toBe(1)
@@ -25,7 +25,7 @@ describe('README examples', () => {
   })
 
   it('256 concurrent writers each see their commit durable', async () => {
-    const log = await openLog(tempDir())
+    const log = await openLog(tempDir('log'))
     await Promise.all(
       Array.from({ length: 256 }, async (_, i) => {
         log.append(new TextEncoder().encode(`writer ${i}`))
@@ -37,7 +37,7 @@ describe('README examples', () => {
   })
 
   it('tail until aborted, and a read-only follower beside the writer', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log = await openLog(dir)
     log.append(text('before'))
     await log.sync()
@@ -62,8 +62,28 @@ describe('README examples', () => {
     await Promise.all([log.close(), follower.close()])
   })
 
+  it('a read-only log reports failed looks to onError, and close lets it go', async () => {
+    const dir = tempDir('log')
+    await (await openLog(dir)).close()
+    const errors: Error[] = []
+    const reader = await openLog(dir, { readOnly: true, onError: (error) => errors.push(error) })
+    expect(reader.readOnly).toBe(true)
+    await reader.close()
+    expect(reader.closed).toBe(true)
+    expect(errors).toEqual([])
+  })
+
+  it('positions: durable trails head until sync', async () => {
+    const log2 = await openLog(join(tempDir('log'), 'log2'))
+    log2.append(new TextEncoder().encode('not yet synced'))
+    expect([log2.head.seq, log2.durable.seq]).toEqual([1, 0])
+    await log2.sync()
+    expect(log2.durable.seq).toBe(1)
+    await log2.close()
+  })
+
   it('snapshots, replay after them, and retention holds', async () => {
-    const log = await openLog(tempDir(), { segmentBytes: 1024 })
+    const log = await openLog(tempDir('log'), { segmentBytes: 1024 })
     for (let i = 0; i < 40; i++) log.append(text(`entry ${i}`))
     await log.sync()
     const stateBytes = text('the state at seq 40')
@@ -86,12 +106,12 @@ describe('README examples', () => {
   })
 
   it('replication hooks: encoded frames continue the same history byte for byte', async () => {
-    const source: Log = await openLog(tempDir())
+    const source: Log = await openLog(tempDir('log'))
     for (let i = 0; i < 10; i++) source.append(text(`commit ${i}`))
     await source.sync()
     const frames: Uint8Array[] = []
     for await (const { frame } of source.readEncoded({ from: 0 })) frames.push(frame)
-    const target = await openLog(join(tempDir(), 'replica'), {
+    const target = await openLog(join(tempDir('log'), 'replica'), {
       create: { logId: source.logId, start: { seq: 0, chain: '0000000000000000' } },
     })
     target.appendEncoded(frames)

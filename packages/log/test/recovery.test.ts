@@ -2,12 +2,13 @@
 // are cut and reported; damage inside durable data is refused for writing but still readable for forensics.
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { dirBytes, tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { nodeFileLayer } from '../src/file-layer.js'
 import { LogCorruptionError, openLog, verifyLog } from '../src/index.js'
 import { FrameType } from '../src/internal/format.js'
 import { readFrames } from '../src/internal/frame-reader.js'
-import { bytes, readAll, tempDir } from './support/temp-dir.js'
+import { bytes, readAll } from './support/text-commits.js'
 
 const segments = (dir: string) =>
   readdirSync(dir)
@@ -56,7 +57,7 @@ async function buildLog(dir: string) {
 
 describe('recovery', () => {
   it('keeps exactly the complete commits when the log is cut at every byte across the last frames and a roll', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     await buildLog(dir)
     const original = snapshotDir(dir)
     const names = segments(dir)
@@ -68,7 +69,7 @@ describe('recovery', () => {
     const lastSize = original.get(last)!.byteLength
     // Cut points: the last 4 frames of the previous segment (and its seal), then the whole last segment.
     const from = prevFrames[Math.max(0, prevFrames.length - 5)]!.offset
-    const work = tempDir()
+    const work = tempDir('log')
     let checked = 0
     for (let cut = from; cut <= prevSize + lastSize; cut++) {
       const files = new Map(original)
@@ -102,7 +103,7 @@ describe('recovery', () => {
 
   it('cuts zeros and garbage after the last frame and reports the bytes', async () => {
     for (const junk of [Buffer.alloc(300), Buffer.from('not a frame at all, just some garbage bytes'.repeat(5))]) {
-      const dir = tempDir()
+      const dir = tempDir('log')
       const n = await buildLog(dir)
       const last = join(dir, segments(dir).at(-1)!)
       const size = readFileSync(last).byteLength
@@ -116,7 +117,7 @@ describe('recovery', () => {
   })
 
   it('cuts an unsynced batch that reached the disk out of order (a hole followed by valid frames), not refusing it', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log = await openLog(dir, { durability: 'fsync', segmentBytes: 1 << 20 })
     for (let i = 0; i < 10; i++) log.append(bytes(`synced ${i}`))
     await log.sync()
@@ -137,7 +138,7 @@ describe('recovery', () => {
   })
 
   it('refuses to open for writing when a bit flipped in durable data, naming segment, offset and seq', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log = await openLog(dir, { durability: 'fsync', segmentBytes: 1 << 20 })
     for (let batch = 0; batch < 5; batch++) {
       for (let i = 0; i < 3; i++) log.append(bytes(`b${batch} c${i}`))
@@ -173,7 +174,7 @@ describe('recovery', () => {
   })
 
   it('detects a flipped bit in a sealed segment when it is read', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log = await openLog(dir, { durability: 'os', segmentBytes: 1024 })
     for (let i = 0; i < 100; i++) {
       log.append(bytes(`entry ${i}`))
@@ -195,7 +196,7 @@ describe('recovery', () => {
   })
 
   it('treats a flip in the last batch, which no later batch vouches for, as a torn tail and reports what it dropped', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log = await openLog(dir, { durability: 'fsync' })
     for (let i = 0; i < 5; i++) log.append(bytes(`first ${i}`))
     await log.sync()
@@ -217,7 +218,7 @@ describe('recovery', () => {
     // Torture fault seed 1100108: the snapshot at seq 8 cannot vouch for the last batch (a bit flipped in it too), so
     // the flip in that batch is cut as a torn tail (head 6). The damaged snapshot-8 file must not make every later
     // snapshot at seq 6 or 7 fail as "older than the latest snapshot".
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log = await openLog(dir, { durability: 'fsync' })
     for (let i = 0; i < 5; i++) log.append(bytes(`first ${i}`))
     await log.sync()
@@ -246,8 +247,65 @@ describe('recovery', () => {
     await reopened.close()
   })
 
+  it('no longer counts a damaged snapshot at or below the head: an older one can be taken, and it replaces the damaged file', async () => {
+    const dir = tempDir('log')
+    const log = await openLog(dir)
+    for (let i = 1; i <= 50; i++) log.append(bytes(`e${i}`))
+    await log.snapshot(bytes('state-40'), 40)
+    await log.close()
+    const file = join(dir, 'snapshot-0000000000000040.snap')
+    const data = readFileSync(file)
+    data[100]! ^= 1
+    writeFileSync(file, data)
+
+    const reopened = await openLog(dir)
+    expect(await reopened.latestSnapshot()).toBeUndefined()
+    const info = await reopened.snapshot(bytes('state-30'), 30)
+    expect(info.seq).toBe(30)
+    expect((await reopened.latestSnapshot())?.seq).toBe(30)
+    expect(readdirSync(dir).filter((n) => n.startsWith('snapshot-'))).toEqual(['snapshot-0000000000000030.snap'])
+    await reopened.close()
+    expect((await verifyLog(dir)).damage).toEqual([])
+  })
+
+  it('checks a listed snapshot before it refuses an older one: an intact one still refuses', async () => {
+    const dir = tempDir('log')
+    const log = await openLog(dir)
+    for (let i = 1; i <= 50; i++) log.append(bytes(`e${i}`))
+    await log.snapshot(bytes('state-40'), 40)
+    await log.close()
+    const reopened = await openLog(dir)
+    await expect(reopened.snapshot(bytes('state-30'), 30)).rejects.toMatchObject({ code: 'LOG_SNAPSHOT' })
+    await reopened.close()
+  })
+
+  it('refuses, and verifyLog reports, an unsealed segment followed by a torn creation, changing nothing', async () => {
+    const dir = tempDir('log')
+    const log = await openLog(dir, { segmentBytes: 1024 })
+    for (let i = 1; i <= 60; i++) log.append(bytes(`e${i}`))
+    await log.close()
+    // The active segment was never sealed, yet a next segment's creation appears to have been cut short.
+    const names = segments(dir)
+    const next = `segment-${String(names.length + 1).padStart(8, '0')}.log`
+    writeFileSync(join(dir, next), Buffer.from('HOMEDBLG-torn'))
+    const before = dirBytes(dir)
+    const error = await openLog(dir).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(LogCorruptionError)
+    expect((error as LogCorruptionError).context).toMatchObject({
+      file: names.at(-1),
+      recoveryCase: 'corrupt-after-seal',
+      rule: 'FORMAT.md › Recovery 2',
+    })
+    expect(dirBytes(dir), 'the refused open deleted and cut nothing').toEqual(before)
+    const report = await verifyLog(dir)
+    expect(report.ok).toBe(false)
+    expect(report.damage).toContainEqual(
+      expect.objectContaining({ file: names.at(-1), problem: 'no seal', kind: 'corruption' }),
+    )
+  })
+
   it('ignores a torn snapshot and keeps using the previous one and its segments', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log = await openLog(dir, { segmentBytes: 1024 })
     for (let i = 1; i <= 50; i++) log.append(bytes(`e${i}`))
     await log.snapshot(bytes('state-50'))
@@ -268,7 +326,7 @@ describe('recovery', () => {
   })
 
   it('starts a fresh segment when the crash hit between sealing one and creating the next', async () => {
-    const dir = tempDir()
+    const dir = tempDir('log')
     const log = await openLog(dir, { segmentBytes: 1024 })
     for (let i = 0; i < 60; i++) {
       log.append(bytes(`x${i}`))

@@ -1,7 +1,7 @@
 // A seeded random workload over every table kind, for the replication tests: transactions of 1-4 operations on a
 // single, a lookupTable, a list, a lookupList, a lookupSet and a lookupMap.
 import { list, lookupList, lookupMap, lookupSet, lookupTable, schema, single } from '@homedb/tables'
-import type { Rng } from '../../torture/rng.js'
+import type { Rng } from '@homedb/testkit'
 
 export const Every = schema({
   profile: single<{ name: string; n: number }>(),

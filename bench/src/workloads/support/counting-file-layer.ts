@@ -1,6 +1,7 @@
 // A FileLayer for @homedb/log that forwards to the real file system and counts the calls that reach the disk's
 // cache flush (fdatasync, fsync, directory fsync), so workloads can report fdatasync calls per commit exactly.
-import type { FileHandleLike, FileLayer } from '@homedb/log'
+import type { FileLayer } from '@homedb/log'
+import { wrapFileLayer } from '@homedb/testkit'
 
 /** Call counts of a {@link countingFileLayer}; read them before and after the measured part. */
 export interface SyncCounts {
@@ -17,36 +18,28 @@ export interface SyncCounts {
 /** Wraps `inner` (normally `nodeFileLayer`) and counts its flushes and writes in `counts`. */
 export function countingFileLayer(inner: FileLayer): { layer: FileLayer; counts: SyncCounts } {
   const counts: SyncCounts = { datasync: 0, fsync: 0, syncDir: 0, writes: 0 }
-  const wrap = (handle: FileHandleLike): FileHandleLike => ({
-    read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
-    write(buffer, offset, length, position) {
-      counts.writes++
-      return handle.write(buffer, offset, length, position)
-    },
-    datasync() {
-      counts.datasync++
-      return handle.datasync()
-    },
-    sync() {
-      counts.fsync++
-      return handle.sync()
-    },
-    truncate: (length) => handle.truncate(length),
-    size: () => handle.size(),
-    close: () => handle.close(),
-  })
-  const layer: FileLayer = {
-    open: async (path, mode) => wrap(await inner.open(path, mode)),
-    readdir: (dir) => inner.readdir(dir),
-    mkdir: (dir) => inner.mkdir(dir),
-    rename: (from, to) => inner.rename(from, to),
-    unlink: (path) => inner.unlink(path),
+  const layer = wrapFileLayer(inner, {
+    // The workloads measure writers: no directory watch, as before.
+    watch: null,
     syncDir(dir) {
       counts.syncDir++
       return inner.syncDir(dir)
     },
-    size: (path) => inner.size(path),
-  }
+    handle: (handle) => ({
+      write(buffer, offset, length, position) {
+        counts.writes++
+        return handle.write(buffer, offset, length, position)
+      },
+      datasync() {
+        counts.datasync++
+        return handle.datasync()
+      },
+      sync() {
+        counts.fsync++
+        return handle.sync()
+      },
+    }),
+  })
   return { layer, counts }
 }
 

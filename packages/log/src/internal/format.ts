@@ -1,31 +1,108 @@
 // Byte layout of segment headers, frames and snapshot files (see ../../FORMAT.md), and the chain hash.
-// Everything that encodes or decodes on-disk bytes lives here so the rules exist exactly once.
+// Everything that encodes or decodes on-disk bytes lives here so the rules exist exactly once; the offset tables
+// below are the ones FORMAT.md prints, field for field.
+import { randomBytes } from 'node:crypto'
 import { crc32c } from '@node-rs/crc32'
 import { xxh64 } from '@node-rs/xxhash'
 
+/** The format version every header carries (FORMAT.md describes version 1). */
 export const FORMAT_VERSION = 1
 
+/** First 8 bytes of every segment file. */
 export const SEGMENT_MAGIC = Buffer.from('HOMEDBLG', 'ascii')
+/** First 8 bytes of every snapshot file. */
 export const SNAPSHOT_MAGIC = Buffer.from('HOMEDBSN', 'ascii')
-export const SEGMENT_HEADER_BYTES = 64
-export const SNAPSHOT_HEADER_BYTES = 64
 
-export const FRAME_HEADER_BYTES = 28
-/** Bytes of a frame's body that precede the payload (type, reserved, chain, seq). */
-const BODY_PREFIX = FRAME_HEADER_BYTES - 8
+// The offset tables are frozen: their fields are then constants to the JIT, as fast as the literals they name.
+
+/** FORMAT.md › Segment header: byte offsets of each field (64 bytes in all). */
+export const SEGMENT_HEADER_OFFSET = Object.freeze({
+  magic: 0,
+  version: 8,
+  headerSize: 10,
+  number: 12,
+  logId: 16,
+  baseSeq: 32,
+  baseChain: 40,
+  reserved: 48,
+  crc: 60,
+} as const)
+/** Size of a segment header: a segment's first frame starts here. */
+export const SEGMENT_HEADER_BYTES = 64
+
+/** FORMAT.md › Frame: byte offsets of each field. The body (what the CRC covers) starts at `type`. */
+export const FRAME_OFFSET = Object.freeze({
+  length: 0,
+  crc: 4,
+  type: 8,
+  reserved: 9,
+  chain: 12,
+  seq: 20,
+  payload: 28,
+} as const)
+/** Bytes before a frame's payload. */
+export const FRAME_HEADER_BYTES = FRAME_OFFSET.payload
+/** Bytes before a frame's body (length and CRC): a frame is `FRAME_PREFIX_BYTES + body length` bytes long. */
+export const FRAME_PREFIX_BYTES = FRAME_OFFSET.type
+/** Bytes of a frame's body that precede the payload (type, reserved, chain, seq): the smallest valid body length. */
+export const FRAME_BODY_MIN = FRAME_HEADER_BYTES - FRAME_PREFIX_BYTES
 /** Upper bound on any frame body, whatever maxPayloadBytes says: a length above it is damage, never an allocation. */
 export const MAX_FRAME_BODY = 1024 * 1024 * 1024
 
+/** FORMAT.md › Snapshot file: byte offsets of the header's fields (64 bytes in all). */
+export const SNAPSHOT_HEADER_OFFSET = Object.freeze({
+  magic: 0,
+  version: 8,
+  headerSize: 10,
+  logId: 16,
+  seq: 32,
+  chain: 40,
+  crc: 60,
+} as const)
+/** Size of a snapshot header: the first chunk record starts here. */
+export const SNAPSHOT_HEADER_BYTES = 64
+/** FORMAT.md › Snapshot file: a chunk record is `[u32 length][u32 crc32c(data)][data]`. */
+export const SNAPSHOT_RECORD_OFFSET = Object.freeze({ length: 0, crc: 4, data: 8 } as const)
+/** Bytes before a chunk's data. */
+export const SNAPSHOT_RECORD_HEADER = SNAPSHOT_RECORD_OFFSET.data
+/** FORMAT.md › Snapshot file: `[u32 mark][u32 crc of the next 16 bytes][u64 total bytes][u32 chunks][u32 reserved]`. */
+export const SNAPSHOT_TRAILER_OFFSET = Object.freeze({
+  mark: 0,
+  crc: 4,
+  totalBytes: 8,
+  chunks: 16,
+  reserved: 20,
+} as const)
+/** Size of the snapshot trailer, the last bytes of a complete snapshot file. */
+export const SNAPSHOT_TRAILER_BYTES = 24
+/** The trailer's `mark`: a chunk length no chunk can have. */
+export const SNAPSHOT_TRAILER_MARK = 0xffff_ffff
+/** Largest snapshot chunk: bigger chunks are split when written. */
+export const MAX_SNAPSHOT_CHUNK = 16 * 1024 * 1024
+
+/** FORMAT.md › Frame: the type byte. */
 export const FrameType = { commit: 1, seal: 2, marker: 3 } as const
+/** One of {@link FrameType}'s values. */
 export type FrameTypeValue = (typeof FrameType)[keyof typeof FrameType]
 
-export const ZERO_CHAIN = 0n
+/** True for the type byte of a known frame type. */
+export function isFrameType(type: number | undefined): type is FrameTypeValue {
+  return type === FrameType.commit || type === FrameType.seal || type === FrameType.marker
+}
+
 const U64_MASK = (1n << 64n) - 1n
 
+/** A new log's id: 128 random bits, as 32 lowercase hex digits (FORMAT.md › Segment header › `logId`). */
+export function newLogId(): string {
+  return randomBytes(SEGMENT_HEADER_OFFSET.baseSeq - SEGMENT_HEADER_OFFSET.logId).toString('hex')
+}
+
+/** A chain as the public API shows it: 16 lowercase hex digits. */
 export function chainToHex(chain: bigint): string {
   return chain.toString(16).padStart(16, '0')
 }
 
+/** Parses 16 lowercase hex digits; throws a TypeError for anything else. */
 export function chainFromHex(hex: string): bigint {
   if (!/^[0-9a-f]{16}$/.test(hex))
     throw new TypeError(`chain must be 16 lowercase hex digits, got ${JSON.stringify(hex)}`)
@@ -37,11 +114,13 @@ function writeU64(buf: Buffer, offset: number, value: number): void {
   buf.writeUInt32LE(Math.floor(value / 0x1_0000_0000), offset + 4)
 }
 
-function readU64(buf: Uint8Array, offset: number): number {
+/** A u64 below 2^53 (seqs, offsets) at `offset`. */
+export function readU64(buf: Uint8Array, offset: number): number {
   const view = asBuffer(buf)
   return view.readUInt32LE(offset) + view.readUInt32LE(offset + 4) * 0x1_0000_0000
 }
 
+/** A Buffer view of the same bytes (no copy). */
 export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
@@ -62,20 +141,22 @@ export function encodeFrame(
   payload: Uint8Array,
 ): { frame: Buffer; chain: bigint } {
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.byteLength)
-  frame.writeUInt32LE(BODY_PREFIX + payload.byteLength, 0)
-  frame.writeUInt8(type, 8)
-  frame.fill(0, 9, 12)
-  writeU64(frame, 20, seq)
-  frame.set(payload, FRAME_HEADER_BYTES)
-  const chain = type === FrameType.commit ? nextChain(chainOrPrev, frame.subarray(20)) : chainOrPrev
-  frame.writeBigUInt64LE(chain, 12)
-  frame.writeUInt32LE(crc32c(frame.subarray(8)), 4)
+  frame.writeUInt32LE(FRAME_BODY_MIN + payload.byteLength, FRAME_OFFSET.length)
+  frame.writeUInt8(type, FRAME_OFFSET.type)
+  frame.fill(0, FRAME_OFFSET.reserved, FRAME_OFFSET.chain)
+  writeU64(frame, FRAME_OFFSET.seq, seq)
+  frame.set(payload, FRAME_OFFSET.payload)
+  const chain = type === FrameType.commit ? nextChain(chainOrPrev, frame.subarray(FRAME_OFFSET.seq)) : chainOrPrev
+  frame.writeBigUInt64LE(chain, FRAME_OFFSET.chain)
+  frame.writeUInt32LE(crc32c(frame.subarray(FRAME_OFFSET.type)), FRAME_OFFSET.crc)
   return { frame, chain }
 }
 
 /** Why a frame could not be read at some offset. */
+/** Why a frame could not be read at some offset. */
 export type FrameProblem = 'eof' | 'zeros' | 'short' | 'length' | 'crc' | 'type'
 
+/** A frame that decoded: its length and CRC check out. */
 export interface DecodedFrame {
   type: FrameTypeValue
   seq: number
@@ -88,26 +169,27 @@ export interface DecodedFrame {
 
 /**
  * Decodes the frame starting at `offset` of `buf` (whose valid bytes end at `end`). Checks the length and the CRC;
- * seq and chain continuity are the caller's business (see {@link checkCommit}).
+ * seq and chain continuity are the caller's business (see {@link commitFollows}).
  */
 export function decodeFrame(buf: Uint8Array, offset: number, end: number): DecodedFrame | FrameProblem {
   if (offset === end) return 'eof'
-  if (end - offset < 8) return allZero(buf, offset, end) ? 'zeros' : 'short'
+  if (end - offset < FRAME_PREFIX_BYTES) return allZero(buf, offset, end) ? 'zeros' : 'short'
   const view = asBuffer(buf)
-  const bodyLength = view.readUInt32LE(offset)
+  const bodyLength = view.readUInt32LE(offset + FRAME_OFFSET.length)
   if (bodyLength === 0) return allZero(buf, offset, Math.min(end, offset + FRAME_HEADER_BYTES)) ? 'zeros' : 'length'
-  if (bodyLength < BODY_PREFIX || bodyLength > MAX_FRAME_BODY) return 'length'
-  if (end - offset - 8 < bodyLength) return 'short'
-  const body = view.subarray(offset + 8, offset + 8 + bodyLength)
-  if (crc32c(body) !== view.readUInt32LE(offset + 4)) return 'crc'
+  if (bodyLength < FRAME_BODY_MIN || bodyLength > MAX_FRAME_BODY) return 'length'
+  const size = FRAME_PREFIX_BYTES + bodyLength
+  if (end - offset < size) return 'short'
+  const body = view.subarray(offset + FRAME_OFFSET.type, offset + size)
+  if (crc32c(body) !== view.readUInt32LE(offset + FRAME_OFFSET.crc)) return 'crc'
   const type = body[0]
-  if (type !== FrameType.commit && type !== FrameType.seal && type !== FrameType.marker) return 'type'
+  if (!isFrameType(type)) return 'type'
   return {
     type,
-    seq: readU64(view, offset + 20),
-    chain: view.readBigUInt64LE(offset + 12),
-    size: 8 + bodyLength,
-    payload: view.subarray(offset + FRAME_HEADER_BYTES, offset + 8 + bodyLength),
+    seq: readU64(view, offset + FRAME_OFFSET.seq),
+    chain: view.readBigUInt64LE(offset + FRAME_OFFSET.chain),
+    size,
+    payload: view.subarray(offset + FRAME_OFFSET.payload, offset + size),
   }
 }
 
@@ -120,7 +202,7 @@ export function commitFollows(
   prevChain: bigint,
 ): 'ok' | 'seq' | 'chain' {
   if (frame.seq !== prevSeq + 1) return 'seq'
-  const expected = nextChain(prevChain, buf.subarray(offset + 20, offset + frame.size))
+  const expected = nextChain(prevChain, buf.subarray(offset + FRAME_OFFSET.seq, offset + frame.size))
   return expected === frame.chain ? 'ok' : 'chain'
 }
 
@@ -129,17 +211,22 @@ function allZero(buf: Uint8Array, from: number, to: number): boolean {
   return true
 }
 
+/** FORMAT.md › Frame › marker: the payload is one u64, `syncedTo`. */
+const MARKER_PAYLOAD_BYTES = 8
+
 /** Payload of a batch marker: the segment offset known durable when the batch was written. */
 export function markerPayload(syncedTo: number): Buffer {
-  const payload = Buffer.alloc(8)
+  const payload = Buffer.alloc(MARKER_PAYLOAD_BYTES)
   writeU64(payload, 0, syncedTo)
   return payload
 }
 
+/** The `syncedTo` a marker's payload records, or `undefined` if the payload is not a marker's. */
 export function readMarker(payload: Uint8Array): number | undefined {
-  return payload.byteLength === 8 ? readU64(payload, 0) : undefined
+  return payload.byteLength === MARKER_PAYLOAD_BYTES ? readU64(payload, 0) : undefined
 }
 
+/** The fields of a segment header that vary. */
 export interface SegmentHeader {
   number: number
   logId: string
@@ -148,121 +235,139 @@ export interface SegmentHeader {
   baseChain: bigint
 }
 
+/** The 64 header bytes of a segment. */
 export function encodeSegmentHeader(h: SegmentHeader): Buffer {
+  const at = SEGMENT_HEADER_OFFSET
   const buf = Buffer.alloc(SEGMENT_HEADER_BYTES)
-  SEGMENT_MAGIC.copy(buf, 0)
-  buf.writeUInt16LE(FORMAT_VERSION, 8)
-  buf.writeUInt16LE(SEGMENT_HEADER_BYTES, 10)
-  buf.writeUInt32LE(h.number, 12)
-  Buffer.from(h.logId, 'hex').copy(buf, 16)
-  writeU64(buf, 32, h.baseSeq)
-  buf.writeBigUInt64LE(h.baseChain, 40)
-  buf.writeUInt32LE(crc32c(buf.subarray(0, 60)), 60)
+  SEGMENT_MAGIC.copy(buf, at.magic)
+  buf.writeUInt16LE(FORMAT_VERSION, at.version)
+  buf.writeUInt16LE(SEGMENT_HEADER_BYTES, at.headerSize)
+  buf.writeUInt32LE(h.number, at.number)
+  Buffer.from(h.logId, 'hex').copy(buf, at.logId)
+  writeU64(buf, at.baseSeq, h.baseSeq)
+  buf.writeBigUInt64LE(h.baseChain, at.baseChain)
+  buf.writeUInt32LE(crc32c(buf.subarray(0, at.crc)), at.crc)
   return buf
 }
 
+/** Why a segment or snapshot header did not decode. */
 export type HeaderProblem = 'short' | 'magic' | 'version' | 'crc'
 
+/** Decodes a segment header, or says what is wrong with it. */
 export function decodeSegmentHeader(buf: Uint8Array): SegmentHeader | HeaderProblem {
+  const at = SEGMENT_HEADER_OFFSET
   if (buf.byteLength < SEGMENT_HEADER_BYTES) return 'short'
   const view = asBuffer(buf)
-  if (!view.subarray(0, 8).equals(SEGMENT_MAGIC)) return 'magic'
-  if (crc32c(view.subarray(0, 60)) !== view.readUInt32LE(60)) return 'crc'
-  if (view.readUInt16LE(8) !== FORMAT_VERSION || view.readUInt16LE(10) !== SEGMENT_HEADER_BYTES) return 'version'
+  if (!view.subarray(at.magic, at.version).equals(SEGMENT_MAGIC)) return 'magic'
+  if (crc32c(view.subarray(0, at.crc)) !== view.readUInt32LE(at.crc)) return 'crc'
+  if (view.readUInt16LE(at.version) !== FORMAT_VERSION || view.readUInt16LE(at.headerSize) !== SEGMENT_HEADER_BYTES) {
+    return 'version'
+  }
   return {
-    number: view.readUInt32LE(12),
-    logId: view.subarray(16, 32).toString('hex'),
-    baseSeq: readU64(view, 32),
-    baseChain: view.readBigUInt64LE(40),
+    number: view.readUInt32LE(at.number),
+    logId: view.subarray(at.logId, at.baseSeq).toString('hex'),
+    baseSeq: readU64(view, at.baseSeq),
+    baseChain: view.readBigUInt64LE(at.baseChain),
   }
 }
 
+/** The fields of a snapshot header that vary. */
 export interface SnapshotHeader {
   logId: string
   seq: number
   chain: bigint
 }
 
+/** The 64 header bytes of a snapshot file. */
 export function encodeSnapshotHeader(h: SnapshotHeader): Buffer {
+  const at = SNAPSHOT_HEADER_OFFSET
   const buf = Buffer.alloc(SNAPSHOT_HEADER_BYTES)
-  SNAPSHOT_MAGIC.copy(buf, 0)
-  buf.writeUInt16LE(FORMAT_VERSION, 8)
-  buf.writeUInt16LE(SNAPSHOT_HEADER_BYTES, 10)
-  Buffer.from(h.logId, 'hex').copy(buf, 16)
-  writeU64(buf, 32, h.seq)
-  buf.writeBigUInt64LE(h.chain, 40)
-  buf.writeUInt32LE(crc32c(buf.subarray(0, 60)), 60)
+  SNAPSHOT_MAGIC.copy(buf, at.magic)
+  buf.writeUInt16LE(FORMAT_VERSION, at.version)
+  buf.writeUInt16LE(SNAPSHOT_HEADER_BYTES, at.headerSize)
+  Buffer.from(h.logId, 'hex').copy(buf, at.logId)
+  writeU64(buf, at.seq, h.seq)
+  buf.writeBigUInt64LE(h.chain, at.chain)
+  buf.writeUInt32LE(crc32c(buf.subarray(0, at.crc)), at.crc)
   return buf
 }
 
+/** Decodes a snapshot header, or says what is wrong with it. */
 export function decodeSnapshotHeader(buf: Uint8Array): SnapshotHeader | HeaderProblem {
+  const at = SNAPSHOT_HEADER_OFFSET
   if (buf.byteLength < SNAPSHOT_HEADER_BYTES) return 'short'
   const view = asBuffer(buf)
-  if (!view.subarray(0, 8).equals(SNAPSHOT_MAGIC)) return 'magic'
-  if (crc32c(view.subarray(0, 60)) !== view.readUInt32LE(60)) return 'crc'
-  if (view.readUInt16LE(8) !== FORMAT_VERSION || view.readUInt16LE(10) !== SNAPSHOT_HEADER_BYTES) return 'version'
-  return { logId: view.subarray(16, 32).toString('hex'), seq: readU64(view, 32), chain: view.readBigUInt64LE(40) }
+  if (!view.subarray(at.magic, at.version).equals(SNAPSHOT_MAGIC)) return 'magic'
+  if (crc32c(view.subarray(0, at.crc)) !== view.readUInt32LE(at.crc)) return 'crc'
+  if (view.readUInt16LE(at.version) !== FORMAT_VERSION || view.readUInt16LE(at.headerSize) !== SNAPSHOT_HEADER_BYTES) {
+    return 'version'
+  }
+  return {
+    logId: view.subarray(at.logId, at.seq).toString('hex'),
+    seq: readU64(view, at.seq),
+    chain: view.readBigUInt64LE(at.chain),
+  }
 }
 
-/** Snapshot chunk records: [u32 length][u32 crc32c(data)][data]; the trailer uses length 0xFFFFFFFF. */
-export const SNAPSHOT_TRAILER_MARK = 0xffff_ffff
-export const SNAPSHOT_RECORD_HEADER = 8
-export const SNAPSHOT_TRAILER_BYTES = 24
-/** Largest snapshot chunk: bigger chunks are split when written. */
-export const MAX_SNAPSHOT_CHUNK = 16 * 1024 * 1024
-
+/** The record header (length, CRC) written before a snapshot chunk. */
 export function encodeChunkHeader(data: Uint8Array): Buffer {
   const buf = Buffer.allocUnsafe(SNAPSHOT_RECORD_HEADER)
-  buf.writeUInt32LE(data.byteLength, 0)
-  buf.writeUInt32LE(crc32c(asBuffer(data)), 4)
+  buf.writeUInt32LE(data.byteLength, SNAPSHOT_RECORD_OFFSET.length)
+  buf.writeUInt32LE(crc32c(asBuffer(data)), SNAPSHOT_RECORD_OFFSET.crc)
   return buf
 }
 
+/** CRC32C of a snapshot chunk's data. */
 export function chunkCrc(data: Uint8Array): number {
   return crc32c(asBuffer(data))
 }
 
-/** Trailer: [u32 mark][u32 crc of the next 16 bytes][u64 total payload bytes][u32 chunk count][u32 reserved]. */
+/** The snapshot trailer for `totalBytes` of payload in `chunks` chunks. */
 export function encodeSnapshotTrailer(totalBytes: number, chunks: number): Buffer {
+  const at = SNAPSHOT_TRAILER_OFFSET
   const buf = Buffer.alloc(SNAPSHOT_TRAILER_BYTES)
-  buf.writeUInt32LE(SNAPSHOT_TRAILER_MARK, 0)
-  writeU64(buf, 8, totalBytes)
-  buf.writeUInt32LE(chunks, 16)
-  buf.writeUInt32LE(crc32c(buf.subarray(8)), 4)
+  buf.writeUInt32LE(SNAPSHOT_TRAILER_MARK, at.mark)
+  writeU64(buf, at.totalBytes, totalBytes)
+  buf.writeUInt32LE(chunks, at.chunks)
+  buf.writeUInt32LE(crc32c(buf.subarray(at.totalBytes)), at.crc)
   return buf
 }
 
+/** Decodes a snapshot trailer; `undefined` unless mark and CRC check out. */
 export function decodeSnapshotTrailer(buf: Uint8Array): { totalBytes: number; chunks: number } | undefined {
+  const at = SNAPSHOT_TRAILER_OFFSET
   if (buf.byteLength !== SNAPSHOT_TRAILER_BYTES) return undefined
   const view = asBuffer(buf)
-  if (view.readUInt32LE(0) !== SNAPSHOT_TRAILER_MARK) return undefined
-  if (crc32c(view.subarray(8)) !== view.readUInt32LE(4)) return undefined
-  return { totalBytes: readU64(view, 8), chunks: view.readUInt32LE(16) }
+  if (view.readUInt32LE(at.mark) !== SNAPSHOT_TRAILER_MARK) return undefined
+  if (crc32c(view.subarray(at.totalBytes)) !== view.readUInt32LE(at.crc)) return undefined
+  return { totalBytes: readU64(view, at.totalBytes), chunks: view.readUInt32LE(at.chunks) }
 }
 
-export const SEGMENT_PREFIX = 'segment-'
-export const SEGMENT_SUFFIX = '.log'
-export const SNAPSHOT_PREFIX = 'snapshot-'
-export const SNAPSHOT_SUFFIX = '.snap'
+/** FORMAT.md › file names: a file being written ends with this and is deleted by the next writable open. */
 export const TEMP_SUFFIX = '.tmp'
+/** FORMAT.md › Lock file. */
 export const LOCK_FILE = 'LOCK'
 
+/** `segment-NNNNNNNN.log`. */
 export function segmentFileName(number: number): string {
-  return `${SEGMENT_PREFIX}${String(number).padStart(8, '0')}${SEGMENT_SUFFIX}`
+  return `segment-${String(number).padStart(8, '0')}.log`
 }
 
+/** `snapshot-SSSSSSSSSSSSSSSS.snap`. */
 export function snapshotFileName(seq: number): string {
-  return `${SNAPSHOT_PREFIX}${String(seq).padStart(16, '0')}${SNAPSHOT_SUFFIX}`
+  return `snapshot-${String(seq).padStart(16, '0')}.snap`
 }
 
 // Only the exact names segmentFileName/snapshotFileName produce count: 'segment-000000001.log' parsed as 1 would be
 // opened as 'segment-00000001.log' (another file, or none), and numbers past 2^53 would not round-trip.
+/** The number a segment file name stands for, if it is exactly such a name. */
 export function parseSegmentFileName(name: string): number | undefined {
   const m = /^segment-(\d{8,})\.log$/.exec(name)
   const n = m ? Number(m[1]) : Number.NaN
   return Number.isSafeInteger(n) && segmentFileName(n) === name ? n : undefined
 }
 
+/** The seq a snapshot file name stands for, if it is exactly such a name. */
 export function parseSnapshotFileName(name: string): number | undefined {
   const m = /^snapshot-(\d{16,})\.snap$/.exec(name)
   const n = m ? Number(m[1]) : Number.NaN

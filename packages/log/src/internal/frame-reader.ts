@@ -1,10 +1,21 @@
 // Streams the frames of one segment file in bounded windows, so replaying a log never holds more than a window
-// (or one frame, if a frame is bigger) in memory. Recovery, reads, followers and verify all use it.
+// (or one frame, if a frame is bigger) in memory. Recovery, reads, followers and verify all use it. It decodes
+// (length and CRC) and reports where and why it stopped; what a stop means is the caller's decision.
 import type { FileHandleLike } from '../file-layer.js'
-import { type DecodedFrame, decodeFrame, type FrameProblem, MAX_FRAME_BODY } from './format.js'
+import {
+  type DecodedFrame,
+  decodeFrame,
+  FRAME_OFFSET,
+  FRAME_PREFIX_BYTES,
+  type FrameProblem,
+  MAX_FRAME_BODY,
+} from './format.js'
+import { readFully } from './io.js'
 
-const WINDOW = 1024 * 1024
+/** Bytes read at once (more only for a frame that is bigger). */
+export const READ_WINDOW = 1024 * 1024
 
+/** A frame as the reader yields it. */
 export interface FrameAt {
   /** Offset of the frame in the file. */
   offset: number
@@ -14,21 +25,19 @@ export interface FrameAt {
   at: number
 }
 
+/** Where and why {@link readFrames} stopped. */
 export interface FrameStop {
   offset: number
   problem: FrameProblem
 }
 
-async function readAt(handle: FileHandleLike, position: number, length: number): Promise<Buffer> {
-  // A fresh buffer per window: payloads handed out as views stay valid after the next read.
-  const buf = Buffer.allocUnsafe(length)
-  let filled = 0
-  while (filled < length) {
-    const n = await handle.read(buf, filled, length - filled, position + filled)
-    if (n === 0) break
-    filled += n
-  }
-  return filled === length ? buf : buf.subarray(0, filled)
+/** The largest frame there can be: a declared size above it is damage, never a read. */
+const MAX_FRAME_SIZE = FRAME_PREFIX_BYTES + MAX_FRAME_BODY
+
+/** The size the frame at `rel` of `buffer` declares, or `undefined` if its length field is not all there. */
+function declaredSize(buffer: Buffer, rel: number): number | undefined {
+  if (buffer.byteLength - rel < FRAME_PREFIX_BYTES) return undefined
+  return FRAME_PREFIX_BYTES + buffer.readUInt32LE(rel + FRAME_OFFSET.length)
 }
 
 /**
@@ -48,24 +57,29 @@ export async function* readFrames(
     const end = limit()
     if (offset >= end) return { offset, problem: 'eof' }
     let rel = offset - bufferStart
-    let need = 8
-    if (buffer.byteLength - rel >= 8) need = Math.min(8 + buffer.readUInt32LE(rel), 8 + MAX_FRAME_BODY)
+    const need = Math.min(declaredSize(buffer, rel) ?? FRAME_PREFIX_BYTES, MAX_FRAME_SIZE)
     if (buffer.byteLength - rel < Math.min(need, end - offset)) {
-      buffer = await readAt(handle, offset, Math.min(Math.max(WINDOW, need), end - offset))
+      buffer = await readWindow(handle, offset, Math.min(Math.max(READ_WINDOW, need), end - offset), end)
       bufferStart = offset
       rel = 0
-      if (buffer.byteLength >= 8) {
-        const declared = 8 + buffer.readUInt32LE(0)
-        if (declared > buffer.byteLength && declared <= end - offset && declared <= 8 + MAX_FRAME_BODY) {
-          buffer = await readAt(handle, offset, declared)
-        }
-      }
     }
     const decoded = decodeFrame(buffer, rel, buffer.byteLength)
     if (typeof decoded === 'string') return { offset, problem: decoded === 'eof' ? 'short' : decoded }
     yield { offset, frame: decoded, buffer, at: rel }
     offset += decoded.size
   }
+}
+
+/**
+ * Reads `length` bytes at `offset`, then the whole frame there if it declares more, fits before `end` and is not
+ * over the largest frame size.
+ */
+async function readWindow(handle: FileHandleLike, offset: number, length: number, end: number): Promise<Buffer> {
+  const buffer = await readFully(handle, offset, length)
+  const declared = declaredSize(buffer, 0)
+  if (declared === undefined || declared <= buffer.byteLength) return buffer
+  if (declared > end - offset || declared > MAX_FRAME_SIZE) return buffer
+  return readFully(handle, offset, declared)
 }
 
 export type { DecodedFrame }

@@ -6,6 +6,10 @@ import { join } from 'node:path'
 import { LogLockedError } from '../errors.js'
 import type { FileLayer } from '../file-layer.js'
 import { LOCK_FILE } from './format.js'
+import { readFully, writeFully } from './io.js'
+
+/** The most a lock file holds; a bigger one is not a lock written by homedb. */
+const MAX_LOCK_BYTES = 4096
 
 /** What a lock file says about its holder. */
 export interface LockHolder {
@@ -45,7 +49,7 @@ function processAlive(holder: LockHolder): boolean {
 
 /** Parses a lock file's bytes; `undefined` if it is not a lock written by homedb. */
 export function parseLockFile(bytes: Uint8Array): LockHolder | undefined {
-  if (bytes.byteLength > 4096) return undefined
+  if (bytes.byteLength > MAX_LOCK_BYTES) return undefined
   let value: unknown
   try {
     value = JSON.parse(Buffer.from(bytes).toString('utf8'))
@@ -63,9 +67,7 @@ export function parseLockFile(bytes: Uint8Array): LockHolder | undefined {
 async function readLock(fs: FileLayer, path: string): Promise<LockHolder | undefined> {
   const handle = await fs.open(path, 'r')
   try {
-    const buf = Buffer.alloc(4096)
-    const n = await handle.read(buf, 0, buf.byteLength, 0)
-    return parseLockFile(buf.subarray(0, n))
+    return parseLockFile(await readFully(handle, 0, MAX_LOCK_BYTES))
   } finally {
     await handle.close()
   }
@@ -91,8 +93,7 @@ export async function acquireLock(fs: FileLayer, dir: string): Promise<() => Pro
     try {
       const handle = await fs.open(path, 'wx')
       try {
-        const bytes = Buffer.from(JSON.stringify(me))
-        await handle.write(bytes, 0, bytes.byteLength, 0)
+        await writeFully(handle, Buffer.from(JSON.stringify(me)), 0)
         await handle.sync()
         await handle.close()
       } catch (error) {

@@ -10,6 +10,7 @@ import {
   type SegmentHeader,
   segmentFileName,
 } from './format.js'
+import { closeQuietly, readFully, writeFully } from './io.js'
 
 /**
  * Creates segment `header.number` in `dir` and makes it durable (header written and fdatasynced, directory
@@ -18,39 +19,30 @@ import {
 export async function createSegment(fs: FileLayer, dir: string, header: SegmentHeader): Promise<FileHandleLike> {
   const handle = await fs.open(join(dir, segmentFileName(header.number)), 'wx')
   try {
-    const bytes = encodeSegmentHeader(header)
-    await handle.write(bytes, 0, bytes.byteLength, 0)
+    await writeFully(handle, encodeSegmentHeader(header), 0)
     await handle.datasync()
     await fs.syncDir(dir)
     return handle
   } catch (error) {
-    await handle.close().catch(() => undefined)
+    await closeQuietly(handle)
     throw error
   }
 }
 
 /** Reads and decodes the header of an open segment file (a problem if it is short or damaged). */
 export async function readSegmentHeader(handle: FileHandleLike): Promise<SegmentHeader | HeaderProblem> {
-  const buf = Buffer.alloc(SEGMENT_HEADER_BYTES)
-  const n = await handle.read(buf, 0, SEGMENT_HEADER_BYTES, 0)
-  return decodeSegmentHeader(buf.subarray(0, n))
+  return decodeSegmentHeader(await readFully(handle, 0, SEGMENT_HEADER_BYTES))
 }
 
-/**
- * Whether a segment whose header does not decode can be a creation that a crash cut short, rather than damage: it
- * is the last segment, holds no more than a header, and is either the log's first (no snapshot exists yet) or
- * directly follows an intact segment (a roll releases nothing before the new header is durable). Deleting any
- * other would restart the log at its base.
- */
-export function isTornCreation(segment: {
-  readonly number: number
-  readonly size: number
-  readonly isLast: boolean
-  /** Number of the last intact segment before it, if any. */
-  readonly previous: number | undefined
-  readonly snapshots: boolean
-}): boolean {
-  const { number, size, isLast, previous, snapshots } = segment
-  const creatable = previous !== undefined ? number === previous + 1 : number === 1 && !snapshots
-  return isLast && size <= SEGMENT_HEADER_BYTES && creatable
+/** Opens a segment file just to read its header and size. */
+export async function readSegmentFile(
+  fs: FileLayer,
+  path: string,
+): Promise<{ header: SegmentHeader | HeaderProblem; size: number }> {
+  const handle = await fs.open(path, 'r')
+  try {
+    return { header: await readSegmentHeader(handle), size: await handle.size() }
+  } finally {
+    await handle.close()
+  }
 }

@@ -16,38 +16,35 @@ import {
   parseSnapshotFileName,
   SNAPSHOT_HEADER_BYTES,
   SNAPSHOT_RECORD_HEADER,
+  SNAPSHOT_RECORD_OFFSET,
   SNAPSHOT_TRAILER_BYTES,
   SNAPSHOT_TRAILER_MARK,
   type SnapshotHeader,
   snapshotFileName,
   TEMP_SUFFIX,
 } from './format.js'
+import { closeQuietly, isNotFound, readFully, writeFully } from './io.js'
 
-export interface SnapshotEntry {
-  name: string
-  seq: number
-  chain: bigint
-  bytes: number
+/** A snapshot file found in the directory: its name and the seq the name claims (the file is checked when loaded). */
+export interface ListedSnapshot {
+  readonly name: string
+  readonly seq: number
 }
 
-async function readExactly(handle: FileHandleLike, length: number, position: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length)
-  let filled = 0
-  while (filled < length) {
-    const n = await handle.read(buf, filled, length - filled, position + filled)
-    if (n === 0) break
-    filled += n
-  }
-  return buf.subarray(0, filled)
+/** A snapshot file known to be complete: written here, or checked when it was loaded. */
+export interface CheckedSnapshot extends ListedSnapshot {
+  readonly chain: bigint
+  /** Payload bytes (sum of chunks). */
+  readonly bytes: number
 }
 
-/** Writes a snapshot durably and returns its entry. */
+/** Writes a snapshot durably (FORMAT.md › Snapshot file › Writing) and returns what it wrote. */
 export async function writeSnapshotFile(
   fs: FileLayer,
   dir: string,
   header: SnapshotHeader,
   chunks: AsyncIterable<Uint8Array>,
-): Promise<SnapshotEntry> {
+): Promise<CheckedSnapshot> {
   const name = snapshotFileName(header.seq)
   const temp = join(dir, name + TEMP_SUFFIX)
   await fs.unlink(temp).catch(() => undefined)
@@ -56,8 +53,7 @@ export async function writeSnapshotFile(
   let bytes = 0
   let count = 0
   const put = async (buf: Uint8Array) => {
-    let done = 0
-    while (done < buf.byteLength) done += await handle.write(buf, done, buf.byteLength - done, offset + done)
+    await writeFully(handle, buf, offset)
     offset += buf.byteLength
   }
   try {
@@ -75,7 +71,7 @@ export async function writeSnapshotFile(
     await handle.sync()
     await handle.close()
   } catch (error) {
-    await handle.close().catch(() => undefined)
+    await closeQuietly(handle)
     await fs.unlink(temp).catch(() => undefined)
     throw error
   }
@@ -85,21 +81,22 @@ export async function writeSnapshotFile(
 }
 
 /** Snapshot files in the directory by name, oldest first (validity is checked when loaded). */
-export async function listSnapshots(fs: FileLayer, dir: string): Promise<SnapshotEntry[]> {
+export async function listSnapshots(fs: FileLayer, dir: string): Promise<ListedSnapshot[]> {
   return snapshotsIn(await fs.readdir(dir))
 }
 
 /** The snapshot files among a directory's `names`, oldest first. */
-export function snapshotsIn(names: readonly string[]): SnapshotEntry[] {
-  const entries: SnapshotEntry[] = []
+export function snapshotsIn(names: readonly string[]): ListedSnapshot[] {
+  const entries: ListedSnapshot[] = []
   for (const name of names) {
     const seq = parseSnapshotFileName(name)
-    if (seq !== undefined) entries.push({ name, seq, chain: 0n, bytes: -1 })
+    if (seq !== undefined) entries.push({ name, seq })
   }
   return entries.sort((a, b) => a.seq - b.seq)
 }
 
-export type SnapshotProblem = 'missing' | 'header' | 'log-id' | 'seq' | 'chunk' | 'trailer' | 'trailing-bytes'
+/** Why a snapshot file is not complete: gone, or the first part that does not check out. */
+export type SnapshotProblem = 'missing' | 'header' | 'chunk' | 'trailer' | 'trailing-bytes'
 
 /** What reading a snapshot file through found: its header and totals, or the first problem and its offset. */
 type SnapshotWalk =
@@ -116,17 +113,17 @@ async function* walkSnapshot(
   size: number | undefined,
   accept: (header: SnapshotHeader) => boolean = () => true,
 ): AsyncGenerator<Uint8Array, SnapshotWalk> {
-  const header = decodeSnapshotHeader(await readExactly(handle, SNAPSHOT_HEADER_BYTES, 0))
+  const header = decodeSnapshotHeader(await readFully(handle, 0, SNAPSHOT_HEADER_BYTES))
   if (typeof header === 'string' || !accept(header)) return { problem: 'header', offset: 0 }
   let offset = SNAPSHOT_HEADER_BYTES
   let bytes = 0
   let chunks = 0
   for (;;) {
-    const rec = await readExactly(handle, SNAPSHOT_RECORD_HEADER, offset)
+    const rec = await readFully(handle, offset, SNAPSHOT_RECORD_HEADER)
     if (rec.byteLength < SNAPSHOT_RECORD_HEADER) return { problem: 'trailer', offset }
-    const length = rec.readUInt32LE(0)
+    const length = rec.readUInt32LE(SNAPSHOT_RECORD_OFFSET.length)
     if (length === SNAPSHOT_TRAILER_MARK) {
-      const trailer = decodeSnapshotTrailer(await readExactly(handle, SNAPSHOT_TRAILER_BYTES, offset))
+      const trailer = decodeSnapshotTrailer(await readFully(handle, offset, SNAPSHOT_TRAILER_BYTES))
       if (!trailer || trailer.totalBytes !== bytes || trailer.chunks !== chunks) return { problem: 'trailer', offset }
       if (size !== undefined && offset + SNAPSHOT_TRAILER_BYTES !== size) {
         return { problem: 'trailing-bytes', offset: offset + SNAPSHOT_TRAILER_BYTES }
@@ -136,8 +133,9 @@ async function* walkSnapshot(
     if (length > MAX_SNAPSHOT_CHUNK || (size !== undefined && offset + SNAPSHOT_RECORD_HEADER + length > size)) {
       return { problem: 'chunk', offset }
     }
-    const data = await readExactly(handle, length, offset + SNAPSHOT_RECORD_HEADER)
-    if (data.byteLength !== length || chunkCrc(data) !== rec.readUInt32LE(4)) return { problem: 'chunk', offset }
+    const data = await readFully(handle, offset + SNAPSHOT_RECORD_HEADER, length)
+    const crc = rec.readUInt32LE(SNAPSHOT_RECORD_OFFSET.crc)
+    if (data.byteLength !== length || chunkCrc(data) !== crc) return { problem: 'chunk', offset }
     bytes += length
     chunks++
     offset += SNAPSHOT_RECORD_HEADER + length
@@ -155,7 +153,7 @@ export async function checkSnapshotFile(
     handle = await fs.open(path, 'r')
   } catch (error) {
     // Only a file that is not there is missing; an I/O error is not an answer about the snapshot.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { problem: 'missing', offset: 0 }
+    if (isNotFound(error)) return { problem: 'missing', offset: 0 }
     throw error
   }
   try {
@@ -165,30 +163,31 @@ export async function checkSnapshotFile(
       if (next.done) return next.value
     }
   } finally {
-    await handle.close().catch(() => undefined)
+    await closeQuietly(handle)
   }
 }
 
-/** Loads a snapshot if it is complete and belongs to `logId`; `undefined` for a torn or foreign one. */
+/**
+ * Loads a snapshot if it is complete and belongs to `logId` at the seq its name claims; `undefined` for a torn,
+ * damaged or foreign one. Its chunks are checked again as they are read (the name may point to another file by then).
+ */
 export async function loadSnapshot(
   fs: FileLayer,
   dir: string,
-  entry: SnapshotEntry,
+  entry: ListedSnapshot,
   logId: string,
 ): Promise<Snapshot | undefined> {
   const path = join(dir, entry.name)
   const checked = await checkSnapshotFile(fs, path)
   if ('problem' in checked) return undefined
   if (checked.header.logId !== logId || checked.header.seq !== entry.seq) return undefined
-  entry.chain = checked.header.chain
-  entry.bytes = checked.bytes
   const expected = checked
   async function* chunks(): AsyncGenerator<Uint8Array> {
     let handle: FileHandleLike
     try {
       handle = await fs.open(path, 'r')
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error // an I/O error, not a replaced snapshot
+      if (!isNotFound(error)) throw error // an I/O error, not a replaced snapshot
       throw new LogSnapshotError(`snapshot ${entry.name} is gone (a newer one replaced it)`, {
         dir,
         file: entry.name,
@@ -220,7 +219,7 @@ export async function loadSnapshot(
         return
       }
     } finally {
-      await handle.close().catch(() => undefined)
+      await closeQuietly(handle)
     }
   }
   return {

@@ -3,7 +3,7 @@
 // chain) before it is handed on. Control answers that mean "your history is not mine any more" (need-snapshot,
 // diverged, incompatible) become LOG_NEED_SNAPSHOT, which makes followDb reload from the snapshot with its reset
 // event; network failures are retried with backoff, repeated answers end in REPLICATION_LOOP.
-import { LogInputError, type Position } from '@homedb/log'
+import { LogReadError, type Position } from '@homedb/log'
 import type { CommitSource, SnapshotSource } from '@homedb/tables'
 import type { Clock } from '../clock.js'
 import { ReplicationStoppedError } from '../errors.js'
@@ -87,7 +87,7 @@ export class HomeCommitSource implements CommitSource {
       async *chunks() {
         const answer = await client.snapshot(log.logId, snap.seq, signal)
         if (!answer.ok) {
-          throw new LogInputError('LOG_NEED_SNAPSHOT', `the snapshot changed while loading (${answer.code})`, {})
+          throw new LogReadError(`the snapshot changed while loading (${answer.code})`, {})
         }
         yield* decodeChunks(answer.body, max)
       },
@@ -141,7 +141,7 @@ export class HomeCommitSource implements CommitSource {
     const chain = this.known.get(seq)
     if (chain === undefined) {
       // A position this source never saw (another home's, a reload's): only the snapshot can help.
-      throw new LogInputError('LOG_NEED_SNAPSHOT', `no known chain at seq ${seq}: reload from the snapshot`, { seq })
+      throw new LogReadError(`no known chain at seq ${seq}: reload from the snapshot`, { seq })
     }
     return { logId: this.info.logId, seq, chain }
   }
@@ -210,7 +210,7 @@ export class HomeCommitSource implements CommitSource {
         }
         if (answer !== undefined && RESET_CODES.has(answer.code)) {
           this.fire('reset')
-          if (verdict === 'ok') throw new LogInputError('LOG_NEED_SNAPSHOT', `the home answered ${answer.code}`, {})
+          if (verdict === 'ok') throw new LogReadError(`the home answered ${answer.code}`, {})
         }
         this.fire('net-error')
         let delay = this.deps.backoff.next()
@@ -218,7 +218,7 @@ export class HomeCommitSource implements CommitSource {
         await this.deps.clock.sleep(delay, signal)
         this.fire('retry')
         if (answer !== undefined && RESET_CODES.has(answer.code)) {
-          throw new LogInputError('LOG_NEED_SNAPSHOT', `the home answered ${answer.code}`, {})
+          throw new LogReadError(`the home answered ${answer.code}`, {})
         }
       }
     }

@@ -1,9 +1,7 @@
 // The simulated file system itself: what survives a crash in each mode, directory durability, faults, stopping
 // the world, determinism and the lock left behind at a boot. The torture runs are only as good as these rules.
-import { openLog } from '@homedb/log'
 import { describe, expect, it } from 'vitest'
-import { seededRng } from './rng.js'
-import { type CrashMode, isInjected, isSimCrash, SimFs } from './sim-fs.js'
+import { type CrashMode, isInjected, isSimCrash, SimFs, seededRng } from '../src/index.js'
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 const text = (data: Uint8Array | undefined) => (data === undefined ? undefined : new TextDecoder().decode(data))
@@ -174,20 +172,24 @@ describe('SimFs stops the world and injects faults', () => {
     expect(text(restarted.crash('drop', seededRng(1)).fs.readFile('/d/f'))).toBe('aa')
   })
 
-  it('leaves a lock the next boot treats as stale, whichever way it is left', async () => {
+  it('removes, rewrites with a dead holder or tears a LOCK file at each boot, as the seed decides', async () => {
     const kinds = new Set<string>()
     for (let seed = 0; seed < 12; seed++) {
       const fs = new SimFs(seededRng(seed), { maxPause: 0 })
       fs.putDir('/db')
-      const log = await openLog('/db/log', { fileLayer: fs })
-      log.append(bytes('x'))
-      await log.sync()
+      const handle = await fs.open('/db/LOCK', 'wx')
+      const holder = bytes(JSON.stringify({ pid: 1, startTime: 1, hostname: 'h', acquiredAt: 'now' }))
+      await handle.write(holder, 0, holder.byteLength, 0)
+      await handle.sync()
+      await fs.syncDir('/db')
       const { fs: after, report } = fs.crash('keep-all', seededRng(seed))
-      await log.close().catch(() => undefined)
       kinds.add(report.lock)
-      const again = await openLog('/db/log', { fileLayer: after })
-      expect(again.head.seq).toBe(1)
-      await again.close()
+      const left = after.readFile('/db/LOCK')
+      if (report.lock === 'removed') expect(left).toBeUndefined()
+      if (report.lock === 'torn') expect(left!.byteLength).toBeLessThanOrEqual(8)
+      if (report.lock === 'stale-start-time') {
+        expect(JSON.parse(text(left)!)).toMatchObject({ pid: process.pid, acquiredAt: '2000-01-01T00:00:00.000Z' })
+      }
     }
     expect(kinds.size).toBeGreaterThan(1)
   })

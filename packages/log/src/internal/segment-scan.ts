@@ -1,20 +1,29 @@
-// Scans one segment: follows its frames while CRC, seq and chain hold, and when they stop, looks past the damage
-// for later valid frames so recovery can tell a torn unsynced tail from corruption of synced data.
+// Scans one segment (the last one at open, every one in verifyLog): follows its frames while CRC, seq and chain
+// hold, and when they stop, looks past the damage for later valid frames so recovery can tell a torn unsynced tail
+// from corruption of synced data.
 import { crc32c } from '@node-rs/crc32'
 import type { FileHandleLike } from '../file-layer.js'
 import {
   commitFollows,
+  FRAME_BODY_MIN,
   FRAME_HEADER_BYTES,
+  FRAME_OFFSET,
+  FRAME_PREFIX_BYTES,
   FrameType,
+  isFrameType,
   MAX_FRAME_BODY,
   readMarker,
+  readU64,
   SEGMENT_HEADER_BYTES,
   type SegmentHeader,
 } from './format.js'
 import { readFrames } from './frame-reader.js'
+import { readFully } from './io.js'
 
+/** Why a scan stopped: the end of the file, a frame that does not decode, or one that does not follow. */
 export type StopReason = 'eof' | 'zeros' | 'short' | 'length' | 'crc' | 'type' | 'seq' | 'chain' | 'after-seal'
 
+/** What {@link scanSegment} found. */
 export interface SegmentScan {
   header: SegmentHeader
   /** Offset just after the last frame that checked out. */
@@ -32,7 +41,10 @@ export interface SegmentScan {
   beyond: { commits: number; maxSynced: number; lastOffset: number }
 }
 
-/** Follows the frames of a segment from its header to `size`. */
+/**
+ * Follows the frames of a segment from its header to `size` (FORMAT.md › Recovery 3); with `lookPast`, searches the
+ * rest of the file after damage for frames that still decode (FORMAT.md › Recovery 4).
+ */
 export async function scanSegment(
   handle: FileHandleLike,
   header: SegmentHeader,
@@ -103,44 +115,39 @@ async function lookBeyond(
   seq: number,
   out: { commits: number; maxSynced: number; lastOffset: number },
 ): Promise<void> {
-  const length = size - from
-  const buf = Buffer.allocUnsafe(length)
-  let filled = 0
-  while (filled < length) {
-    const n = await handle.read(buf, filled, length - filled, from + filled)
-    if (n === 0) break
-    filled += n
-  }
+  const buf = await readFully(handle, from, size - from)
+  const filled = buf.byteLength
   const maxSeq = seq + Math.ceil(filled / FRAME_HEADER_BYTES) + 1
   let i = 1
   while (i + FRAME_HEADER_BYTES <= filled) {
-    const bodyLength = buf.readUInt32LE(i)
-    const type = buf[i + 8]
-    if (
-      bodyLength >= FRAME_HEADER_BYTES - 8 &&
-      bodyLength <= MAX_FRAME_BODY &&
-      i + 8 + bodyLength <= filled &&
-      (type === FrameType.commit || type === FrameType.seal || type === FrameType.marker) &&
-      buf[i + 9] === 0 &&
-      buf[i + 10] === 0 &&
-      buf[i + 11] === 0
-    ) {
-      const frameSeq = buf.readUInt32LE(i + 20) + buf.readUInt32LE(i + 24) * 0x1_0000_0000
-      if (
-        frameSeq >= seq &&
-        frameSeq <= maxSeq &&
-        crc32c(buf.subarray(i + 8, i + 8 + bodyLength)) === buf.readUInt32LE(i + 4)
-      ) {
-        if (type === FrameType.commit) out.commits++
-        if (type === FrameType.marker) {
-          const synced = readMarker(buf.subarray(i + FRAME_HEADER_BYTES, i + 8 + bodyLength))
-          if (synced !== undefined && synced <= from + i) out.maxSynced = Math.max(out.maxSynced, synced)
-        }
-        out.lastOffset = from + i + 8 + bodyLength
-        i += 8 + bodyLength
-        continue
-      }
+    const frameSize = candidateSize(buf, i, seq, maxSeq)
+    if (frameSize === undefined) {
+      i++
+      continue
     }
-    i++
+    const type = buf[i + FRAME_OFFSET.type]
+    if (type === FrameType.commit) out.commits++
+    if (type === FrameType.marker) {
+      const synced = readMarker(buf.subarray(i + FRAME_HEADER_BYTES, i + frameSize))
+      if (synced !== undefined && synced <= from + i) out.maxSynced = Math.max(out.maxSynced, synced)
+    }
+    out.lastOffset = from + i + frameSize
+    i += frameSize
   }
+}
+
+/**
+ * The size of the frame at `buf[i]` if one is there: the cheap checks (length, type byte, zero reserved bytes, a
+ * plausible seq) come before the CRC, which only a real frame passes.
+ */
+function candidateSize(buf: Buffer, i: number, minSeq: number, maxSeq: number): number | undefined {
+  const bodyLength = buf.readUInt32LE(i + FRAME_OFFSET.length)
+  const size = FRAME_PREFIX_BYTES + bodyLength
+  if (bodyLength < FRAME_BODY_MIN || bodyLength > MAX_FRAME_BODY || i + size > buf.byteLength) return undefined
+  if (!isFrameType(buf[i + FRAME_OFFSET.type])) return undefined
+  for (let r = FRAME_OFFSET.reserved; r < FRAME_OFFSET.chain; r++) if (buf[i + r] !== 0) return undefined
+  const frameSeq = readU64(buf, i + FRAME_OFFSET.seq)
+  if (frameSeq < minSeq || frameSeq > maxSeq) return undefined
+  const crc = crc32c(buf.subarray(i + FRAME_OFFSET.type, i + size))
+  return crc === buf.readUInt32LE(i + FRAME_OFFSET.crc) ? size : undefined
 }

@@ -23,211 +23,40 @@
 //   file (stale because it does not parse) — chosen by the seed, so the log's stale-lock path is exercised too.
 // - Everything random comes from the seeded generator given to the constructor, and calls resolve after a seeded
 //   number of `setImmediate` turns, so concurrent callers interleave differently per seed but identically per replay.
-import { readFileSync } from 'node:fs'
-import { hostname } from 'node:os'
 import { posix } from 'node:path'
-import type { FileHandleLike, FileLayer, OpenMode } from '@homedb/log'
+import type { FileHandleLike, FileLayer, OpenMode } from './file-layer-shape.js'
 import type { Rng } from './rng.js'
-
-/** Every operation the simulator counts and can fail. `size` is both `FileLayer.size(path)` and a handle's `size()`. */
-export const SIM_OPS = [
-  'open',
-  'read',
-  'write',
-  'datasync',
-  'sync',
-  'truncate',
-  'size',
-  'readdir',
-  'mkdir',
-  'rename',
-  'unlink',
-  'syncDir',
-] as const
-/** One of {@link SIM_OPS}. */
-export type SimOp = (typeof SIM_OPS)[number]
-
-/** A call as fault matchers see it. */
-export interface SimCall {
-  readonly op: SimOp | 'close'
-  readonly path: string
-  readonly mode?: OpenMode
-  readonly to?: string
-  readonly position?: number
-  readonly length?: number
-}
-
-/** An injectable I/O error code. */
-export type SimErrorCode = 'EIO' | 'ENOSPC'
-
-/** A fault to inject: fail the `nth` matching call (counted from arming) with `code`. */
-export interface SimFaultSpec {
-  op: SimOp
-  /** 1 = the next matching call. */
-  nth: number
-  code: SimErrorCode
-  /** Only calls for which this is true count. */
-  when?: (call: SimCall) => boolean
-  /** `write` only: part of the bytes land before the error (a short write). */
-  torn?: boolean
-  /** `datasync`/`sync` only: the failed sync drops the file's dirty data (it will never be durable). */
-  loseDirty?: boolean
-}
-
-/** A fault that fired. */
-export interface FiredFault {
-  readonly spec: SimFaultSpec
-  readonly call: SimCall
-  /** Global call number at which it fired. */
-  readonly at: number
-  /** Where the call came from (for failure reports). */
-  readonly stack: string
-}
-
-/** How unsynced data survives a crash; see the file header. */
-export type CrashMode = 'drop' | 'keep-all' | 'subset' | 'torn' | 'sectors'
-/** Every crash mode. */
-export const CRASH_MODES: readonly CrashMode[] = ['drop', 'keep-all', 'subset', 'torn', 'sectors']
-
-/** What a boot did with a leftover `LOCK` file. */
-export type LockOnBoot = 'absent' | 'removed' | 'stale-start-time' | 'torn'
-
-/** One flipped bit of durable data. */
-export interface BitFlip {
-  readonly path: string
-  readonly offset: number
-  readonly bit: number
-}
-
-/** What a crash did. */
-export interface CrashReport {
-  readonly mode: CrashMode
-  /** Unsynced data operations (writes, truncates) that survived, and those that did not. */
-  readonly keptDataOps: number
-  readonly droppedDataOps: number
-  /** Unsynced directory operations that survived, and those that did not. */
-  readonly keptDirOps: number
-  readonly droppedDirOps: number
-  /** Writes cut at a byte (torn mode). */
-  readonly tornWrites: number
-  /** Durable bits flipped (media corruption); empty in most crashes. */
-  readonly flips: readonly BitFlip[]
-  readonly lock: LockOnBoot
-}
-
-/** Options of {@link SimFs.crash}. */
-export interface CrashOptions {
-  /** Probability that this crash also flips 1–3 bits of durable segment/snapshot data. Default 0. */
-  flipProbability?: number
-  /** Which files may receive bit flips. Default: segment and snapshot files. */
-  flipTarget?: (path: string) => boolean
-}
-
-type DataOp = { kind: 'write'; position: number; bytes: Uint8Array } | { kind: 'truncate'; length: number }
-
-interface Inode {
-  readonly id: number
-  durable: Uint8Array
-  data: Uint8Array
-  pending: DataOp[]
-  /** A failed sync dropped its dirty pages: the next boot sees only `durable`. */
-  lost: boolean
-}
-
-type Entry = { kind: 'file'; inode: Inode } | { kind: 'dir' }
-
-type DirOp =
-  | { kind: 'link'; name: string; entry: Entry }
-  | { kind: 'unlink'; name: string }
-  | { kind: 'rename'; from: string; to: string; entry: Entry }
-
-interface Dir {
-  durable: Map<string, Entry>
-  entries: Map<string, Entry>
-  pending: DirOp[]
-}
-
-const EMPTY = new Uint8Array(0)
-const SECTOR = 512
-const isSegmentOrSnapshot = (path: string): boolean =>
-  /^(segment-\d+\.log|snapshot-\d+\.snap)$/.test(posix.basename(path))
-
-/** Marks errors thrown because the simulated machine lost power. */
-export const SIM_CRASHED = 'SIM_CRASHED'
-
-function fsError(code: string, message: string, call: SimCall): NodeJS.ErrnoException {
-  const error: NodeJS.ErrnoException = new Error(`${code}: ${message}, ${call.op} '${call.path}'`)
-  error.code = code
-  error.syscall = call.op
-  error.path = call.path
-  return error
-}
-
-/** Marks errors thrown by an armed fault. */
-export const SIM_INJECTED = 'SIM_INJECTED'
-
-/** True if `error` (or an error in its `cause` chain) was thrown by an armed fault. */
-export function isInjected(error: unknown): boolean {
-  return causeChainHas(error, SIM_INJECTED)
-}
-
-/** True if `error` (or an error in its `cause` chain) was thrown by a simulated file system after its power was cut. */
-export function isSimCrash(error: unknown): boolean {
-  return causeChainHas(error, SIM_CRASHED)
-}
-
-function causeChainHas(error: unknown, marker: string): boolean {
-  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
-    if ((e as { simulated?: string }).simulated === marker) return true
-    e = (e as { cause?: unknown }).cause
-  }
-  return false
-}
-
-function applyOp(data: Uint8Array, op: DataOp): Uint8Array {
-  if (op.kind === 'truncate') {
-    if (op.length === data.byteLength) return data
-    const out = new Uint8Array(op.length)
-    out.set(data.subarray(0, Math.min(op.length, data.byteLength)))
-    return out
-  }
-  const end = op.position + op.bytes.byteLength
-  const out = new Uint8Array(Math.max(end, data.byteLength))
-  out.set(data)
-  out.set(op.bytes, op.position)
-  return out
-}
-
-function withLength(data: Uint8Array, length: number): Uint8Array {
-  const out = new Uint8Array(length)
-  out.set(data.subarray(0, Math.min(length, data.byteLength)))
-  return out
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (a[i] !== b[i]) return false
-  return true
-}
-
-function processStartTime(): number | null {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8')
-    const value = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19])
-    return Number.isFinite(value) ? value : null
-  } catch {
-    return null
-  }
-}
-
-/** Counters of a simulated file system (and of every instance booted from it). */
-export interface SimCounters {
-  /** Calls per operation. */
-  readonly calls: Record<SimOp, number>
-  /** Every call, any operation. */
-  total: number
-  /** The largest buffer a read asked to fill (a stand-in for the largest allocation made to read a file). */
-  maxReadLength: number
-}
+import {
+  applyOp,
+  bootLock,
+  type CrashCounts,
+  crashData,
+  type DataOp,
+  type Dir,
+  EMPTY,
+  type Entry,
+  flipDurableBits,
+  type Inode,
+  reachableFiles,
+  restartedDirs,
+  survivingNames,
+} from './sim-disk.js'
+import { SimHandle } from './sim-handle.js'
+import {
+  type CrashMode,
+  type CrashOptions,
+  type CrashReport,
+  type FiredFault,
+  fsError,
+  type LockOnBoot,
+  SIM_CRASHED,
+  SIM_INJECTED,
+  SIM_OPS,
+  type SimCall,
+  type SimCounters,
+  type SimFaultSpec,
+  type SimOp,
+} from './sim-types.js'
 
 /**
  * An in-memory {@link FileLayer} with power-loss semantics and fault injection; see the file header.
@@ -310,74 +139,20 @@ export class SimFs implements FileLayer {
   crash(mode: CrashMode, rng: Rng, options: CrashOptions = {}): { fs: SimFs; report: CrashReport } {
     this.dead = true
     const next = new SimFs(rng, { maxPause: this.maxPause })
-    const counts = { keptDataOps: 0, droppedDataOps: 0, keptDirOps: 0, droppedDirOps: 0, tornWrites: 0 }
-    // Names: durable entries plus a prefix of each directory's pending operations.
-    const names = new Map<string, Map<string, Entry>>()
-    for (const [path, dir] of this.dirs) {
-      const keep = mode === 'drop' ? 0 : mode === 'keep-all' ? dir.pending.length : rng.int(0, dir.pending.length)
-      const entries = new Map(dir.durable)
-      for (const [i, op] of dir.pending.entries()) {
-        if (i >= keep) break
-        if (op.kind === 'link') entries.set(op.name, op.entry)
-        else if (op.kind === 'unlink') entries.delete(op.name)
-        else {
-          entries.delete(op.from)
-          entries.set(op.to, op.entry)
-        }
-      }
-      counts.keptDirOps += keep
-      counts.droppedDirOps += dir.pending.length - keep
-      names.set(path, entries)
-    }
-    // Data: what of each reachable file's unsynced operations reached the disk.
-    const images = new Map<Inode, Uint8Array>()
-    const image = (inode: Inode): Uint8Array => {
-      let out = images.get(inode)
-      if (out === undefined) {
-        out = this.crashData(inode, mode, rng, counts)
-        images.set(inode, out)
-      }
-      return out
-    }
-    const files: [string, Inode, Uint8Array][] = []
-    const walk = (path: string): void => {
-      const entries = names.get(path)
-      if (!entries) return
-      next.ensureDir(path)
-      for (const name of [...entries.keys()].sort()) {
-        const entry = entries.get(name)!
-        const child = posix.join(path, name)
-        if (entry.kind === 'dir') walk(child)
-        else files.push([child, entry.inode, image(entry.inode)])
-      }
-    }
-    walk('/')
-    // Media corruption: flip bits of bytes that were durable before the crash.
-    const flips: BitFlip[] = []
-    if (options.flipProbability !== undefined && rng.chance(options.flipProbability)) {
-      const target = options.flipTarget ?? isSegmentOrSnapshot
-      const candidates = files.filter(
-        ([path, inode, data]) => target(path) && Math.min(inode.durable.byteLength, data.byteLength) > 0,
-      )
-      if (candidates.length > 0) {
-        const count = rng.int(1, 3)
-        for (let i = 0; i < count; i++) {
-          const [path, inode, data] = rng.pick(candidates)
-          const offset = rng.int(0, Math.min(inode.durable.byteLength, data.byteLength) - 1)
-          const bit = rng.int(0, 7)
-          data[offset]! ^= 1 << bit
-          flips.push({ path, offset, bit })
-        }
-      }
-    }
+    const counts: CrashCounts = { keptDataOps: 0, droppedDataOps: 0, keptDirOps: 0, droppedDirOps: 0, tornWrites: 0 }
+    const names = survivingNames(this.dirs, mode, rng, counts)
+    const { dirs, files } = reachableFiles(names, (inode) => crashData(inode, mode, rng, counts))
+    for (const dir of dirs) next.ensureDir(dir)
+    const flips = flipDurableBits(files, rng, options)
     let lock: LockOnBoot = 'absent'
     for (const [path, , data] of files) {
-      if (posix.basename(path) === 'LOCK') {
-        lock = this.staleLock(rng)
-        if (lock !== 'removed') next.putFile(path, lock === 'torn' ? this.tornLock(rng) : this.staleLockBytes())
-      } else {
+      if (posix.basename(path) !== 'LOCK') {
         next.putFile(path, data)
+        continue
       }
+      const boot = bootLock(rng)
+      lock = boot.lock
+      if (boot.bytes) next.putFile(path, boot.bytes)
     }
     return { fs: next, report: { mode, ...counts, flips, lock } }
   }
@@ -391,126 +166,18 @@ export class SimFs implements FileLayer {
     this.dead = true
     const next = new SimFs(rng, { maxPause: this.maxPause })
     next.nextInode = this.nextInode
-    const copies = new Map<Inode, Inode>()
-    const copyEntry = (entry: Entry): Entry => {
-      if (entry.kind === 'dir') return entry
-      let inode = copies.get(entry.inode)
-      if (!inode) {
-        const old = entry.inode
-        // Pages a failed sync dropped were evicted before the restart: the file shows durable ⊕ pending.
-        let data = old.data
-        if (old.lost) {
-          data = old.durable
-          for (const op of old.pending) data = applyOp(data, op)
-        }
-        inode = { id: old.id, durable: old.durable, data, pending: [...old.pending], lost: false }
-        copies.set(old, inode)
-      }
-      return { kind: 'file', inode }
-    }
-    const copyMap = (map: Map<string, Entry>) => new Map([...map].map(([k, v]) => [k, copyEntry(v)] as const))
     next.dirs.clear()
-    for (const [path, dir] of this.dirs) {
-      next.dirs.set(path, {
-        durable: copyMap(dir.durable),
-        entries: copyMap(dir.entries),
-        pending: dir.pending.map((op) => (op.kind === 'unlink' ? op : { ...op, entry: copyEntry(op.entry) })),
-      })
-    }
+    for (const [path, dir] of restartedDirs(this.dirs)) next.dirs.set(path, dir)
     let lock: LockOnBoot = 'absent'
     for (const [path, dir] of next.dirs) {
       if (dir.entries.get('LOCK')?.kind !== 'file') continue
       const lockPath = posix.join(path, 'LOCK')
-      lock = this.staleLock(rng)
-      if (lock === 'removed') next.removeFile(lockPath)
-      else next.putFile(lockPath, lock === 'torn' ? this.tornLock(rng) : this.staleLockBytes())
+      const boot = bootLock(rng)
+      lock = boot.lock
+      if (boot.bytes) next.putFile(lockPath, boot.bytes)
+      else next.removeFile(lockPath)
     }
     return { fs: next, lock }
-  }
-
-  private staleLock(rng: Rng): LockOnBoot {
-    const choice = rng.int(0, 2)
-    if (choice === 1 && processStartTime() !== null) return 'stale-start-time'
-    return choice === 2 ? 'torn' : 'removed'
-  }
-
-  private staleLockBytes(): Uint8Array {
-    const holder = {
-      pid: process.pid,
-      startTime: (processStartTime() ?? 0) + 1,
-      hostname: hostname(),
-      acquiredAt: '2000-01-01T00:00:00.000Z',
-    }
-    return new TextEncoder().encode(JSON.stringify(holder))
-  }
-
-  private tornLock(rng: Rng): Uint8Array {
-    const full = this.staleLockBytes()
-    return full.subarray(0, rng.int(0, 8))
-  }
-
-  private crashData(
-    inode: Inode,
-    mode: CrashMode,
-    rng: Rng,
-    counts: { keptDataOps: number; droppedDataOps: number; tornWrites: number },
-  ): Uint8Array {
-    const ops = inode.pending
-    let data = inode.durable
-    if (mode === 'drop' || ops.length === 0) {
-      counts.droppedDataOps += ops.length
-      return Uint8Array.from(data)
-    }
-    if (mode === 'keep-all') {
-      for (const op of ops) data = applyOp(data, op)
-      counts.keptDataOps += ops.length
-      return Uint8Array.from(data)
-    }
-    if (mode === 'subset') {
-      for (const op of ops) {
-        if (rng.chance(0.5)) {
-          data = applyOp(data, op)
-          counts.keptDataOps++
-        } else counts.droppedDataOps++
-      }
-      return Uint8Array.from(data)
-    }
-    if (mode === 'torn') {
-      const keep = rng.int(1, ops.length)
-      for (let i = 0; i < keep; i++) {
-        let op = ops[i]!
-        if (i === keep - 1 && op.kind === 'write' && op.bytes.byteLength > 0) {
-          op = { ...op, bytes: op.bytes.subarray(0, rng.int(0, op.bytes.byteLength - 1)) }
-          counts.tornWrites++
-        }
-        data = applyOp(data, op)
-      }
-      counts.keptDataOps += keep
-      counts.droppedDataOps += ops.length - keep
-      return Uint8Array.from(data)
-    }
-    // sectors: every changed sector independently old or new, and a length between the old and the new one.
-    let full = inode.durable
-    for (const op of ops) full = applyOp(full, op)
-    const low = Math.min(inode.durable.byteLength, full.byteLength)
-    const high = Math.max(inode.durable.byteLength, full.byteLength)
-    const length = rng.pick([inode.durable.byteLength, full.byteLength, rng.int(low, high)])
-    const before = withLength(inode.durable, length)
-    const after = withLength(full, length)
-    let kept = 0
-    let sectors = 0
-    for (let at = 0; at < length; at += SECTOR) {
-      const end = Math.min(length, at + SECTOR)
-      if (sameBytes(before, after, at, end)) continue
-      sectors++
-      if (rng.chance(0.5)) {
-        before.set(after.subarray(at, end), at)
-        kept++
-      }
-    }
-    counts.keptDataOps += kept
-    counts.droppedDataOps += sectors - kept
-    return before
   }
 
   // ------------------------------------------------------------------ direct access for tests (not counted)
@@ -800,98 +467,5 @@ export class SimFs implements FileLayer {
   /** @internal */
   checkAlive(call: SimCall): void {
     this.enter(call)
-  }
-}
-
-class SimHandle implements FileHandleLike {
-  private closed = false
-  constructor(
-    private readonly fs: SimFs,
-    private readonly inode: Inode,
-    private readonly path: string,
-    private readonly writable: boolean,
-  ) {}
-
-  private usable(call: SimCall): void {
-    if (this.closed) throw fsError('EBADF', 'file handle is closed', call)
-  }
-
-  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
-    const call: SimCall = { op: 'read', path: this.path, position, length }
-    return this.fs.handleOp(call, (fault) => {
-      if (fault) this.fs.failCall(fault, call)
-      this.usable(call)
-      this.fs.noteRead(buffer.byteLength)
-      const data = this.inode.data
-      const n = Math.max(0, Math.min(length, data.byteLength - position))
-      buffer.set(data.subarray(position, position + n), offset)
-      return n
-    })
-  }
-
-  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
-    const call: SimCall = { op: 'write', path: this.path, position, length }
-    return this.fs.handleOp(call, (fault) => {
-      this.usable(call)
-      if (!this.writable) throw fsError('EBADF', 'file opened read-only', call)
-      const bytes = buffer.subarray(offset, offset + length)
-      if (fault) {
-        if (fault.torn) this.fs.write(this.inode, bytes.subarray(0, this.fs.tornLength(length)), position)
-        this.fs.failCall(fault, call)
-      }
-      this.fs.write(this.inode, bytes, position)
-      return length
-    })
-  }
-
-  private flush(op: 'datasync' | 'sync'): Promise<void> {
-    const call: SimCall = { op, path: this.path }
-    return this.fs.handleOp(call, (fault) => {
-      this.usable(call)
-      if (fault) {
-        if (fault.loseDirty && this.inode.pending.length > 0) {
-          this.inode.pending = []
-          this.inode.lost = true
-        }
-        this.fs.failCall(fault, call)
-      }
-      // durable ⊕ pending equals `data` unless a failed sync dropped pages: those stay lost.
-      let durable = this.inode.durable
-      for (const op of this.inode.pending) durable = applyOp(durable, op)
-      this.inode.durable = durable
-      this.inode.pending = []
-    })
-  }
-
-  datasync(): Promise<void> {
-    return this.flush('datasync')
-  }
-
-  sync(): Promise<void> {
-    return this.flush('sync')
-  }
-
-  truncate(length: number): Promise<void> {
-    const call: SimCall = { op: 'truncate', path: this.path, length }
-    return this.fs.handleOp(call, (fault) => {
-      if (fault) this.fs.failCall(fault, call)
-      this.usable(call)
-      if (!this.writable) throw fsError('EBADF', 'file opened read-only', call)
-      this.fs.truncate(this.inode, length)
-    })
-  }
-
-  size(): Promise<number> {
-    const call: SimCall = { op: 'size', path: this.path }
-    return this.fs.handleOp(call, (fault) => {
-      if (fault) this.fs.failCall(fault, call)
-      this.usable(call)
-      return this.inode.data.byteLength
-    })
-  }
-
-  async close(): Promise<void> {
-    this.fs.checkAlive({ op: 'close', path: this.path })
-    this.closed = true
   }
 }

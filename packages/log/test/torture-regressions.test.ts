@@ -1,18 +1,17 @@
-// Regression tests for the bugs the torture suite found in @homedb/log, each reduced from its failing seed to a
-// deterministic scenario on the simulated file system (see RELIABILITY.md for the list and the fixes).
-// Two tests craft segment files with the log's internal encoders (imported by relative path): white-box fixtures
-// for states the public API reaches only through races, acceptable in tests only.
-import { type Log, LogError, openLog, verifyLog } from '@homedb/log'
+// Regression tests for the bugs the torture suite (tests/torture) found in @homedb/log, each reduced from its failing
+// seed to a deterministic scenario on the simulated file system (see RELIABILITY.md for the list and the fixes).
+// Two tests craft segment files with the log's internal encoders: white-box fixtures for states the public API
+// reaches only through races.
+import { type FileLayer, SimFs, seededRng, wrapFileLayer } from '@homedb/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { type Log, LogError, openLog, verifyLog } from '../src/index.js'
 import {
   decodeSegmentHeader,
   encodeFrame,
   encodeSegmentHeader,
   FrameType,
   segmentFileName,
-} from '../../packages/log/src/internal/format.js'
-import { seededRng } from './rng.js'
-import { SimFs as Sim, type SimFs } from './sim-fs.js'
+} from '../src/internal/format.js'
 
 /** Each test gets its own log directory, and whatever it opened is closed after it, pass or fail. */
 let DIR = '/db/log'
@@ -30,12 +29,12 @@ const bytes = (text: string) => new TextEncoder().encode(text)
 const text = (data: Uint8Array) => new TextDecoder().decode(data)
 
 function newSim(seed = 1): SimFs {
-  const fs = new Sim(seededRng(seed), { maxPause: 0 })
+  const fs = new SimFs(seededRng(seed), { maxPause: 0 })
   fs.putDir('/db')
   return fs
 }
 
-async function open(fs: SimFs, options: { segmentBytes?: number; readOnly?: boolean } = {}): Promise<Log> {
+async function open(fs: FileLayer, options: { segmentBytes?: number; readOnly?: boolean } = {}): Promise<Log> {
   const log = await openLog(DIR, {
     fileLayer: fs,
     segmentBytes: options.segmentBytes ?? 1024,
@@ -108,14 +107,14 @@ async function withEmptySegment() {
 }
 
 /** `sim`, except that opening a file whose name ends with `name` first runs the hook `current()` returns, if any. */
-function hooked(sim: SimFs, name: string, current: () => (() => Promise<void>) | undefined): SimFs {
-  const layer = Object.create(sim) as SimFs
-  layer.open = async (path, mode) => {
-    const hook = current()
-    if (hook && path.endsWith(name)) await hook()
-    return sim.open(path, mode)
-  }
-  return layer
+function hooked(sim: SimFs, name: string, current: () => (() => Promise<void>) | undefined): FileLayer {
+  return wrapFileLayer(sim, {
+    open: async (path, mode) => {
+      const hook = current()
+      if (hook && path.endsWith(name)) await hook()
+      return sim.open(path, mode)
+    },
+  })
 }
 
 function flipByte(fs: SimFs, path: string, offset: number): void {

@@ -1,14 +1,15 @@
-// A FileLayer for tests that wraps another one (the real node:fs layer by default), counts every call per
-// operation, and fails chosen calls with an injected I/O error (EIO, ENOSPC, …) — a real `Error` with `code`,
-// `errno` and `syscall`, as node:fs throws. Reusable by every torture test that needs to count or break I/O.
+// A file layer for tests, built with wrapFileLayer over another one (normally the real node:fs layer): counts every
+// call per operation, and fails chosen calls with an injected I/O error (EIO, ENOSPC, …) — a real `Error` with
+// `code`, `errno` and `syscall`, as node:fs throws.
 //
-//   const layer = new FaultyFileLayer()
+//   const layer = new FaultyFileLayer(nodeFileLayer)
 //   const log = await openLog(dir, { fileLayer: layer })
 //   layer.arm({ op: 'datasync', code: 'EIO' })          // the next datasync fails
 //   layer.arm({ op: 'open', nth: 2, when: (c) => c.mode === 'wx' && isSegment(c.path) })
 //   layer.counts.datasync                               // calls so far
 import { basename } from 'node:path'
-import { type FileHandleLike, type FileLayer, nodeFileLayer, type OpenMode } from '../../src/index.js'
+import type { FileHandleLike, FileLayer, OpenMode } from './file-layer-shape.js'
+import { wrapFileLayer } from './wrap-file-layer.js'
 
 /**
  * Every operation counted. Handle operations: `read`, `write`, `datasync`, `sync`, `truncate`, `size` (of an open
@@ -31,6 +32,7 @@ export const FILE_OPS = [
   'syncDir',
   'stat',
 ] as const
+/** One of {@link FILE_OPS}. */
 export type FileOp = (typeof FILE_OPS)[number]
 
 /** One call as the fault matcher sees it. `path` is the file the call is about (for rename: the source). */
@@ -47,8 +49,10 @@ export interface FileCall {
   readonly position?: number
 }
 
+/** A fault to arm: which calls it counts, which one it fails, and how. */
 export interface FaultSpec {
-  op: FileOp
+  /** The operation (or any of the operations) whose calls count. */
+  op: FileOp | readonly FileOp[]
   /** Fail the nth matching call counted from when the fault is armed (default 1: the next one). */
   nth?: number
   /** Error code to throw (default `'EIO'`). */
@@ -93,6 +97,7 @@ interface ArmedFault extends Fault {
   active: boolean
 }
 
+/** See the file header. */
 export class FaultyFileLayer implements FileLayer {
   /** Calls per operation since construction or the last {@link resetCounts}. */
   readonly counts: Record<FileOp, number>
@@ -100,14 +105,40 @@ export class FaultyFileLayer implements FileLayer {
   readonly calls: FileCall[] = []
   /** Paths of handles opened through this layer and not closed yet (a leak check after `close()`). */
   readonly openHandles = new Map<FileHandleLike, string>()
-  private readonly faults: ArmedFault[] = []
-  private readonly inner: FileLayer
-  private readonly record: boolean
+  /** Called for every call, before any fault is considered (observers, e.g. "did compaction unlink yet?"). */
+  onCall: ((call: FileCall) => void) | undefined
+  readonly open: FileLayer['open']
+  readonly readdir: FileLayer['readdir']
+  readonly mkdir: FileLayer['mkdir']
+  readonly rename: FileLayer['rename']
+  readonly unlink: FileLayer['unlink']
+  readonly syncDir: FileLayer['syncDir']
+  readonly size: FileLayer['size']
+  readonly watch?: NonNullable<FileLayer['watch']>
+  readonly #faults: ArmedFault[] = []
+  readonly #record: boolean
 
-  constructor(options: { inner?: FileLayer; record?: boolean } = {}) {
-    this.inner = options.inner ?? nodeFileLayer
-    this.record = options.record ?? false
+  constructor(inner: FileLayer, options: { record?: boolean } = {}) {
+    this.#record = options.record ?? false
     this.counts = Object.fromEntries(FILE_OPS.map((op) => [op, 0])) as Record<FileOp, number>
+    const layer = wrapFileLayer(inner, {
+      open: (path, mode) => this.run({ op: 'open', path, mode }, () => inner.open(path, mode)),
+      readdir: (dir) => this.run({ op: 'readdir', path: dir }, () => inner.readdir(dir)),
+      mkdir: (dir) => this.run({ op: 'mkdir', path: dir }, () => inner.mkdir(dir)),
+      rename: (from, to) => this.run({ op: 'rename', path: from, to }, () => inner.rename(from, to)),
+      unlink: (path) => this.run({ op: 'unlink', path }, () => inner.unlink(path)),
+      syncDir: (dir) => this.run({ op: 'syncDir', path: dir }, () => inner.syncDir(dir)),
+      size: (path) => this.run({ op: 'stat', path }, () => inner.size(path)),
+      handle: (handle, path) => this.#faultyHandle(handle, path),
+    })
+    this.open = layer.open
+    this.readdir = layer.readdir
+    this.mkdir = layer.mkdir
+    this.rename = layer.rename
+    this.unlink = layer.unlink
+    this.syncDir = layer.syncDir
+    this.size = layer.size
+    if (layer.watch) this.watch = layer.watch
   }
 
   resetCounts(): void {
@@ -126,32 +157,28 @@ export class FaultyFileLayer implements FileLayer {
         fault.active = false
       },
     }
-    this.faults.push(fault)
+    this.#faults.push(fault)
     return fault
   }
 
   disarmAll(): void {
-    for (const f of this.faults) f.active = false
-    this.faults.length = 0
+    for (const f of this.#faults) f.active = false
+    this.#faults.length = 0
   }
 
   /** Every call a fault failed, in order. */
   get injected(): FileCall[] {
-    return this.faults.flatMap((f) => f.fired)
+    return this.#faults.flatMap((f) => f.fired)
   }
-
-  /** Called for every call, before any fault is considered (observers, e.g. "did compaction unlink yet?"). */
-  onCall: ((call: FileCall) => void) | undefined
 
   /** Counts `call` and returns the fault to inject, if one is due. Every wrapped operation goes through here. */
   intercept(call: FileCall): FaultSpec | undefined {
     this.counts[call.op]++
-    if (this.record) this.calls.push(call)
+    if (this.#record) this.calls.push(call)
     this.onCall?.(call)
     let due: FaultSpec | undefined
-    for (const fault of this.faults) {
-      if (!fault.active || fault.spec.op !== call.op) continue
-      if (fault.spec.when && !fault.spec.when(call)) continue
+    for (const fault of this.#faults) {
+      if (!fault.active || !matches(fault.spec, call)) continue
       fault.seen++
       const nth = fault.spec.nth ?? 1
       if (fault.seen === nth || (fault.spec.persistent && fault.seen > nth)) {
@@ -170,70 +197,35 @@ export class FaultyFileLayer implements FileLayer {
     return real()
   }
 
-  async open(path: string, mode: OpenMode): Promise<FileHandleLike> {
-    const handle = await this.run({ op: 'open', path, mode }, () => this.inner.open(path, mode))
-    const wrapped = new FaultyHandle(this, handle, path)
-    this.openHandles.set(wrapped, path)
-    return wrapped
-  }
-  readdir(dir: string): Promise<string[]> {
-    return this.run({ op: 'readdir', path: dir }, () => this.inner.readdir(dir))
-  }
-  mkdir(dir: string): Promise<void> {
-    return this.run({ op: 'mkdir', path: dir }, () => this.inner.mkdir(dir))
-  }
-  rename(from: string, to: string): Promise<void> {
-    return this.run({ op: 'rename', path: from, to }, () => this.inner.rename(from, to))
-  }
-  unlink(path: string): Promise<void> {
-    return this.run({ op: 'unlink', path }, () => this.inner.unlink(path))
-  }
-  syncDir(dir: string): Promise<void> {
-    return this.run({ op: 'syncDir', path: dir }, () => this.inner.syncDir(dir))
-  }
-  size(path: string): Promise<number | undefined> {
-    return this.run({ op: 'stat', path }, () => this.inner.size(path))
+  #faultyHandle(handle: FileHandleLike, path: string): Partial<FileHandleLike> {
+    this.openHandles.set(handle, path)
+    return {
+      read: (buffer, offset, length, position) =>
+        this.run({ op: 'read', path, length, position }, () => handle.read(buffer, offset, length, position)),
+      write: async (buffer, offset, length, position) => {
+        const call: FileCall = { op: 'write', path, length, position }
+        const fault = this.intercept(call)
+        if (!fault) return handle.write(buffer, offset, length, position)
+        const half = Math.floor(length / 2)
+        if (fault.torn && half > 0) await handle.write(buffer, offset, half, position)
+        throw ioError(fault.code ?? 'EIO', call)
+      },
+      datasync: () => this.run({ op: 'datasync', path }, () => handle.datasync()),
+      sync: () => this.run({ op: 'sync', path }, () => handle.sync()),
+      truncate: (length) => this.run({ op: 'truncate', path, length }, () => handle.truncate(length)),
+      size: () => this.run({ op: 'size', path }, () => handle.size()),
+      close: async () => {
+        // Like close(2), a failing close still releases the descriptor: close for real, then report the fault.
+        const fault = this.intercept({ op: 'close', path })
+        await handle.close()
+        this.openHandles.delete(handle)
+        if (fault) throw ioError(fault.code ?? 'EIO', { op: 'close', path })
+      },
+    }
   }
 }
 
-class FaultyHandle implements FileHandleLike {
-  constructor(
-    private readonly layer: FaultyFileLayer,
-    private readonly inner: FileHandleLike,
-    private readonly path: string,
-  ) {}
-  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
-    return this.layer.run({ op: 'read', path: this.path, length, position }, () =>
-      this.inner.read(buffer, offset, length, position),
-    )
-  }
-  async write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
-    const call: FileCall = { op: 'write', path: this.path, length, position }
-    const fault = this.layer.intercept(call)
-    if (fault) {
-      const half = Math.floor(length / 2)
-      if (fault.torn && half > 0) await this.inner.write(buffer, offset, half, position)
-      throw ioError(fault.code ?? 'EIO', call)
-    }
-    return this.inner.write(buffer, offset, length, position)
-  }
-  datasync(): Promise<void> {
-    return this.layer.run({ op: 'datasync', path: this.path }, () => this.inner.datasync())
-  }
-  sync(): Promise<void> {
-    return this.layer.run({ op: 'sync', path: this.path }, () => this.inner.sync())
-  }
-  truncate(length: number): Promise<void> {
-    return this.layer.run({ op: 'truncate', path: this.path, length }, () => this.inner.truncate(length))
-  }
-  size(): Promise<number> {
-    return this.layer.run({ op: 'size', path: this.path }, () => this.inner.size())
-  }
-  async close(): Promise<void> {
-    // Like close(2), a failing close still releases the descriptor: close for real, then report the fault.
-    const fault = this.layer.intercept({ op: 'close', path: this.path })
-    await this.inner.close()
-    this.layer.openHandles.delete(this)
-    if (fault) throw ioError(fault.code ?? 'EIO', { op: 'close', path: this.path })
-  }
+function matches(spec: FaultSpec, call: FileCall): boolean {
+  const ops: readonly FileOp[] = typeof spec.op === 'string' ? [spec.op] : spec.op
+  return ops.includes(call.op) && (spec.when === undefined || spec.when(call))
 }

@@ -1,15 +1,10 @@
-// Fuzzing of every decoder of untrusted bytes in @homedb/log (see fuzz-properties.ts): a bounded sample per run.
-// The fast-check seed is printed with any counterexample; pin it with HOMEDB_FUZZ_SEED to replay.
+// Fuzzing of every decoder of untrusted bytes in @homedb/log (see fuzz/): a bounded sample per run; long campaigns
+// run `pnpm fuzz` (fuzz/cli.ts). The fast-check seed is printed with any counterexample; pin it with
+// HOMEDB_FUZZ_SEED to replay.
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
-import {
-  appendEncodedProperties,
-  directoryProperties,
-  frameProperties,
-  headerProperties,
-  lockProperties,
-  snapshotFileProperties,
-} from './fuzz-properties.js'
+import { frameProperties, headerProperties, lockProperties, snapshotFileProperties } from './fuzz/decoder-properties.js'
+import { appendEncodedProperties, directoryProperties } from './fuzz/directory-properties.js'
 
 const pinned = process.env.HOMEDB_FUZZ_SEED
 const seed = pinned !== undefined && pinned !== '' ? Number(pinned) : undefined

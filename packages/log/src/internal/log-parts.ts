@@ -1,0 +1,67 @@
+// The narrow interfaces the Log facade (log-impl.ts) is assembled from: where appended frames go, where commits are
+// read back from, and where snapshots are kept. Files implement them with separate pieces (group-commit.ts,
+// segment-reader.ts, retention.ts), memory mode with one small class (memory-log.ts); the facade never knows which.
+import type { LogFailedError } from '../errors.js'
+import type { Snapshot, SnapshotInfo } from '../types.js'
+
+/** A commit as a store hands it back: enough for both `read` and `readEncoded`. */
+export interface StoredCommit {
+  readonly seq: number
+  /** Chain after this commit, in hex. */
+  readonly chain: string
+  readonly payload: Uint8Array
+  /** The whole encoded frame, byte for byte as stored. */
+  readonly frame: Uint8Array
+}
+
+/** Where appended frames go. */
+export interface FrameSink {
+  /** Set once a write failed (fail-stop): every later write is refused with it. */
+  readonly failure: LogFailedError | undefined
+  /** Takes a frame the facade encoded; the positions' head is already past it. */
+  push(frame: Buffer, seq: number, chain: bigint): void
+  /** Resolves once everything pushed is as durable as the durability mode promises; rejects with the failure. */
+  sync(): Promise<void>
+  /** Resolves once everything pushed has reached the OS, so reading the files finds it. */
+  written(): Promise<void>
+  /** Like `sync`, and in 'os' mode also fdatasyncs: a snapshot must never survive a power cut its log does not. */
+  onDisk(): Promise<void>
+  /** Writes and syncs what was pushed (as far as a failure allows) and closes the files. Never rejects. */
+  close(): Promise<void>
+  /** After close: rejects whatever still waits, with the failure if there is one, else with `closed`. */
+  abandon(closed: Error): void
+}
+
+/** Where commits are read back from. */
+export interface CommitSource {
+  /**
+   * Commits with `from < seq ≤ target`, in order, `target` being at most the written position. Throws
+   * `LOG_NEED_SNAPSHOT` for commits released meanwhile and `LOG_CORRUPT` for damage met on the way.
+   */
+  read(from: number, target: number): AsyncGenerator<StoredCommit, void, undefined>
+}
+
+/** Where snapshots are kept, and what they allow to release. */
+export interface SnapshotKeeper {
+  /** Seq of the newest complete snapshot (a new one may not be older), checking listed files that need it. */
+  newestSeq(): Promise<number | undefined>
+  /** The chain at `seq`, if a snapshot written or checked here records it. */
+  knownChain(seq: number): bigint | undefined
+  /** Writes a snapshot of the state at (`seq`, `chain`), then releases what nothing needs any more. */
+  write(data: AsyncIterable<Uint8Array>, seq: number, chain: bigint): Promise<SnapshotInfo>
+  /** The newest complete snapshot. */
+  latest(): Promise<Snapshot | undefined>
+}
+
+/** A read-only log writes nothing: its sink has nothing to wait for. */
+export const NO_WRITES: FrameSink = {
+  failure: undefined,
+  push() {
+    throw new Error('a read-only log has no sink for appends')
+  },
+  sync: () => Promise.resolve(),
+  written: () => Promise.resolve(),
+  onDisk: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+  abandon: () => undefined,
+}

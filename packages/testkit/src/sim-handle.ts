@@ -1,0 +1,111 @@
+// A file handle of the simulated file system (sim-fs.ts). It holds no state of its own but its inode and whether it
+// is closed: every call goes through the file system that opened it, which counts it, fails it after a crash or an
+// armed fault, and applies it to the model.
+import type { FileHandleLike } from './file-layer-shape.js'
+import { applyOp, type Inode } from './sim-disk.js'
+import { fsError, type SimCall, type SimFaultSpec } from './sim-types.js'
+
+/** What a handle needs from the file system that opened it. */
+export interface SimHandleHost {
+  handleOp<T>(call: SimCall, effect: (fault: SimFaultSpec | undefined) => T): Promise<T>
+  write(inode: Inode, bytes: Uint8Array, position: number): void
+  truncate(inode: Inode, length: number): void
+  noteRead(bufferLength: number): void
+  tornLength(length: number): number
+  failCall(fault: SimFaultSpec, call: SimCall): never
+  checkAlive(call: SimCall): void
+}
+
+/** An open file of the simulated file system; every call goes through its host (counting, crash, faults). */
+export class SimHandle implements FileHandleLike {
+  private closed = false
+  constructor(
+    private readonly fs: SimHandleHost,
+    private readonly inode: Inode,
+    private readonly path: string,
+    private readonly writable: boolean,
+  ) {}
+
+  private usable(call: SimCall): void {
+    if (this.closed) throw fsError('EBADF', 'file handle is closed', call)
+  }
+
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    const call: SimCall = { op: 'read', path: this.path, position, length }
+    return this.fs.handleOp(call, (fault) => {
+      if (fault) this.fs.failCall(fault, call)
+      this.usable(call)
+      this.fs.noteRead(buffer.byteLength)
+      const data = this.inode.data
+      const n = Math.max(0, Math.min(length, data.byteLength - position))
+      buffer.set(data.subarray(position, position + n), offset)
+      return n
+    })
+  }
+
+  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    const call: SimCall = { op: 'write', path: this.path, position, length }
+    return this.fs.handleOp(call, (fault) => {
+      this.usable(call)
+      if (!this.writable) throw fsError('EBADF', 'file opened read-only', call)
+      const bytes = buffer.subarray(offset, offset + length)
+      if (fault) {
+        if (fault.torn) this.fs.write(this.inode, bytes.subarray(0, this.fs.tornLength(length)), position)
+        this.fs.failCall(fault, call)
+      }
+      this.fs.write(this.inode, bytes, position)
+      return length
+    })
+  }
+
+  private flush(op: 'datasync' | 'sync'): Promise<void> {
+    const call: SimCall = { op, path: this.path }
+    return this.fs.handleOp(call, (fault) => {
+      this.usable(call)
+      if (fault) {
+        if (fault.loseDirty && this.inode.pending.length > 0) {
+          this.inode.pending = []
+          this.inode.lost = true
+        }
+        this.fs.failCall(fault, call)
+      }
+      // durable ⊕ pending equals `data` unless a failed sync dropped pages: those stay lost.
+      let durable = this.inode.durable
+      for (const op of this.inode.pending) durable = applyOp(durable, op)
+      this.inode.durable = durable
+      this.inode.pending = []
+    })
+  }
+
+  datasync(): Promise<void> {
+    return this.flush('datasync')
+  }
+
+  sync(): Promise<void> {
+    return this.flush('sync')
+  }
+
+  truncate(length: number): Promise<void> {
+    const call: SimCall = { op: 'truncate', path: this.path, length }
+    return this.fs.handleOp(call, (fault) => {
+      if (fault) this.fs.failCall(fault, call)
+      this.usable(call)
+      if (!this.writable) throw fsError('EBADF', 'file opened read-only', call)
+      this.fs.truncate(this.inode, length)
+    })
+  }
+
+  size(): Promise<number> {
+    const call: SimCall = { op: 'size', path: this.path }
+    return this.fs.handleOp(call, (fault) => {
+      if (fault) this.fs.failCall(fault, call)
+      this.usable(call)
+      return this.inode.data.byteLength
+    })
+  }
+
+  async close(): Promise<void> {
+    this.fs.checkAlive({ op: 'close', path: this.path })
+    this.closed = true
+  }
+}

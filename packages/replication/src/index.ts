@@ -1,6 +1,19 @@
 // Public surface of @homedb/replication. Everything not listed here is internal.
 export { type Clock, systemClock } from './clock.js'
 export {
+  type Directory,
+  type DirectoryChange,
+  type DirectoryEntry,
+  type DirectoryMove,
+  type DirectoryOption,
+  type DirectoryUpdate,
+  type DirectoryWatchOptions,
+  type EtcdDirectoryOptions,
+  type OpenDirectoryOptions,
+  openDirectory,
+} from './directory.js'
+export { type DirectoryServer, type DirectoryServerOptions, startDirectory } from './directory-server.js'
+export {
   BadPositionError,
   ReplicationConfigError,
   ReplicationError,
@@ -11,6 +24,7 @@ export {
 export { type HomeServer, type HomeServerOptions, startHomeServer } from './home-server.js'
 export { HomeService, type HomeServiceOptions, type UserStatus } from './home-service.js'
 export { type HomeSourceOptions, homeSource } from './home-source.js'
+export { DirectoryError, type HomingErrorCode, MoveError } from './homing-errors.js'
 export {
   headPosition,
   type LogPosition,

@@ -14,6 +14,8 @@ export interface DirectoryRouteOptions {
   readonly lookupToken: string | undefined
   /** Longest a watcher's long-poll waits, ms. */
   readonly maxWaitMs: number
+  /** Ends waiting long-polls when the server stops. */
+  readonly shutdown: AbortSignal
 }
 
 function digest(text: string): Buffer {
@@ -36,6 +38,7 @@ export function directoryRoutes(store: EmbeddedDirectory, options: DirectoryRout
   const admin = (r: WireRequest) => bearerIs(r, options.adminToken)
   const refused = () => wireError(401, 'unauthorized', 'the admin token is required')
   const routes: Route[] = [
+    { method: 'GET', path: '/healthz', handler: async () => json(options.shutdown.aborted ? 503 : 200, { ok: true }) },
     {
       method: 'GET',
       path: '/v1/directory/users/:user',
@@ -64,7 +67,7 @@ export function directoryRoutes(store: EmbeddedDirectory, options: DirectoryRout
     {
       method: 'GET',
       path: '/v1/directory/changes',
-      handler: async (r) => (admin(r) ? changes(store, r, options.maxWaitMs) : refused()),
+      handler: async (r) => (admin(r) ? changes(store, r, options) : refused()),
     },
     {
       method: 'GET',
@@ -122,14 +125,19 @@ async function swap(store: EmbeddedDirectory, request: WireRequest): Promise<Wir
   })
 }
 
-async function changes(store: EmbeddedDirectory, request: WireRequest, maxWaitMs: number): Promise<WireResponse> {
+async function changes(
+  store: EmbeddedDirectory,
+  request: WireRequest,
+  options: DirectoryRouteOptions,
+): Promise<WireResponse> {
   const after = Number(request.query.after ?? '-1')
   if (!Number.isSafeInteger(after) || after < -1) return wireError(400, 'bad-request', 'after must be an integer')
   if (after === -1) return json(200, { revision: store.revision, reset: false, entries: [] })
-  const wait = Math.min(Math.max(0, Number(request.query.wait ?? 0) || 0), maxWaitMs)
+  const wait = Math.min(Math.max(0, Number(request.query.wait ?? 0) || 0), options.maxWaitMs)
   let answer = await store.changesAfter(after)
-  if (answer.entries.length === 0 && !answer.reset && wait > 0 && !request.signal.aborted) {
-    await store.waitForChange(wait, request.signal)
+  const signal = AbortSignal.any([request.signal, options.shutdown])
+  if (answer.entries.length === 0 && !answer.reset && wait > 0 && !signal.aborted) {
+    await store.waitForChange(wait, signal)
     answer = await store.changesAfter(after)
   }
   return json(200, answer)

@@ -74,8 +74,9 @@ export interface Directory {
   /** Calls `listener` with every entry written after the call (etcd: a watch; embedded: a long-poll); returns stop. */
   watch(listener: (entry: DirectoryEntry) => void, options?: DirectoryWatchOptions): () => void
   /**
-   * The deployment's token key: the HMAC key every home of the deployment hashes users' tokens with, so a moved
-   * user's token verifies on its new home. Created once (compare-and-set if absent), then always the same.
+   * The deployment's token key (base64url of 32 random bytes): the HMAC key every home of the deployment hashes
+   * users' tokens with, so a moved user's token verifies on its new home. Created once (compare-and-set if
+   * absent), then always the same.
    */
   tokenKey(): Promise<string>
   /** Releases connections and stops watches. */

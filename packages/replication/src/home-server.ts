@@ -54,6 +54,7 @@ export async function startHomeServer(options: HomeServerOptions): Promise<HomeS
     await service.close()
     throw error
   }
+  service.listening(host.url)
   let closing: Promise<void> | undefined
   return {
     url: host.url,

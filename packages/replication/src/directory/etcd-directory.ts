@@ -191,7 +191,7 @@ export class EtcdDirectory implements Directory {
 
   async tokenKey(): Promise<string> {
     const key = `${this.prefix}token-key`
-    const fresh = Buffer.from(cryptoRandom.bytes(32)).toString('hex')
+    const fresh = Buffer.from(cryptoRandom.bytes(32)).toString('base64url')
     const result = await this.run('the token key', (c) =>
       c.if(key, 'Create', '==', 0).then(c.put(key).value(fresh)).else(c.get(key)).commit(),
     )

@@ -22,9 +22,10 @@ export {
   ReplicationStoppedError,
 } from './errors.js'
 export { type HomeServer, type HomeServerOptions, startHomeServer } from './home-server.js'
-export { HomeService, type HomeServiceOptions, type UserStatus } from './home-service.js'
+export { type AcceptedAppend, HomeService, type HomeServiceOptions, type UserStatus } from './home-service.js'
 export { type HomeSourceOptions, homeSource } from './home-source.js'
 export { DirectoryError, type HomingErrorCode, MoveError } from './homing-errors.js'
+export { type MoveProgress, type MoveResult, type MoveUserOptions, moveUser } from './move-user.js'
 export {
   headPosition,
   type LogPosition,

@@ -24,6 +24,8 @@ export interface CopyProgress {
   readonly sourceHead: LogPosition | null
   /** Frame and snapshot bytes received so far. */
   readonly copiedBytes: number
+  /** The source holds no log for the user (nothing to copy). */
+  readonly sourceEmpty: boolean
   readonly error?: string
 }
 
@@ -78,6 +80,7 @@ export class CopyJob {
       head: this.head(),
       sourceHead: this.sourceHead,
       copiedBytes: this.copiedBytes,
+      sourceEmpty: this.sourceEmpty,
       ...(this.error === undefined ? {} : { error: this.error }),
     }
   }

@@ -72,6 +72,7 @@ export function homeSource(options: HomeSourceOptions): BootstrapSource {
       if (info.log === null) {
         throw new ReplicationRemoteError('REPLICATION_HOME', `the home holds no log for ${options.user} yet`, {
           user: options.user,
+          wire: 'no-log',
         })
       }
       pageCommits = info.log.pageCommits

@@ -54,6 +54,13 @@ export {
   type TransportResponse,
 } from './transport.js'
 export {
+  openUserDbs,
+  type UserDbs,
+  type UserDbsCloseReport,
+  type UserDbsOptions,
+  type UserDbsStatus,
+} from './user-dbs.js'
+export {
   CONTENT_TYPES,
   HEADERS,
   type Route,

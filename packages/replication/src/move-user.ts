@@ -87,6 +87,8 @@ export async function moveUser(options: MoveUserOptions): Promise<MoveResult> {
   const directory = openDirectory(options.directory, { adminToken: options.adminToken })
   const transport = options.transport ?? httpTransport({ timeoutMs: 120_000 })
   const random = options.random ?? cryptoRandom
+  // The clock's waits do not keep the process alive (clients stop with it); a move in progress must.
+  const alive = setInterval(() => undefined, 60_000)
   try {
     const mover = new Mover({
       directory,
@@ -102,6 +104,7 @@ export async function moveUser(options: MoveUserOptions): Promise<MoveResult> {
     })
     return await mover.run()
   } finally {
+    clearInterval(alive)
     if (options.transport === undefined) transport.close?.()
     if (ownsDirectory(options.directory)) await directory.close()
   }

@@ -253,7 +253,11 @@ export class UserDbPool<D extends TableDefs> {
   }
 
   close(): Promise<UserDbsCloseReport> {
-    this.closed ??= this.doClose()
+    if (this.closed === undefined) {
+      // The clock's waits do not keep the process alive; delivering what is left on close must.
+      const alive = setInterval(() => undefined, 60_000)
+      this.closed = this.doClose().finally(() => clearInterval(alive))
+    }
     return this.closed
   }
 

@@ -1,6 +1,7 @@
 // The home's protocol core, independent of any HTTP framework: storage (one @homedb/log per user, the home's own
 // records in a homedb db), auth, appends, reads, snapshots and replica slots, exposed as a route table. The
 // fastify adapter (startHomeServer) hosts the routes; a simulated network can call `handle` directly.
+import { setMaxListeners } from 'node:events'
 import { join } from 'node:path'
 import { type FileLayer, nodeFileLayer } from '@homedb/log'
 import { type Clock, systemClock } from './clock.js'
@@ -194,6 +195,8 @@ export class HomeService {
     })
     const meta = await MetaStore.open(join(resolved.dataDir, 'meta'), fs, random, clock.now(), tokenKey)
     const stop = new AbortController()
+    // Every waiting tail listens for the shutdown: many at once is normal, not a leak.
+    setMaxListeners(0, stop.signal)
     let ctx: HomeContext | undefined
     const cache = new LogCache({
       fs,

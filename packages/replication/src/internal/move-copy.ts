@@ -57,6 +57,8 @@ export class CopyJob {
   private readonly stopper = new AbortController()
   private readonly listeners = new Set<() => void>()
   private loop: Promise<void> | undefined
+  /** Wakes the job when it waits for the source's first commit. */
+  private nap: AbortController | undefined
   /** The snapshot installed as the copy's base (the target's record names it once active). */
   snapshot: StoredSnapshot | null = null
 
@@ -107,6 +109,7 @@ export class CopyJob {
     }
     const now = verdict()
     if (now !== undefined) return now
+    this.nap?.abort()
     return new Promise((resolve) => {
       const stop = new AbortController()
       const check = () => {
@@ -163,7 +166,9 @@ export class CopyJob {
     if (info.log === null) {
       this.sourceEmpty = true
       this.changed()
-      await this.ctx.clock.sleep(this.options.waitMs, this.stopper.signal)
+      // No log there yet (the writer never shipped): look again soon, or at once when the mover waits for one.
+      this.nap = new AbortController()
+      await this.ctx.clock.sleep(this.options.waitMs, AbortSignal.any([this.stopper.signal, this.nap.signal]))
       return false
     }
     this.sourceEmpty = false

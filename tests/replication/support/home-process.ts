@@ -66,8 +66,19 @@ export function startHomeProcess(
 }
 
 /** Starts a long-running `homedb` command (serve, directory) and waits for its whole startup output. */
-export async function startServerProcess(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<HomeProcess> {
-  const child = spawnCli(args, env)
+export function startServerProcess(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<HomeProcess> {
+  return serverProcess(spawnCli(args, env))
+}
+
+/** Starts a TypeScript file that serves (it prints `listening on URL` and `stop with`), and waits until it does. */
+export function startScriptProcess(file: string, args: readonly string[]): Promise<HomeProcess> {
+  const child = spawn(process.execPath, ['--conditions=@homedb/source', '--import', 'tsx', file, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  return serverProcess(child)
+}
+
+async function serverProcess(child: ChildProcess): Promise<HomeProcess> {
   let out = ''
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()))

@@ -89,7 +89,7 @@ export interface EtcdDirectoryOptions {
   readonly hosts: readonly string[]
   /** Key prefix of the deployment (default `homedb/`). */
   readonly prefix?: string
-  /** Longest an etcd call may take, ms (default 5 000). */
+  /** Longest one etcd call may take, ms (default 2 000; a call to a member that died fails over sooner). */
   readonly timeoutMs?: number
 }
 

@@ -23,8 +23,13 @@ export interface MoveUserOptions {
   readonly to: string
   /** The deployment's admin token (homes and the embedded directory). */
   readonly adminToken: string
-  /** The source's freeze lease, ms: the switch must happen within it. Default 10 000 (capped by the source). */
+  /**
+   * The source's freeze lease, ms (capped by the source's `maxLeaseMs`). If it ends before the switch, the source
+   * asks the directory and takes its user back (homeEpoch + 1), and this move's switch fails. Default 10 000.
+   */
   readonly leaseMs?: number
+  /** How long the mover keeps trying the switch while the directory does not answer, ms. Default 30 000. */
+  readonly switchTimeoutMs?: number
   /** The source freezes once the copy is at most this many commits behind. Default 64. */
   readonly freezeLagCommits?: number
   /** Longest the copy may take before the freeze, ms. Default 30 minutes. */
@@ -97,6 +102,7 @@ export async function moveUser(options: MoveUserOptions): Promise<MoveResult> {
       to,
       moveId: Buffer.from(random.bytes(12)).toString('base64url'),
       leaseMs: options.leaseMs ?? 10_000,
+      switchTimeoutMs: options.switchTimeoutMs ?? 30_000,
       freezeLagCommits: options.freezeLagCommits ?? 64,
       copyTimeoutMs: options.copyTimeoutMs ?? 30 * 60_000,
       clock: options.clock ?? systemClock,

@@ -65,7 +65,7 @@ export class EtcdDirectory implements Directory {
 
   private connect(): Promise<Etcd3> {
     this.client ??= loadEtcd().then(({ Etcd3 }) => {
-      const timeoutMs = this.options.timeoutMs ?? 5_000
+      const timeoutMs = this.options.timeoutMs ?? 2_000
       const settings: IOptions = {
         hosts: this.options.hosts.map((h) => (/^https?:\/\//.test(h) ? h : `http://${h}`)),
         dialTimeout: timeoutMs,

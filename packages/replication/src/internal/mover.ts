@@ -18,6 +18,7 @@ export interface MoverDeps {
   readonly to: string
   readonly moveId: string
   readonly leaseMs: number
+  readonly switchTimeoutMs: number
   readonly freezeLagCommits: number
   readonly copyTimeoutMs: number
   readonly clock: Clock
@@ -186,7 +187,7 @@ export class Mover {
     const { directory, user, to, clock } = this.deps
     const epoch = this.entry.homeEpoch + 1
     this.progress('switching')
-    const deadline = clock.now() + this.deps.leaseMs
+    const deadline = clock.now() + this.deps.switchTimeoutMs
     let lastError: unknown
     while (clock.now() < deadline) {
       try {

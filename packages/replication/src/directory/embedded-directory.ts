@@ -75,7 +75,7 @@ export class EmbeddedDirectory implements Directory {
     if (db.server.get() === undefined) {
       const random = options.random ?? cryptoRandom
       db.server.insert({
-        tokenKey: Buffer.from(random.bytes(32)).toString('hex'),
+        tokenKey: Buffer.from(random.bytes(32)).toString('base64url'),
         createdAt: (options.clock ?? systemClock).now(),
       })
       await db.sync()

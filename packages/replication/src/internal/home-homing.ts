@@ -24,6 +24,8 @@ export interface HomingSettings {
   readonly maxLeaseMs: number
   readonly movedRetentionMs: number
   readonly reconcileIntervalMs: number
+  /** A reservation whose copy no mover asked about for this long (and never reached a frozen head) is dropped. */
+  readonly reservationIdleMs: number
   /** How the home reaches other homes (a target reads its source). */
   readonly transport: Transport
 }
@@ -208,13 +210,19 @@ export class HomeHoming {
     }
   }
 
-  /** One pass: stale reservations, missed leases, moved copies past their window. */
+  /** One pass: stale reservations, orphaned copies, missed leases, moved copies past their window. */
   async reconcile(): Promise<void> {
     const now = this.ctx.clock.now()
     for (const [user, record] of [...this.ctx.meta.users()]) {
       const state = stateOf(record)
-      if (state === 'reserved' && !this.jobs.has(user)) await this.settleReserved(user)
-      else if (state === 'frozen' && record.freeze !== undefined && !this.leases.has(user)) {
+      const job = this.jobs.get(user)
+      if (state === 'reserved' && job === undefined) await this.settleReserved(user)
+      else if (state === 'reserved' && !job!.reached && now - job!.lastAsked > this.settings.reservationIdleMs) {
+        // No mover asked about this copy for long and none was told it is complete: no switch can name it.
+        await this.locked(user, async (r) => {
+          if (this.jobs.get(user) === job) await this.abandon(user, r, undefined)
+        })
+      } else if (state === 'frozen' && record.freeze !== undefined && !this.leases.has(user)) {
         this.scheduleLease(user, record.freeze)
       } else if (
         state === 'moved' &&

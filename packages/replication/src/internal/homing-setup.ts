@@ -71,6 +71,7 @@ export function createHoming(ctx: HomeContext, options: HomeServiceOptions, link
     maxLeaseMs: positive('maxLeaseMs', options.maxLeaseMs, 10_000),
     movedRetentionMs: positive('movedRetentionMs', options.movedRetentionMs, 72 * 3600 * 1000),
     reconcileIntervalMs: positive('reconcileIntervalMs', options.reconcileIntervalMs, 5_000),
+    reservationIdleMs: 10 * 60_000,
     transport: httpTransport({ timeoutMs: 60_000 }),
   })
 }

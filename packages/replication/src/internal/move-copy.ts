@@ -57,6 +57,10 @@ export class CopyJob {
   private readonly stopper = new AbortController()
   private readonly listeners = new Set<() => void>()
   private loop: Promise<void> | undefined
+  /** When a mover last asked about this copy (its status, a wait): a copy nobody asks about is orphaned. */
+  lastAsked: number
+  /** Set once a wait answered `reached`: from then on a mover may switch the directory to this copy. */
+  reached = false
   /** Wakes the job when it waits for the source's first commit. */
   private nap: AbortController | undefined
   /** The snapshot installed as the copy's base (the target's record names it once active). */
@@ -65,7 +69,9 @@ export class CopyJob {
   constructor(
     private readonly ctx: HomeContext,
     private readonly options: CopyJobOptions,
-  ) {}
+  ) {
+    this.lastAsked = ctx.clock.now()
+  }
 
   start(): void {
     this.loop = this.run()
@@ -98,6 +104,14 @@ export class CopyJob {
 
   /** How the copy stands against `position` (null: the source has no log) once it settles, or after `timeoutMs`. */
   async waitFor(position: LogPosition | null, timeoutMs: number): Promise<CopyVerdict> {
+    this.lastAsked = this.ctx.clock.now()
+    const verdict = await this.settle(position, timeoutMs)
+    if (verdict === 'reached') this.reached = true
+    this.lastAsked = this.ctx.clock.now()
+    return verdict
+  }
+
+  private async settle(position: LogPosition | null, timeoutMs: number): Promise<CopyVerdict> {
     const verdict = (): CopyVerdict | undefined => {
       if (this.phase === 'failed' || this.phase === 'stopped') return 'failed'
       const head = this.head()

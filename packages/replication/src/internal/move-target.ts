@@ -20,6 +20,7 @@ function moveStatus(ctx: HomeContext, user: string): Record<string, unknown> {
   const record = ctx.meta.user(user)
   if (record === undefined) return { state: 'none' }
   const job = ctx.homing?.jobs.get(user)
+  if (job !== undefined) job.lastAsked = ctx.clock.now()
   return {
     state: stateOf(record),
     epoch: record.epoch,

@@ -73,6 +73,8 @@ export class Mover {
       await this.mark()
       await this.copy()
       await this.verify()
+      // Hashing a large log takes a while: catch up again so the freeze has only the last few commits to wait for.
+      await this.copy()
       frozenAt = this.deps.clock.now()
       head = await this.freeze()
       await this.catchUp(head)
@@ -80,8 +82,8 @@ export class Mover {
       throw await this.abort(error)
     }
     const epoch = await this.switchDirectory()
-    await this.finish()
-    const freezeMs = this.deps.clock.now() - frozenAt
+    const freezeMs = (await this.activate()) - frozenAt
+    await this.deps.admin.moved(entry.home, this.deps.moveId).catch(() => undefined)
     this.progress('done')
     return { epoch, freezeMs, copiedBytes: this.copiedBytes, from: entry.home, to, moveId: this.deps.moveId }
   }
@@ -108,13 +110,15 @@ export class Mover {
     this.marked = true
   }
 
-  /** Reserves the target and waits until its copy is within `freezeLagCommits` of the source. */
+  /** Reserves the target (the first time) and waits until its copy is within `freezeLagCommits` of the source. */
   private async copy(): Promise<void> {
     const { admin, to, moveId, clock } = this.deps
-    this.progress('reserving')
-    const body = { moveId, from: this.entry.home, as: to, epoch: this.entry.homeEpoch + 1 }
-    refused('reserve', await this.step('reserve', () => admin.reserve(to, body)))
-    this.reserved = true
+    if (!this.reserved) {
+      this.progress('reserving')
+      const body = { moveId, from: this.entry.home, as: to, epoch: this.entry.homeEpoch + 1 }
+      refused('reserve', await this.step('reserve', () => admin.reserve(to, body)))
+      this.reserved = true
+    }
     const deadline = clock.now() + this.deps.copyTimeoutMs
     for (;;) {
       const status = refused('copy', await this.step('copy', () => admin.status(to)))
@@ -215,12 +219,15 @@ export class Mover {
     })
   }
 
-  /** After the switch: the target activates, the source answers `moved`. Each settles by itself if this fails. */
-  private async finish(): Promise<void> {
+  /**
+   * After the switch: the target activates (then the source is told it moved). Each settles by itself through the
+   * directory if this fails. Returns when the target serves the user.
+   */
+  private async activate(): Promise<number> {
     const { admin, to, moveId } = this.deps
     this.progress('activating')
     await admin.activate(to, moveId).catch(() => undefined)
-    await admin.moved(this.entry.home, moveId).catch(() => undefined)
+    return this.deps.clock.now()
   }
 
   /** Undoes what the move did before the switch, then returns the error to throw. */

@@ -97,15 +97,16 @@ export async function activate(
   snapshot: StoredSnapshot | null,
 ): Promise<void> {
   await ctx.meta.putUser(user, settled(record, 'active', { snapshot }))
-  // A user that had moved away from here and came back: its old read-only copy is obsolete now.
-  const previous = record.reserve?.previous
-  if (previous?.state === 'moved' && previous.movedTo?.copy) {
-    await emptyDir(ctx, userLogDir(ctx, user, previous.generation))
-  }
   const lease = await ctx.cache.acquire(user, userLogDir(ctx, user, record.generation))
   if (lease !== undefined) {
     markDurable(ctx, user, lease.log)
     lease.release()
+  }
+  // A user that had moved away from here and came back: its old read-only copy is obsolete now. Deleted after the
+  // activation, off the path writers wait on (a crash before it only leaves the files for the operator).
+  const previous = record.reserve?.previous
+  if (previous?.state === 'moved' && previous.movedTo?.copy) {
+    void emptyDir(ctx, userLogDir(ctx, user, previous.generation)).catch(() => undefined)
   }
 }
 

@@ -8,11 +8,14 @@ import { checkUserName } from '../internal/user-names.js'
 const URL_TEXT = /^https?:\/\/[^\s/]+(\/[^\s]*)?$/
 const MOVE_ID = /^[A-Za-z0-9_-]{1,64}$/
 
-/** Checks a home URL (an http(s) URL without spaces, at most 2 048 characters) and drops trailing slashes. */
-export function checkHomeUrl(home: unknown): string {
+/**
+ * Checks a server's URL (an http(s) URL without spaces, at most 2 048 characters) and drops trailing slashes;
+ * `what` names it in the error (`home` by default).
+ */
+export function checkHomeUrl(home: unknown, what = 'home'): string {
   if (typeof home !== 'string' || home.length > 2048 || !URL_TEXT.test(home)) {
-    throw new ReplicationConfigError('REPLICATION_CONFIG', 'a home must be an http(s) URL', {
-      home: typeof home === 'string' ? home.slice(0, 80) : typeof home,
+    throw new ReplicationConfigError('REPLICATION_CONFIG', `${what} must be an http(s) URL`, {
+      [what]: typeof home === 'string' ? home.slice(0, 80) : typeof home,
     })
   }
   return home.replace(/\/+$/, '')

@@ -38,7 +38,7 @@ export class HttpDirectory implements Directory {
   private readonly stops = new Set<() => void>()
 
   constructor(private readonly options: HttpDirectoryOptions) {
-    this.base = checkHomeUrl(options.url)
+    this.base = checkHomeUrl(options.url, 'the directory')
     this.transport = options.transport ?? httpTransport({ timeoutMs: (options.watchWaitMs ?? 20_000) + 30_000 })
     this.ownsTransport = options.transport === undefined
   }

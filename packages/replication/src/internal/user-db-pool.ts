@@ -127,7 +127,16 @@ export class UserDbPool<D extends TableDefs> {
       dir,
       ...(bootstrap === undefined ? {} : { bootstrap }),
     })
-    await this.markers.mark(user)
+    try {
+      await this.markers.mark(user)
+      return { db, shipper: this.shipperFor(db, user, token, where) }
+    } catch (error) {
+      await db.close().catch(() => undefined)
+      throw error
+    }
+  }
+
+  private shipperFor(db: Db<D>, user: string, token: string, where: { home: string } | { directory: Directory }) {
     const shipper = ship(db, {
       ...where,
       user,
@@ -142,7 +151,7 @@ export class UserDbPool<D extends TableDefs> {
         this.options.onError?.(user, notice.status.lastError ?? new Error(notice.to))
       }
     })
-    return { db, shipper }
+    return shipper
   }
 
   /** A bootstrap source for a user with no local copy, unless its home holds no log yet (a new user). */

@@ -24,6 +24,7 @@ import { checkUserName } from './internal/user-names.js'
 import { json, wireError } from './internal/wire-codec.js'
 import type { LogPosition } from './position.js'
 import { cryptoRandom, type Random } from './random.js'
+import type { Transport } from './transport.js'
 import type { Route, WireRequest, WireResponse } from './wire.js'
 
 /** Options of {@link HomeService.open} (and of `startHomeServer`). Every limit has a documented default. */
@@ -78,6 +79,8 @@ export interface HomeServiceOptions {
   readonly movedRetentionMs?: number
   /** How often the home reconciles with the directory (besides watching it), ms. Default 5 000. */
   readonly reconcileIntervalMs?: number
+  /** How this home reaches other homes (a move's target reads its source). Default: keep-alive HTTP(S). */
+  readonly transport?: Transport
   /** Called once per acknowledged append that added commits (after fsync, before the answer): audits, tests. */
   readonly onAccepted?: (append: AcceptedAppend) => void
 }

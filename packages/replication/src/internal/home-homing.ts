@@ -28,6 +28,8 @@ export interface HomingSettings {
   readonly reservationIdleMs: number
   /** How the home reaches other homes (a target reads its source). */
   readonly transport: Transport
+  /** Close the transport with the home (the home made it). */
+  readonly ownsTransport: boolean
 }
 
 /** What settling a reserved user decided: it is active here now, or it lives at that entry's home. */
@@ -246,5 +248,6 @@ export class HomeHoming {
     await Promise.all([...this.jobs.values()].map((job) => job.stop()))
     await this.ticker
     if (this.settings.ownsDirectory) await this.directory.close()
+    if (this.settings.ownsTransport) this.settings.transport.close?.()
   }
 }

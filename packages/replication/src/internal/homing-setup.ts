@@ -72,6 +72,7 @@ export function createHoming(ctx: HomeContext, options: HomeServiceOptions, link
     movedRetentionMs: positive('movedRetentionMs', options.movedRetentionMs, 72 * 3600 * 1000),
     reconcileIntervalMs: positive('reconcileIntervalMs', options.reconcileIntervalMs, 5_000),
     reservationIdleMs: 10 * 60_000,
-    transport: httpTransport({ timeoutMs: 60_000 }),
+    transport: options.transport ?? httpTransport({ timeoutMs: 60_000 }),
+    ownsTransport: options.transport === undefined,
   })
 }

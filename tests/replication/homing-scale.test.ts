@@ -77,7 +77,6 @@ describe.each(backends)('three homes, a %s directory, 30 users under write load 
           dataDir: next(),
           adminToken: ADMIN,
           directory: backend.option,
-          maxLeaseMs: 5_000,
           reconcileIntervalMs: 500,
           onAccepted: (a) => accepted.record(i, a),
         }),

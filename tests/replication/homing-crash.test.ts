@@ -113,6 +113,37 @@ async function checkOneHome(db: CoreDb, shipper: Shipper, homes: Home[], audit: 
   return entry.home
 }
 
+/** Runs the mover child until it reaches `phase` (where it blocks for `blockMs`). */
+async function moverAt(phase: string, to: string, blockMs = 120_000) {
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@homedb/source',
+      '--import',
+      'tsx',
+      MOVER,
+      directory!.url,
+      'alice',
+      to,
+      ADMIN,
+      phase,
+      String(blockMs),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let out = ''
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (out.includes(`reached ${phase}`)) resolve()
+    })
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
+    void exited.then(() => reject(new Error(`the mover exited early:\n${out}`)))
+  })
+  return { child, exited, output: () => out }
+}
+
 describe('kill -9 during a move', () => {
   it('of the target mid-copy: the move aborts, nothing changes, and a later move succeeds', async () => {
     const { audit, a, b, db, shipper, writer } = await setUp(10_000)
@@ -188,23 +219,9 @@ describe('kill -9 during a move', () => {
 
   it('of the mover right after the switch: the target activates and the source answers moved on their own', async () => {
     const { audit, a, b, db, shipper, writer } = await setUp()
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@homedb/source', '--import', 'tsx', MOVER, directory!.url, 'alice', b.url, ADMIN, 'activating'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let out = ''
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString()
-        if (out.includes('reached activating')) resolve()
-      })
-      child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
-      void exited.then(() => reject(new Error(`the mover exited early:\n${out}`)))
-    })
-    child.kill('SIGKILL')
-    await exited
+    const mover = await moverAt('activating', b.url)
+    mover.child.kill('SIGKILL')
+    await mover.exited
     expect(await directory!.local.lookup('alice')).toEqual({
       user: 'alice',
       home: b.url,
@@ -215,6 +232,27 @@ describe('kill -9 during a move', () => {
     await expect
       .poll(async () => ((await infoAt(a.url)).body.error as { code?: string } | undefined)?.code, { timeout: 20_000 })
       .toBe('moved')
+    await writer.stop()
+    expect(await checkOneHome(db, shipper, [a, b], audit)).toBe(b.url)
+    await shipper.close()
+    await db.close()
+  })
+
+  it('of the target right before the switch: the restarted target finds the switch and activates on its own', async () => {
+    const { audit, a, b, db, shipper, writer } = await setUp()
+    // The mover has verified the copy and waits a moment before its compare-and-set: the target dies now.
+    const mover = await moverAt('switching', b.url, 1_500)
+    await b.process.kill9()
+    expect(await mover.exited).toBe(0)
+    expect(mover.output()).toContain('moved {')
+    expect((await directory!.local.lookup('alice'))?.home).toBe(b.url)
+    await restart(b, audit)
+    // No client asks it anything: the restarted target reconciles with the directory by itself.
+    const status = async () => {
+      const r = await fetch(`${b.url}/v1/admin/moves/alice`, { headers: { authorization: `Bearer ${ADMIN}` } })
+      return ((await r.json()) as { state: string }).state
+    }
+    await expect.poll(status, { timeout: 20_000 }).toBe('active')
     await writer.stop()
     expect(await checkOneHome(db, shipper, [a, b], audit)).toBe(b.url)
     await shipper.close()

@@ -204,11 +204,11 @@ export class HomeHoming {
     return done ?? true
   }
 
+  /** Reconciles at once (a restarted target activates a switch it missed), then every `reconcileIntervalMs`. */
   private async tickLoop(): Promise<void> {
     while (!this.stopper.signal.aborted) {
-      await this.ctx.clock.sleep(this.settings.reconcileIntervalMs, this.stopper.signal)
-      if (this.stopper.signal.aborted) return
       await this.reconcile().catch(() => undefined)
+      await this.ctx.clock.sleep(this.settings.reconcileIntervalMs, this.stopper.signal)
     }
   }
 

@@ -4,6 +4,9 @@ import { baselineWrite } from './baseline-write.js'
 import { bulkInsert } from './bulk-insert.js'
 import { compaction } from './compaction.js'
 import { durableCommits } from './durable-commits.js'
+import { homingDirectory } from './homing-directory.js'
+import { homingMove } from './homing-move.js'
+import { homingUserDbs } from './homing-user-dbs.js'
 import { logAppend } from './log-append.js'
 import { logReplay } from './log-replay.js'
 import { openReload } from './open-reload.js'
@@ -33,6 +36,9 @@ export const WORKLOADS: readonly Workload[] = [
   replicationShipping,
   replicationHome,
   replicationCommitRate,
+  homingMove,
+  homingUserDbs,
+  homingDirectory,
 ]
 
 /** Finds a workload by name, or undefined. */

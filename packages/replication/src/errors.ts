@@ -1,5 +1,6 @@
 // Errors of @homedb/replication: one root class with a stable string `code` and context, a subclass per category.
 // Wire answers (the `code` field of an error body, see PROTOCOL.md) are a separate, lower-case vocabulary.
+import type { HomingErrorCode } from './homing-errors.js'
 
 /** Stable error codes of @homedb/replication. */
 export type ReplicationErrorCode =
@@ -14,6 +15,7 @@ export type ReplicationErrorCode =
   | 'REPLICATION_INCOMPATIBLE'
   | 'REPLICATION_LOOP'
   | 'REPLICATION_CLOSED'
+  | HomingErrorCode
 
 /**
  * Root of every error thrown by @homedb/replication. Catch this to catch them all; switch on `code`.

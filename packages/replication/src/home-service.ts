@@ -1,24 +1,30 @@
 // The home's protocol core, independent of any HTTP framework: storage (one @homedb/log per user, the home's own
 // records in a homedb db), auth, appends, reads, snapshots and replica slots, exposed as a route table. The
 // fastify adapter (startHomeServer) hosts the routes; a simulated network can call `handle` directly.
+import { setMaxListeners } from 'node:events'
 import { join } from 'node:path'
 import { type FileLayer, nodeFileLayer } from '@homedb/log'
 import { type Clock, systemClock } from './clock.js'
+import type { DirectoryOption } from './directory.js'
 import { ReplicationConfigError } from './errors.js'
 import { handleAddUser, handleSlot, handleStatus, usersStatus } from './internal/admin-handlers.js'
 import { handleAppend } from './internal/append-handler.js'
 import { type HomeContext, markDurable, type ResolvedHomeOptions, waitingTails } from './internal/home-context.js'
 import { HomeMetrics } from './internal/home-metrics.js'
+import { homingRoutes } from './internal/homing-routes.js'
+import { checkHomingOptions, createHoming, homeDirectory, tokenKeyOf } from './internal/homing-setup.js'
 import { KeyedMutex } from './internal/keyed-mutex.js'
 import { LogCache } from './internal/log-cache.js'
 import { MetaStore } from './internal/meta-store.js'
 import { handleFrames, handleInfo, handlePage } from './internal/read-handlers.js'
 import { applyHolds } from './internal/retention.js'
 import { handleSnapshotGet, handleSnapshotPut } from './internal/snapshot-handlers.js'
+import { gateRequest } from './internal/user-gate.js'
 import { checkUserName } from './internal/user-names.js'
 import { json, wireError } from './internal/wire-codec.js'
 import type { LogPosition } from './position.js'
 import { cryptoRandom, type Random } from './random.js'
+import type { Transport } from './transport.js'
 import type { Route, WireRequest, WireResponse } from './wire.js'
 
 /** Options of {@link HomeService.open} (and of `startHomeServer`). Every limit has a documented default. */
@@ -53,12 +59,60 @@ export interface HomeServiceOptions {
   readonly publicSegments?: boolean
   /** Segment size of the users' logs (default: @homedb/log's). */
   readonly segmentBytes?: number
+  /**
+   * The key users' tokens are hashed with (HMAC-SHA256): base64url of at least 32 random bytes, the same on every
+   * home of a deployment so a moved user keeps its token. With a `directory` and no `tokenKey`, the home reads the
+   * deployment's key from the directory. Without either, the home uses a secret of its own from its records.
+   */
+  readonly tokenKey?: string
+  /**
+   * The deployment's directory (a URL, `{ etcd: { hosts } }` or a Directory): users added here are registered in
+   * it, users can move to and from other homes, and requests for users that moved away answer `moved`. The home
+   * uses its `adminToken` with it (one admin token per deployment).
+   */
+  readonly directory?: DirectoryOption
+  /** The URL the directory names this home by. Default: the URL `startHomeServer` listens on. */
+  readonly publicUrl?: string
+  /** Longest lease a move's freeze may ask for, ms. Default 10 000 (then the home asks the directory). */
+  readonly maxLeaseMs?: number
+  /** How long the read-only copy of a user that moved away is kept, ms. Default 72 h. */
+  readonly movedRetentionMs?: number
+  /** How often the home reconciles with the directory (besides watching it), ms. Default 5 000. */
+  readonly reconcileIntervalMs?: number
+  /** How this home reaches other homes (a move's target reads its source). Default: keep-alive HTTP(S). */
+  readonly transport?: Transport
+  /** Called once per acknowledged append that added commits (after fsync, before the answer): audits, tests. */
+  readonly onAccepted?: (append: AcceptedAppend) => void
+}
+
+/** An append a home acknowledged (see `onAccepted`). */
+export interface AcceptedAppend {
+  readonly user: string
+  /** The homeEpoch the home accepted it under. */
+  readonly epoch: number
+  readonly logId: string
+  /** First and last seq it added. */
+  readonly from: number
+  readonly to: number
 }
 
 /** One user as the status lists it. */
 export interface UserStatus {
   readonly name: string
+  /** `active`, `frozen` (a move's source), `reserved` (a move's target) or `moved` (see PROTOCOL.md). */
+  readonly state: 'active' | 'frozen' | 'reserved' | 'moved'
   readonly epoch: number
+  /** `moved`: where the user lives now. */
+  readonly movedTo?: { readonly home: string; readonly epoch: number }
+  /** A move in flight here: its id, the other home, and (target) the copy's progress. */
+  readonly move?: {
+    readonly id: string
+    readonly role: 'source' | 'target'
+    readonly other?: string
+    readonly copiedBytes?: number
+    readonly head?: LogPosition | null
+    readonly sourceHead?: LogPosition | null
+  }
   readonly generation: number
   /** Last head seen since the server started (null if the log was not touched since). */
   readonly head: LogPosition | null
@@ -133,11 +187,19 @@ export class HomeService {
   /** Opens (or creates) the home's data dir. */
   static async open(options: HomeServiceOptions): Promise<HomeService> {
     const resolved = resolve(options)
+    checkHomingOptions(options)
     const fs = options.fileLayer ?? nodeFileLayer
     const clock = options.clock ?? systemClock
     const random = options.random ?? cryptoRandom
-    const meta = await MetaStore.open(join(resolved.dataDir, 'meta'), fs, random, clock.now())
+    const link = homeDirectory(options)
+    const tokenKey = await tokenKeyOf(options, link).catch(async (error: unknown) => {
+      if (link?.owns) await link.directory.close()
+      throw error
+    })
+    const meta = await MetaStore.open(join(resolved.dataDir, 'meta'), fs, random, clock.now(), tokenKey)
     const stop = new AbortController()
+    // Every waiting tail listens for the shutdown: many at once is normal, not a leak.
+    setMaxListeners(0, stop.signal)
     let ctx: HomeContext | undefined
     const cache = new LogCache({
       fs,
@@ -167,7 +229,10 @@ export class HomeService {
       heads: new Map(),
       waiters: new Map(),
       shutdown: stop.signal,
+      homing: undefined,
+      onAccepted: options.onAccepted,
     }
+    if (link !== undefined) ctx.homing = createHoming(ctx, options, link)
     return new HomeService(ctx, stop)
   }
 
@@ -194,6 +259,7 @@ export class HomeService {
       { method: 'POST', path: '/v1/admin/users', bodyLimit: 8192, handler: (r) => handleAddUser(ctx, r, add) },
       { method: 'GET', path: '/v1/admin/users', handler: async (r) => handleStatus(ctx, r, () => this.inFlight) },
       { method: 'GET', path: '/v1/admin/status', handler: async (r) => handleStatus(ctx, r, () => this.inFlight) },
+      ...homingRoutes(ctx),
     ]
     return routes.map((route) => ({ ...route, handler: (r: WireRequest) => this.guard(route, r) }))
   }
@@ -206,7 +272,7 @@ export class HomeService {
     this.inFlight++
     let answer: WireResponse
     try {
-      answer = await route.handler(request)
+      answer = (await gateRequest(this.ctx, route, request)) ?? (await route.handler(request))
     } catch (error) {
       answer = wireError(500, 'internal', (error as Error)?.message ?? String(error))
     } finally {
@@ -242,12 +308,22 @@ export class HomeService {
 
   /**
    * Adds a user. With `token`, that token authenticates the user; without, a high-entropy token is generated and
-   * returned (show it once: the home keeps only its keyed hash). Rejects with `REPLICATION_BAD_USER` or
-   * `REPLICATION_USER_EXISTS`.
+   * returned (show it once: the home keeps only its keyed hash). With a directory, the user is registered there
+   * first (homeEpoch 1, this home). Rejects with `REPLICATION_BAD_USER`, `REPLICATION_USER_EXISTS` (here, or homed
+   * elsewhere in the directory) or `REPLICATION_DIRECTORY`.
    */
   async addUser(name: string, options: { token?: string } = {}): Promise<string> {
     checkUserName(name)
+    if (this.ctx.homing !== undefined && this.ctx.meta.user(name) === undefined) await this.ctx.homing.register(name)
     return this.ctx.meta.addUser(name, options.token, this.ctx.clock.now())
+  }
+
+  /**
+   * Tells the home the URL it listens at (`startHomeServer` does). With a directory, the home then registers users
+   * under this URL (unless `publicUrl` was given), watches the directory and reconciles moves.
+   */
+  listening(url: string): void {
+    this.ctx.homing?.start(url)
   }
 
   /** Every user with epoch, generation, last seen head, snapshot and slots (opens no log). */
@@ -271,6 +347,7 @@ export class HomeService {
 
   private async doClose(): Promise<void> {
     this.stop.abort()
+    await this.ctx.homing?.close()
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve))
     await this.ctx.cache.closeAll()
     await this.ctx.meta.close()

@@ -2,8 +2,10 @@
 // and `homedb restore` rebuild a writer's log from its home: the latest snapshot, then every commit after it
 // (sealed pages where possible, then the tail), each frame verified before the log appends it.
 import type { BootstrapInfo, BootstrapSource, RestoreProgress } from '@homedb/tables'
-import { ReplicationConfigError, ReplicationRemoteError } from './errors.js'
+import type { DirectoryOption } from './directory.js'
+import { ReplicationRemoteError } from './errors.js'
 import { decodeChunks } from './internal/chunk-stream.js'
+import { homeResolver } from './internal/client-homes.js'
 import { splitFrames, verifyFrames } from './internal/frames.js'
 import { type ControlAnswer, HomeClient } from './internal/home-client.js'
 import { checkUserName } from './internal/user-names.js'
@@ -12,7 +14,10 @@ import { httpTransport, type Transport } from './transport.js'
 
 /** Options of {@link homeSource}. */
 export interface HomeSourceOptions {
-  readonly home: string
+  /** The home's URL (or give `directory`); `moved` answers are followed. */
+  readonly home?: string
+  /** The deployment's directory: the home is looked up there, and again whenever a home answers `moved`. */
+  readonly directory?: DirectoryOption
   readonly user: string
   readonly token: string
   readonly transport?: Transport
@@ -33,6 +38,16 @@ function refused(what: string, answer: ControlAnswer): ReplicationRemoteError {
   )
 }
 
+/** Runs a request again while the home answers `moved` (the client follows it) or `busy` (a move is switching). */
+async function following<T extends object>(call: () => Promise<T | ControlAnswer>): Promise<T | ControlAnswer> {
+  for (let attempt = 0; ; attempt++) {
+    const answer = await call()
+    const code = (answer as Partial<ControlAnswer>).ok === false ? (answer as ControlAnswer).code : undefined
+    if ((code !== 'moved' && code !== 'busy') || attempt >= 100) return answer
+    if (code === 'busy') await new Promise((resolve) => setTimeout(resolve, (answer as ControlAnswer).retryMs ?? 25))
+  }
+}
+
 /**
  * A bootstrap source reading `user`'s log from its home.
  *
@@ -45,20 +60,19 @@ function refused(what: string, answer: ControlAnswer): ReplicationRemoteError {
  */
 export function homeSource(options: HomeSourceOptions): BootstrapSource {
   checkUserName(options.user)
-  if (typeof options.home !== 'string' || !/^https?:\/\//.test(options.home)) {
-    throw new ReplicationConfigError('REPLICATION_CONFIG', 'home must be an http(s) URL')
-  }
+  const found = homeResolver(options, true)
   const transport = options.transport ?? httpTransport()
-  const client = new HomeClient({ home: options.home, user: options.user, token: options.token, transport })
+  const client = new HomeClient({ home: found.resolver, user: options.user, token: options.token, transport })
   let pageCommits = 256
   let knownHead = 0
   const source: BootstrapSource = {
     async describe(): Promise<BootstrapInfo> {
-      const info = await client.info()
+      const info = await following(() => client.info())
       if ('ok' in info) throw refused('reading the log info', info)
       if (info.log === null) {
         throw new ReplicationRemoteError('REPLICATION_HOME', `the home holds no log for ${options.user} yet`, {
           user: options.user,
+          wire: 'no-log',
         })
       }
       pageCommits = info.log.pageCommits
@@ -72,7 +86,7 @@ export function homeSource(options: HomeSourceOptions): BootstrapSource {
       }
     },
     async *snapshotChunks(info) {
-      const answer = await client.snapshot(info.logId, info.snapshot!.seq)
+      const answer = await following(() => client.snapshot(info.logId, info.snapshot!.seq))
       if (!answer.ok) throw refused('downloading the snapshot', answer)
       yield* decodeChunks(answer.body, options.maxSnapshotBytes ?? 1024 * 1024 * 1024)
     },
@@ -81,9 +95,10 @@ export function homeSource(options: HomeSourceOptions): BootstrapSource {
       let head = knownHead
       for (;;) {
         const sealed = position.seq % pageCommits === 0 && position.seq + pageCommits <= head
-        const answer = sealed
-          ? await client.page(position.logId, position.seq / pageCommits)
-          : await client.frames(position, 0, '')
+        const at = position
+        const answer = await following(() =>
+          sealed ? client.page(at.logId, at.seq / pageCommits) : client.frames(at, 0, ''),
+        )
         if (!answer.ok) throw refused(`reading commits after seq ${position.seq}`, answer)
         if ('head' in answer) head = (answer.head as LogPosition).seq
         const frames = verifyFrames(splitFrames(answer.body, 1024 * 1024 * 1024), position)

@@ -1,6 +1,19 @@
 // Public surface of @homedb/replication. Everything not listed here is internal.
 export { type Clock, systemClock } from './clock.js'
 export {
+  type Directory,
+  type DirectoryChange,
+  type DirectoryEntry,
+  type DirectoryMove,
+  type DirectoryOption,
+  type DirectoryUpdate,
+  type DirectoryWatchOptions,
+  type EtcdDirectoryOptions,
+  type OpenDirectoryOptions,
+  openDirectory,
+} from './directory.js'
+export { type DirectoryServer, type DirectoryServerOptions, startDirectory } from './directory-server.js'
+export {
   BadPositionError,
   ReplicationConfigError,
   ReplicationError,
@@ -9,8 +22,10 @@ export {
   ReplicationStoppedError,
 } from './errors.js'
 export { type HomeServer, type HomeServerOptions, startHomeServer } from './home-server.js'
-export { HomeService, type HomeServiceOptions, type UserStatus } from './home-service.js'
+export { type AcceptedAppend, HomeService, type HomeServiceOptions, type UserStatus } from './home-service.js'
 export { type HomeSourceOptions, homeSource } from './home-source.js'
+export { DirectoryError, type HomingErrorCode, MoveError } from './homing-errors.js'
+export { type MoveProgress, type MoveResult, type MoveUserOptions, moveUser } from './move-user.js'
 export {
   headPosition,
   type LogPosition,
@@ -38,6 +53,13 @@ export {
   type TransportRequest,
   type TransportResponse,
 } from './transport.js'
+export {
+  openUserDbs,
+  type UserDbs,
+  type UserDbsCloseReport,
+  type UserDbsOptions,
+  type UserDbsStatus,
+} from './user-dbs.js'
 export {
   CONTENT_TYPES,
   HEADERS,

@@ -4,8 +4,10 @@
 // closes its network source when the db closes.
 import { type Db, followDb, type Schema, type TableDefs } from '@homedb/tables'
 import { type Clock, systemClock } from './clock.js'
+import type { DirectoryOption } from './directory.js'
 import { ReplicationConfigError, ReplicationError } from './errors.js'
 import { Backoff, DEFAULT_RETRY, LoopDetector } from './internal/backoff.js'
+import { homeResolver } from './internal/client-homes.js'
 import { HomeClient } from './internal/home-client.js'
 import { HomeCommitSource } from './internal/home-commit-source.js'
 import { checkUserName } from './internal/user-names.js'
@@ -17,7 +19,10 @@ import { httpTransport, type Transport } from './transport.js'
 
 /** Options of {@link openReplica}. */
 export interface ReplicaOptions {
-  readonly home: string
+  /** The home's URL (or give `directory`). `moved` answers are followed from the same position. */
+  readonly home?: string
+  /** The deployment's directory: the home is looked up there, and again whenever a home answers `moved`. */
+  readonly directory?: DirectoryOption
   readonly user: string
   readonly token: string
   /** Longest a tail request waits at the head, ms. Default 20 000 (the home caps it at its `maxWaitMs`). */
@@ -55,7 +60,7 @@ const sources = new WeakMap<object, HomeCommitSource>()
  *
  * @example
  * ```ts
- * const replica = await openReplica(Core, { home: server.url, user: 'alice', token })
+ * const replica = await openReplica(Core, { directory: directory.url, user: 'alice', token }) // or { home: url, … }
  * await replica.waitFor(writerSeq, { timeoutMs: 5000 })
  * console.log(replica.files.get('a'))
  * await replica.close()
@@ -67,14 +72,13 @@ export async function openReplica<const D extends TableDefs>(
 ): Promise<Db<D>> {
   if (typeof options !== 'object' || options === null) throw config('openReplica() takes options { home, user, token }')
   checkUserName(options.user)
-  if (typeof options.home !== 'string' || !/^https?:\/\//.test(options.home))
-    throw config('home must be an http(s) URL')
   if (typeof options.token !== 'string' || options.token === '') throw config('token must be a non-empty string')
+  const found = homeResolver(options)
   const policy = { ...DEFAULT_RETRY, ...options.retry }
   const random = options.random ?? cryptoRandom
   const transport = options.transport ?? httpTransport({ timeoutMs: (options.waitMs ?? 20_000) + 30_000 })
   const source = new HomeCommitSource({
-    client: new HomeClient({ home: options.home, user: options.user, token: options.token, transport }),
+    client: new HomeClient({ home: found.resolver, user: options.user, token: options.token, transport }),
     clock: options.clock ?? systemClock,
     random,
     backoff: new Backoff(policy, random),
@@ -86,6 +90,7 @@ export async function openReplica<const D extends TableDefs>(
   const closeSource = async () => {
     await source.close()
     if (options.transport === undefined) transport.close?.()
+    await found.close()
   }
   let db: Db<D> | undefined
   // The home may release what the replica was loading while it loads (a compaction): start over, a few times.

@@ -5,8 +5,10 @@
 // home's head. A history that no longer extends the home's stops it, keeping every local frame.
 import { type Db, type LogView, logOf, type TableDefs } from '@homedb/tables'
 import { type Clock, systemClock } from './clock.js'
+import type { DirectoryOption } from './directory.js'
 import { ReplicationConfigError, type ReplicationError } from './errors.js'
 import { Backoff, DEFAULT_RETRY, LoopDetector } from './internal/backoff.js'
+import { homeResolver } from './internal/client-homes.js'
 import { HomeClient } from './internal/home-client.js'
 import { ShipperCore } from './internal/shipper-core.js'
 import { checkUserName } from './internal/user-names.js'
@@ -18,8 +20,10 @@ import { httpTransport, type Transport } from './transport.js'
 
 /** Options of {@link ship}. */
 export interface ShipOptions {
-  /** The home's URL, e.g. `http://127.0.0.1:7100`. */
-  readonly home: string
+  /** The home's URL, e.g. `http://127.0.0.1:7100` (or give `directory`). `moved` answers are followed. */
+  readonly home?: string
+  /** The deployment's directory: the home is looked up there, and again whenever a home answers `moved`. */
+  readonly directory?: DirectoryOption
   readonly user: string
   readonly token: string
   /** Most frame bytes per append request. Default 1 MiB. */
@@ -67,7 +71,7 @@ export interface Shipper {
  *
  * @example
  * ```ts
- * const shipper = ship(db, { home: 'http://127.0.0.1:7100', user: 'alice', token })
+ * const shipper = ship(db, { directory: 'http://127.0.0.1:7000', user: 'alice', token }) // or { home: url, … }
  * db.files.insert('a', { size: 1 })
  * await shipper.flushed() // the home has fsynced it
  * console.log(shipper.status.ackedSeq, shipper.status.lagCommits) // 1 0
@@ -77,23 +81,23 @@ export interface Shipper {
 export function ship<D extends TableDefs>(db: Db<D>, options: ShipOptions): Shipper {
   if (typeof options !== 'object' || options === null) throw config('ship() takes options { home, user, token }')
   checkUserName(options.user)
-  if (typeof options.home !== 'string' || !/^https?:\/\//.test(options.home))
-    throw config('home must be an http(s) URL')
   if (typeof options.token !== 'string' || options.token === '') throw config('token must be a non-empty string')
   if (db.readOnly) throw config('ship() needs the writer: this db is read-only')
+  const found = homeResolver(options)
   const view: LogView = logOf(db)
   const policy = { ...DEFAULT_RETRY, ...options.retry }
   const random = options.random ?? cryptoRandom
   const transport = options.transport ?? httpTransport()
   const core = new ShipperCore({
     view,
-    client: new HomeClient({ home: options.home, user: options.user, token: options.token, transport }),
+    client: new HomeClient({ home: found.resolver, user: options.user, token: options.token, transport }),
     clock: options.clock ?? systemClock,
     backoff: new Backoff(policy, random),
     loops: new LoopDetector(policy),
     maxBatchBytes: options.maxBatchBytes ?? 1024 * 1024,
     onClosed: () => {
       if (options.transport === undefined) transport.close?.()
+      void found.close()
     },
   })
   const offClose = db.onClose(() => void core.close())

@@ -80,6 +80,10 @@ export type WireErrorCode =
   | 'user-exists'
   | 'unavailable'
   | 'internal'
+  | 'moved'
+  | 'busy'
+  | 'unknown-user'
+  | 'move-conflict'
 
 /** Every wire error code (PROTOCOL.md lists what each means and which endpoints answer it). */
 export const WIRE_ERROR_CODES: readonly WireErrorCode[] = [
@@ -101,4 +105,8 @@ export const WIRE_ERROR_CODES: readonly WireErrorCode[] = [
   'user-exists',
   'unavailable',
   'internal',
+  'moved',
+  'busy',
+  'unknown-user',
+  'move-conflict',
 ]

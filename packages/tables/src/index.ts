@@ -26,6 +26,7 @@ export {
 export { type FollowDbOptions, followDb } from './follow-db.js'
 export type { CommitSource, CompactInfo, SnapshotSource } from './internal/db-core.js'
 export type { WaitForOptions } from './internal/wait-for.js'
+export { type LogStateHash, type LogStateHashOptions, logStateHash } from './log-state-hash.js'
 export { type LogView, logOf } from './log-view.js'
 export { type OpenDbOptions, openDb } from './open-db.js'
 export {

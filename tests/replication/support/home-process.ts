@@ -56,13 +56,29 @@ export function runNode(file: string): Promise<RunResult> {
 }
 
 /** Starts `homedb serve` on `port` (0: any) and waits for its whole startup output. */
-export async function startHomeProcess(
+export function startHomeProcess(
   dataDir: string,
   adminToken: string,
   port = 0,
   extra: readonly string[] = [],
 ): Promise<HomeProcess> {
-  const child = spawnCli(['serve', '--data', dataDir, '--port', String(port), '--admin-token', adminToken, ...extra])
+  return startServerProcess(['serve', '--data', dataDir, '--port', String(port), '--admin-token', adminToken, ...extra])
+}
+
+/** Starts a long-running `homedb` command (serve, directory) and waits for its whole startup output. */
+export function startServerProcess(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<HomeProcess> {
+  return serverProcess(spawnCli(args, env))
+}
+
+/** Starts a TypeScript file that serves (it prints `listening on URL` and `stop with`), and waits until it does. */
+export function startScriptProcess(file: string, args: readonly string[]): Promise<HomeProcess> {
+  const child = spawn(process.execPath, ['--conditions=@homedb/source', '--import', 'tsx', file, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  return serverProcess(child)
+}
+
+async function serverProcess(child: ChildProcess): Promise<HomeProcess> {
   let out = ''
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()))

@@ -14,17 +14,19 @@ export interface BenchHome {
   stop(): Promise<void>
 }
 
-/** Starts `homedb serve --data dataDir` and waits for its startup output. */
-export async function startBenchHome(
-  dataDir: string,
-  extra: readonly string[] = [],
-  env: NodeJS.ProcessEnv = {},
-): Promise<BenchHome> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [...process.execArgv, CLI, 'serve', '--data', dataDir, '--port', '0', '--admin-token', ADMIN, ...extra],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
-  )
+/** A running `homedb` server process (serve, directory). */
+export interface BenchServer {
+  readonly url: string
+  readonly pid: number
+  stop(): Promise<void>
+}
+
+/** Starts a long-running `homedb` command (`args` after the bin) and waits for its startup output. */
+export async function startBenchServer(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<BenchServer> {
+  const child: ChildProcess = spawn(process.execPath, [...process.execArgv, CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  })
   let out = ''
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
   const url = await new Promise<string>((resolve, reject) => {
@@ -33,11 +35,32 @@ export async function startBenchHome(
       const m = /listening on (http:\/\/\S+)/.exec(out)
       if (m && out.includes('stop with')) resolve(m[1]!)
     })
-    void exited.then(() => reject(new Error(`homedb serve exited before listening:\n${out}`)))
+    void exited.then(() => reject(new Error(`homedb ${args[0]} exited before listening:\n${out}`)))
   })
   return {
     url,
     pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM')
+      await exited
+    },
+  }
+}
+
+/** Starts `homedb serve --data dataDir` and waits for its startup output. */
+export async function startBenchHome(
+  dataDir: string,
+  extra: readonly string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<BenchHome> {
+  const server = await startBenchServer(
+    ['serve', '--data', dataDir, '--port', '0', '--admin-token', ADMIN, ...extra],
+    env,
+  )
+  const url = server.url
+  return {
+    url,
+    pid: server.pid,
     async addUser(name) {
       const token = `${name}-bench-token`
       const answer = await fetch(`${url}/v1/admin/users`, {
@@ -48,10 +71,7 @@ export async function startBenchHome(
       if (answer.status !== 201) throw new Error(`adding ${name}: ${answer.status} ${await answer.text()}`)
       return token
     },
-    async stop() {
-      child.kill('SIGTERM')
-      await exited
-    },
+    stop: () => server.stop(),
   }
 }
 

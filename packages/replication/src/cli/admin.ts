@@ -1,6 +1,7 @@
 // `homedb users add|list` and `homedb status`: through a running server's admin endpoints (`--home URL`), or
 // straight on a stopped server's data dir (`--data DIR`).
 import { HomeService, type UserStatus } from '../home-service.js'
+import { type DirectoryStatusAnswer, printDirectoryStatus } from './directory-status.js'
 
 /** Where an admin command acts. */
 export interface AdminTarget {
@@ -80,6 +81,9 @@ export async function listUsers(target: AdminTarget & { json?: boolean }): Promi
 export async function status(url: string, options: { adminToken?: string; json?: boolean }): Promise<void> {
   const target = { home: url, ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }) }
   const result = await listAll(target)
+  if ((result as { kind?: string }).kind === 'directory') {
+    return printDirectoryStatus(url, result as unknown as DirectoryStatusAnswer, adminToken(target), !!options.json)
+  }
   if (options.json) return void console.log(JSON.stringify(result, null, 2))
   const s = result.server ?? {}
   console.log(
@@ -87,7 +91,10 @@ export async function status(url: string, options: { adminToken?: string; json?:
   )
   for (const u of result.users) {
     const head = u.head === null ? '-' : String(u.head.seq)
-    console.log(`  ${u.name}  epoch ${u.epoch}  head ${head}`)
+    const where = u.movedTo === undefined ? '' : `  → ${u.movedTo.home} (epoch ${u.movedTo.epoch})`
+    const move =
+      u.move === undefined ? '' : `  move ${u.move.id} (${u.move.role}${u.move.other ? ` of ${u.move.other}` : ''})`
+    console.log(`  ${u.name}  ${u.state}  epoch ${u.epoch}  head ${head}${where}${move}`)
     for (const r of u.slots) {
       console.log(
         `    replica ${r.name}  at ${r.seq}  lag ${r.lag ?? '?'}  confirmed ${new Date(r.confirmedAt).toISOString()}`,

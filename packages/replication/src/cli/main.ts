@@ -3,6 +3,7 @@
 // ask a server for its status. Parsing and --help by commander; run `homedb <command> --help` for each.
 import { Command } from 'commander'
 import { addUser, listUsers, status } from './admin.js'
+import { directory, move } from './homing-commands.js'
 import { inspect, restore, verify } from './log-commands.js'
 import { serve } from './serve.js'
 
@@ -20,8 +21,31 @@ program
   .option('--host <addr>', 'interface to listen on', '127.0.0.1')
   .option('--admin-token <token>', 'admin token (or HOMEDB_ADMIN_TOKEN)')
   .option('--max-open-logs <n>', 'user logs kept open while idle (default 256)')
+  .option('--directory <url>', 'the deployment\u2019s directory: http(s)://… or etcd://host:port,host:port')
+  .option('--public-url <url>', 'the URL the directory names this home by (default: the one it listens on)')
   .option('--log', 'log every request (pino JSON lines)')
   .action(serve)
+
+program
+  .command('directory')
+  .description('run the embedded directory (user \u2192 home map) in the foreground')
+  .requiredOption('--data <dir>', 'data directory (created if missing)')
+  .option('--port <n>', 'TCP port (0 picks one)', '7000')
+  .option('--host <addr>', 'interface to listen on', '127.0.0.1')
+  .option('--admin-token <token>', 'admin token (or HOMEDB_ADMIN_TOKEN)')
+  .option('--lookup-token <token>', 'require this token for lookups (default: lookups are open)')
+  .option('--log', 'log every request (pino JSON lines)')
+  .action(directory)
+
+program
+  .command('move <user>')
+  .description('move a user to another home, live (writes pause briefly; nothing acknowledged is lost)')
+  .requiredOption('--to <url>', 'the target home')
+  .requiredOption('--directory <url>', 'the deployment\u2019s directory: http(s)://… or etcd://host:port,host:port')
+  .option('--admin-token <token>', 'admin token (or HOMEDB_ADMIN_TOKEN)')
+  .option('--lease-ms <n>', 'the source\u2019s freeze lease (default 10000)')
+  .option('--json', 'print the result as JSON')
+  .action((user: string, options) => move(user, options))
 
 const users = program.command('users').description('add and list users')
 users
@@ -54,7 +78,7 @@ program
 
 program
   .command('status <url>')
-  .description('a running server\u2019s users, positions and replica lag')
+  .description('a running home\u2019s or directory\u2019s users, homes, epochs, positions, replica lag, moves')
   .option('--admin-token <token>', 'admin token (or HOMEDB_ADMIN_TOKEN)')
   .option('--json', 'machine-readable output')
   .action((url: string, options) => status(url, options))

@@ -1,6 +1,7 @@
 // `homedb serve`: starts a home server in the foreground with clear startup output, and shuts down gracefully on
 // SIGTERM/SIGINT (in-flight appends are acknowledged first, then every log is closed).
 import { startHomeServer } from '../home-server.js'
+import { directoryOption } from './homing-commands.js'
 
 /** Options of the serve command, as commander parsed them. */
 export interface ServeOptions {
@@ -9,6 +10,8 @@ export interface ServeOptions {
   readonly host: string
   readonly adminToken?: string
   readonly maxOpenLogs?: string
+  readonly directory?: string
+  readonly publicUrl?: string
   readonly log?: boolean
 }
 
@@ -20,12 +23,15 @@ export async function serve(options: ServeOptions): Promise<void> {
     host: options.host,
     ...(adminToken === undefined || adminToken === '' ? {} : { adminToken }),
     ...(options.maxOpenLogs === undefined ? {} : { maxOpenLogs: Number(options.maxOpenLogs) }),
+    ...(options.directory === undefined ? {} : { directory: directoryOption(options.directory) }),
+    ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
     logger: options.log ?? false,
   })
   const users = server.service.users().length
   console.log(`homedb home server listening on ${server.url}`)
   console.log(`  data dir: ${options.data}`)
   console.log(`  users:    ${users}`)
+  if (options.directory !== undefined) console.log(`  directory: ${options.directory}`)
   console.log(
     `  admin:    ${adminToken ? 'enabled (admin token set)' : 'disabled (no --admin-token / HOMEDB_ADMIN_TOKEN)'}`,
   )

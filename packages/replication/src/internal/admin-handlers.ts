@@ -7,6 +7,7 @@ import type { WireRequest, WireResponse } from '../wire.js'
 import { authUser, durableOf, type HomeContext, isAdmin, userLogDir, waitingTails } from './home-context.js'
 import { confirmSlot, dropSlot } from './retention.js'
 import { isUserName } from './user-names.js'
+import { statusFields } from './user-transitions.js'
 import { json, parseJson, readBody, wireError } from './wire-codec.js'
 
 const SLOT_NAME = /^[A-Za-z0-9_-]{1,64}$/
@@ -82,7 +83,8 @@ export function usersStatus(ctx: HomeContext): UserStatus[] {
       confirmedAt: s.confirmedAt,
     }))
     const snapshot = record.snapshot === null ? null : { seq: record.snapshot.seq, bytes: record.snapshot.bytes }
-    out.push({ name, epoch: record.epoch, generation: record.generation, head, snapshot, slots })
+    const state = statusFields(ctx, name, record)
+    out.push({ name, ...state, epoch: record.epoch, generation: record.generation, head, snapshot, slots })
   }
   return out
 }
@@ -91,6 +93,8 @@ export function usersStatus(ctx: HomeContext): UserStatus[] {
 export function handleStatus(ctx: HomeContext, request: WireRequest, inFlight: () => number): WireResponse {
   if (!isAdmin(ctx, request)) return wireError(401, 'unauthorized', 'the admin token is required')
   return json(200, {
+    kind: 'home',
+    url: ctx.homing?.url ?? null,
     server: {
       users: ctx.meta.userCount,
       openLogs: ctx.cache.openCount,

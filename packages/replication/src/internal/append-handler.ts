@@ -8,6 +8,7 @@ import { HEADERS, type WireRequest, type WireResponse } from '../wire.js'
 import { frameHeader, splitFrames } from './frames.js'
 import { authUser, type HomeContext, markDurable, userLogDir } from './home-context.js'
 import { remember } from './recent-frames.js'
+import { writeRefusal } from './user-gate.js'
 import { json, parsePositionText, readBody, wireError } from './wire-codec.js'
 
 interface AppendInput {
@@ -56,6 +57,8 @@ export async function handleAppend(ctx: HomeContext, request: WireRequest): Prom
 async function appendLocked(ctx: HomeContext, input: AppendInput): Promise<WireResponse> {
   const { user, expected } = input
   const record = ctx.meta.user(user)!
+  const refused = writeRefusal(record)
+  if (refused !== undefined) return refused
   if (input.epoch !== record.epoch) {
     return wireError(409, 'stale-epoch', `this home serves ${user} under homeEpoch ${record.epoch}`, {
       epoch: record.epoch,
@@ -122,6 +125,9 @@ async function appendTo(ctx: HomeContext, user: string, log: Log, input: AppendI
   }
   if (fresh.length > 0) remember(log, before, fresh)
   markDurable(ctx, user, log)
+  if (fresh.length > 0) {
+    ctx.onAccepted?.({ user, epoch: input.epoch, logId: log.logId, from: before.seq + 1, to: log.head.seq })
+  }
   ctx.metrics.fsyncSeconds.observe((performance.now() - started) / 1000)
   ctx.metrics.appends.inc()
   ctx.metrics.appendCommits.inc(fresh.length)

@@ -6,6 +6,7 @@ import type { LogPosition } from '../position.js'
 import type { Transport, TransportResponse } from '../transport.js'
 import { CONTENT_TYPES, HEADERS, type WireErrorCode } from '../wire.js'
 import { encodeChunks } from './chunk-stream.js'
+import { HomeResolver } from './home-resolver.js'
 import { drain, formatPosition, parsePositionText, positionOrNull, readBody, readErrorBody } from './wire-codec.js'
 
 /** A 4xx/5xx answer with its wire code. */
@@ -17,6 +18,8 @@ export interface ControlAnswer {
   readonly head: LogPosition | null
   readonly start: LogPosition | null
   readonly epoch: number | undefined
+  /** `busy`: how long to wait before trying again, ms. */
+  readonly retryMs: number | undefined
 }
 
 /** What log info says (`log` is null until the writer shipped something). */
@@ -33,7 +36,8 @@ export interface LogInfo {
 }
 
 export interface HomeClientOptions {
-  readonly home: string
+  /** The home: a URL, or a resolver that finds it (the directory) and follows `moved` answers. */
+  readonly home: string | HomeResolver
   readonly user: string
   readonly token: string
   readonly transport: Transport
@@ -42,12 +46,18 @@ export interface HomeClientOptions {
 const MAX_JSON = 1024 * 1024
 
 export class HomeClient {
-  private readonly base: string
+  private readonly resolver: HomeResolver
   private readonly auth: Record<string, string>
 
   constructor(private readonly options: HomeClientOptions) {
-    this.base = `${options.home.replace(/\/+$/, '')}/v1/users/${encodeURIComponent(options.user)}`
+    this.resolver =
+      typeof options.home === 'string' ? new HomeResolver({ user: options.user, home: options.home }) : options.home
     this.auth = { authorization: `Bearer ${options.token}` }
+  }
+
+  /** The home this client asks now. */
+  home(): Promise<string> {
+    return this.resolver.current()
   }
 
   private async send(
@@ -59,9 +69,10 @@ export class HomeClient {
       signal?: AbortSignal
     } = {},
   ): Promise<TransportResponse> {
+    const home = await this.resolver.current()
     const response = await this.options.transport.request({
       method,
-      url: `${this.base}${path}`,
+      url: `${home}/v1/users/${encodeURIComponent(this.options.user)}${path}`,
       headers: { ...this.auth, ...extra.headers },
       ...(extra.body === undefined ? {} : { body: extra.body }),
       ...(extra.signal === undefined ? {} : { signal: extra.signal }),
@@ -70,14 +81,19 @@ export class HomeClient {
       await drain(response.body)
       throw new ReplicationRemoteError('REPLICATION_AUTH', `the home refused the token for ${this.options.user}`, {
         user: this.options.user,
-        home: this.options.home,
+        home,
       })
     }
+    if (response.status < 300) this.resolver.settled()
     return response
   }
 
   private async control(response: TransportResponse): Promise<ControlAnswer> {
     const error = await readErrorBody(response.body)
+    // `moved`: the user lives elsewhere now; the next request goes there (the caller resolves again).
+    if (error?.code === 'moved' && typeof error.home === 'string' && typeof error.epoch === 'number') {
+      await this.resolver.moved(error.home, error.epoch)
+    }
     return {
       ok: false,
       status: response.status,
@@ -86,6 +102,7 @@ export class HomeClient {
       head: positionOrNull(error?.head, 'head'),
       start: positionOrNull(error?.start, 'start'),
       epoch: typeof error?.epoch === 'number' ? error.epoch : undefined,
+      retryMs: typeof error?.retryMs === 'number' ? error.retryMs : undefined,
     }
   }
 

@@ -196,7 +196,14 @@ export class HomeCommitSource implements CommitSource {
         const answer = (error as { answer?: ControlAnswer }).answer
         const code = (error as { code?: string }).code
         this.lastError = error as Error
-        if (code === 'REPLICATION_AUTH' || code === 'LOG_NEED_SNAPSHOT') throw error
+        if (code === 'REPLICATION_AUTH' || code === 'LOG_NEED_SNAPSHOT' || code === 'REPLICATION_LOOP') throw error
+        if (code === 'REPLICATION_UNKNOWN_USER') throw error
+        // The user moved (the client points at the new home now): ask again at once, from the same position.
+        if (answer?.code === 'moved') continue
+        if (answer?.code === 'busy') {
+          await this.deps.clock.sleep(answer.retryMs ?? 25, signal)
+          continue
+        }
         // A damaged or malformed answer is retried like a refusal: the same one again and again is a loop.
         const what = answer?.code ?? (code === 'REPLICATION_PROTOCOL' ? 'protocol' : 'network')
         const verdict = this.deps.loops.see(what, this.delivered?.seq ?? 0)

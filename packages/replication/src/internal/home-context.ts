@@ -3,9 +3,11 @@
 import { join } from 'node:path'
 import type { FileLayer, Log } from '@homedb/log'
 import type { Clock } from '../clock.js'
+import type { AcceptedAppend } from '../home-service.js'
 import { headPosition, type LogPosition } from '../position.js'
 import type { Random } from '../random.js'
 import type { WireRequest, WireResponse } from '../wire.js'
+import type { HomeHoming } from './home-homing.js'
 import type { HomeMetrics } from './home-metrics.js'
 import type { KeyedMutex } from './keyed-mutex.js'
 import type { LogCache } from './log-cache.js'
@@ -47,6 +49,10 @@ export interface HomeContext {
   readonly waiters: Map<string, Set<() => void>>
   /** Aborts every long-poll when the server shuts down. */
   readonly shutdown: AbortSignal
+  /** The home's place in a deployment with a directory (moves, redirects); undefined for a standalone home. */
+  homing: HomeHoming | undefined
+  /** Told about every append the home acknowledged (audits: one home per user and homeEpoch). */
+  readonly onAccepted: ((append: AcceptedAppend) => void) | undefined
 }
 
 /** The directory of a user's log generation. */
@@ -70,6 +76,11 @@ export function durableOf(ctx: HomeContext, log: Log): LogPosition {
   return ctx.durable.get(log) ?? headPosition(log)
 }
 
+/** The bearer token of a request, if it carries one. */
+export function bearerOf(request: WireRequest): string | undefined {
+  return bearer(request)
+}
+
 function bearer(request: WireRequest): string | undefined {
   const header = request.headers.authorization
   if (header === undefined || !header.startsWith('Bearer ')) return undefined
@@ -83,7 +94,9 @@ export function authUser(
 ): { user: string; record: UserRecord } | { answer: WireResponse } {
   const user = request.params.user
   if (!isUserName(user)) return { answer: wireError(400, 'bad-user-name', 'not a valid user name') }
-  if (!ctx.meta.authenticate(user, bearer(request))) {
+  // The admin token reads any user (a move's target copies the user from its source with it), never writes.
+  const adminRead = request.method === 'GET' && ctx.meta.user(user) !== undefined && isAdmin(ctx, request)
+  if (!ctx.meta.authenticate(user, bearer(request)) && !adminRead) {
     return { answer: wireError(401, 'unauthorized', 'unknown user or wrong token') }
   }
   return { user, record: ctx.meta.user(user)! }

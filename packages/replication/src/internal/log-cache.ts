@@ -142,6 +142,15 @@ export class LogCache {
     if (entry !== undefined) this.retire(entry)
   }
 
+  /** Like {@link invalidate}, and resolves once the log is closed if nobody uses it (a user that moved). */
+  async drop(key: string): Promise<void> {
+    const entry = this.entries.get(key)
+    if (entry === undefined) return
+    entry.retired = true
+    this.entries.delete(key)
+    if (entry.pins === 0) await this.closeEntry(entry)
+  }
+
   private retire(entry: Entry): void {
     entry.retired = true
     if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key)

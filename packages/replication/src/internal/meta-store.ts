@@ -20,6 +20,29 @@ export interface UserRecord {
   readonly superseded: readonly number[]
   /** The latest snapshot stored for the current generation (so log info never reads the snapshot file). */
   readonly snapshot: StoredSnapshot | null
+  /** Where a move stands for this user here (PROTOCOL.md, "User states"); absent means `active`. */
+  readonly state?: UserState
+  /** `frozen`: the move holding the freeze and when its lease ends (ms, the home's clock). */
+  readonly freeze?: { readonly moveId: string; readonly until: number }
+  /** `reserved`: the move copying the user here, from which home, and what the record was before. */
+  readonly reserve?: Reservation
+  /** `moved`: where the user lives now, and when it left (its copy here is deleted after `movedRetentionMs`). */
+  readonly movedTo?: { readonly home: string; readonly epoch: number; readonly at: number; readonly copy: boolean }
+}
+
+/** A user's state on one home (PROTOCOL.md, "User states"). */
+export type UserState = 'active' | 'reserved' | 'frozen' | 'moved'
+
+/** A reservation: this home is the target of a move and receives the copy (inactive). */
+export interface Reservation {
+  readonly moveId: string
+  /** The source home's URL. */
+  readonly from: string
+  /** The URL the directory will name this home by once the move switches. */
+  readonly as: string
+  readonly since: number
+  /** The record this one replaced (a user that had moved away from here before), restored if the move aborts. */
+  readonly previous: UserRecord | null
 }
 
 /** A snapshot the home stored, as log info reports it. */
@@ -52,7 +75,14 @@ export class MetaStore {
     private readonly random: Random,
   ) {}
 
-  static async open(dir: string, fileLayer: FileLayer, random: Random, now: number): Promise<MetaStore> {
+  /** Opens the records; with `tokenKey` (the deployment's key) tokens are hashed with it instead of the home's secret. */
+  static async open(
+    dir: string,
+    fileLayer: FileLayer,
+    random: Random,
+    now: number,
+    tokenKey?: Buffer,
+  ): Promise<MetaStore> {
     const db = await openDb(MetaSchema, { dir, fileLayer, durability: 'fsync' })
     let server = db.server.get()
     if (server === undefined) {
@@ -60,7 +90,7 @@ export class MetaStore {
       await db.sync()
       server = db.server.get()!
     }
-    return new MetaStore(db, Buffer.from(server.secret, 'hex'), random)
+    return new MetaStore(db, tokenKey ?? Buffer.from(server.secret, 'hex'), random)
   }
 
   hash(token: string): string {
@@ -120,6 +150,19 @@ export class MetaStore {
     const record = this.db.users.get(name)
     if (record === undefined) return
     this.db.users.insert(name, { ...record, ...change })
+    await this.db.sync()
+  }
+
+  /** Writes a whole record (a reservation copying a user here, a record restored). Durable when it resolves. */
+  async putUser(name: string, record: UserRecord): Promise<void> {
+    this.db.users.insert(name, record)
+    await this.db.sync()
+  }
+
+  /** Removes a user's record (an abandoned reservation of a user that was never here). Durable when it resolves. */
+  async removeUser(name: string): Promise<void> {
+    this.db.users.remove(name)
+    this.db.slots.clearKey(name)
     await this.db.sync()
   }
 

@@ -6,6 +6,7 @@ import { CONTENT_TYPES, HEADERS, type WireRequest, type WireResponse } from '../
 import { authUser, durableOf, type HomeContext, userLogDir, waitForAppend } from './home-context.js'
 import type { LogLease } from './log-cache.js'
 import { recall } from './recent-frames.js'
+import { movedAnswer } from './user-gate.js'
 import { formatPosition, json, NO_STORE, parsePositionText, wireError } from './wire-codec.js'
 
 /** GET /v1/users/:user/log */
@@ -112,6 +113,8 @@ async function tailFrom(
       const left = deadline - ctx.clock.now()
       if (left <= 0 || signal.aborted || ctx.shutdown.aborted) return framesAnswer(ctx, [], head)
       await waitForAppend(ctx, user, left, signal)
+      const now = ctx.meta.user(user)
+      if (now?.state === 'moved' && now.movedTo !== undefined) return movedAnswer(now.movedTo.home, now.movedTo.epoch)
       continue
     }
     // Never past the next page boundary, so a client that is behind lines up with the cacheable pages.

@@ -36,6 +36,8 @@ export class ShipperCore {
   private lastError: ReplicationError | Error | undefined
   private homeHead: LogPosition | null | undefined
   private escalate = false
+  /** Set by a `busy` answer: the next pause is this long. */
+  private busyMs: number | undefined
   private readonly stop = new AbortController()
   private waiters: Waiter[] = []
   private listeners = new Set<(notice: ShipperNotice) => void>()
@@ -143,12 +145,15 @@ export class ShipperCore {
   private failed(error: unknown): void {
     this.lastError = error as Error
     const code = (error as { code?: string }).code
-    if (code === 'REPLICATION_AUTH' || code === 'REPLICATION_LOOP') this.fire('fatal')
-    else this.fire('net-error')
+    if (code === 'REPLICATION_AUTH' || code === 'REPLICATION_LOOP' || code === 'REPLICATION_UNKNOWN_USER') {
+      this.fire('fatal')
+    } else this.fire('net-error')
   }
 
   private async pause(): Promise<void> {
-    let delay = this.deps.backoff.next()
+    const busy = this.busyMs
+    this.busyMs = undefined
+    let delay = busy ?? this.deps.backoff.next()
     if (this.escalate) delay = Math.max(delay, this.deps.loops.escalation())
     this.escalate = false
     await this.deps.clock.sleep(delay, this.stop.signal)
@@ -165,6 +170,13 @@ export class ShipperCore {
   private eventFor(answer: ControlAnswer): ShipperEvent {
     if (answer.code === 'diverged') return 'diverged'
     if (answer.code === 'incompatible') return 'incompatible'
+    // The user moved: the client already points at the new home; resolve there at once (same position).
+    if (answer.code === 'moved') return 'conflict'
+    // A move holds the user for a moment: retry after the home's hint, without growing the backoff.
+    if (answer.code === 'busy') {
+      this.busyMs = answer.retryMs ?? 25
+      return 'net-error'
+    }
     if (answer.status >= 500 || answer.status === 408 || answer.status === 429) return 'net-error'
     if (answer.code === 'too-large' && this.batchBytes > 1) {
       this.batchBytes = Math.max(1, Math.floor(this.batchBytes / 2))

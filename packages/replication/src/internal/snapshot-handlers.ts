@@ -11,6 +11,7 @@ import { decodeChunks, encodeChunks } from './chunk-stream.js'
 import { authUser, durableOf, type HomeContext, markDurable, userLogDir } from './home-context.js'
 import type { StoredSnapshot, UserRecord } from './meta-store.js'
 import { enforceCaps } from './retention.js'
+import { writeRefusal } from './user-gate.js'
 import { formatPosition, json, parsePositionText, wireError } from './wire-codec.js'
 
 interface Upload {
@@ -67,6 +68,8 @@ export async function handleSnapshotPut(ctx: HomeContext, request: WireRequest):
 async function storeLocked(ctx: HomeContext, upload: Upload): Promise<WireResponse> {
   const { user, position } = upload
   const record = ctx.meta.user(user)!
+  const refused = writeRefusal(record)
+  if (refused !== undefined) return refused
   if (upload.epoch !== record.epoch) {
     return wireError(409, 'stale-epoch', `this home serves ${user} under homeEpoch ${record.epoch}`, {
       epoch: record.epoch,

@@ -39,6 +39,10 @@ export interface WireErrorBody {
     readonly head?: LogPosition | null
     readonly start?: LogPosition | null
     readonly epoch?: number
+    /** `moved`: the user's home now (with `epoch`, the homeEpoch it serves the user under). */
+    readonly home?: string
+    /** `busy`: retry after this many ms. */
+    readonly retryMs?: number
   }
 }
 

@@ -3,6 +3,7 @@
 // a table's entry hashes are added (mod 2^64), so the order that built the state does not matter; the tables'
 // (name, kind, entry count, sum) are then hashed in name order.
 import { xxh64 } from '@node-rs/xxhash'
+import type { TableKind } from '../types.js'
 import { encodeValue } from './codec.js'
 import type { DbCore } from './db-core.js'
 import { OP, type Op } from './opcodes.js'
@@ -46,17 +47,27 @@ function entryOf(op: Op, index: { table: string; key: unknown; next: number }): 
 
 /** The state hash of a core: 16 lowercase hex digits. */
 export function stateHashOf(core: DbCore): string {
+  const kinds = new Map<string, TableKind>()
+  for (const [name, table] of core.tables) kinds.set(name, table.kind)
+  return digestState(kinds, core.stateOps())
+}
+
+/**
+ * The state hash of the tables `kinds` names (each one counted, empty ones included) holding the state `ops`
+ * rebuild: the operations of FORMAT.md's state serialisation, grouped by table and, for lists, by key.
+ */
+export function digestState(kinds: ReadonlyMap<string, TableKind>, ops: Iterable<Op>): string {
   const sums = new Map<string, TableSum>()
-  for (const name of core.tables.keys()) sums.set(name, { count: 0, sum: 0n })
+  for (const name of kinds.keys()) sums.set(name, { count: 0, sum: 0n })
   const index = { table: '', key: undefined as unknown, next: 0 }
-  for (const op of core.stateOps()) {
+  for (const op of ops) {
     const table = sums.get(op[0] as string)!
     table.count++
     table.sum = (table.sum + xxh64(encodeValue(entryOf(op, index)) as Buffer)) & U64
   }
   const summary = [...sums.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, s]) => [name, core.tables.get(name)!.kind, s.count, s.sum.toString(16).padStart(16, '0')])
+    .map(([name, s]) => [name, kinds.get(name)!, s.count, s.sum.toString(16).padStart(16, '0')])
   return xxh64(encodeValue(summary) as Buffer)
     .toString(16)
     .padStart(16, '0')

@@ -1,0 +1,40 @@
+// Errors of the homing layer (directory, redirects, moves): subclasses of ReplicationError, kept in their own file so
+// the codes they add are listed in one place next to the classes that throw them.
+import { ReplicationError } from './errors.js'
+
+/** The codes the homing layer adds to {@link ReplicationErrorCode}. */
+export type HomingErrorCode = 'REPLICATION_DIRECTORY' | 'REPLICATION_UNKNOWN_USER' | 'REPLICATION_MOVE'
+
+/**
+ * The directory could not answer (`REPLICATION_DIRECTORY`: unreachable, or it refused the request; `context.status`
+ * and `context.wire` hold what it said) or does not know the user (`REPLICATION_UNKNOWN_USER`).
+ *
+ * @example
+ * ```ts
+ * try { await directory.register('alice', home) } catch (e) { if (e instanceof DirectoryError) console.log(e.code) }
+ * ```
+ */
+export class DirectoryError extends ReplicationError {
+  override name = 'DirectoryError'
+  constructor(
+    code: 'REPLICATION_DIRECTORY' | 'REPLICATION_UNKNOWN_USER',
+    message: string,
+    context: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, context, options)
+  }
+}
+
+/**
+ * A move did not happen (`REPLICATION_MOVE`). `context.step` names the step that failed, `context.outcome` says what
+ * is true now: `'aborted'` (the source serves the user as before: nothing changed) or `'unknown'` (the directory
+ * could not be read after its compare-and-set: the source stays frozen until its lease expires, then asks the
+ * directory and either takes the user back or answers `moved`, never both).
+ */
+export class MoveError extends ReplicationError {
+  override name = 'MoveError'
+  constructor(message: string, context: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super('REPLICATION_MOVE', message, context, options)
+  }
+}

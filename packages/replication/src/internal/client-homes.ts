@@ -1,0 +1,67 @@
+// How the clients (ship, openReplica, homeSource) turn their `home` / `directory` options into a HomeResolver: a
+// fixed home, or the directory (opened here and closed with the client unless the caller passed a Directory).
+
+import { checkHomeUrl } from '../directory/entry-codec.js'
+import { type Directory, type DirectoryOption, openDirectory, ownsDirectory } from '../directory.js'
+import { ReplicationConfigError } from '../errors.js'
+import { HomeResolver } from './home-resolver.js'
+
+/** A client's resolver and what to close with the client. */
+export interface ClientHomes {
+  readonly resolver: HomeResolver
+  readonly directory: Directory | undefined
+  close(): Promise<void>
+}
+
+/**
+ * Builds the resolver for `{ home?, directory?, user }`; exactly one of home and directory must be given. With
+ * `transient`, a directory the resolver opens is opened for each lookup and closed after it (for clients that have
+ * no close of their own, like homeSource).
+ */
+export function homeResolver(
+  options: { readonly home?: string; readonly directory?: DirectoryOption; readonly user: string },
+  transient = false,
+): ClientHomes {
+  if ((options.home === undefined) === (options.directory === undefined)) {
+    throw new ReplicationConfigError('REPLICATION_CONFIG', 'give either home (a URL) or directory')
+  }
+  if (options.home !== undefined) {
+    let home: string
+    try {
+      home = checkHomeUrl(options.home)
+    } catch {
+      throw new ReplicationConfigError('REPLICATION_CONFIG', 'home must be an http(s) URL')
+    }
+    return { resolver: new HomeResolver({ user: options.user, home }), directory: undefined, close: async () => {} }
+  }
+  const owned = ownsDirectory(options.directory!)
+  const directory = owned && transient ? lookupOnly(options.directory!) : openDirectory(options.directory!)
+  return {
+    resolver: new HomeResolver({ user: options.user, directory }),
+    directory,
+    close: async () => {
+      if (owned) await directory.close()
+    },
+  }
+}
+
+/** A directory whose lookups each open a client, ask, and close it (nothing stays open between lookups). */
+function lookupOnly(option: DirectoryOption): Directory {
+  const refuse = () => Promise.reject(new ReplicationConfigError('REPLICATION_CONFIG', 'lookups only'))
+  return {
+    async lookup(user) {
+      const directory = openDirectory(option)
+      try {
+        return await directory.lookup(user)
+      } finally {
+        await directory.close()
+      }
+    },
+    register: refuse,
+    compareAndSet: refuse,
+    list: refuse,
+    tokenKey: refuse,
+    watch: () => () => undefined,
+    close: async () => undefined,
+  }
+}

@@ -1,0 +1,172 @@
+// Admin endpoints a mover calls on a move's target (PROTOCOL.md, "Moving a user"): reserve the user (inactive, with
+// the source's token hash) and start copying it, report the copy's progress, wait until the copy is exactly at a
+// position, activate once the directory names this home, or abandon (only while no switch to this home can have
+// happened: the directory is asked first).
+
+import { checkHomeUrl } from '../directory/entry-codec.js'
+import type { DirectoryEntry } from '../directory.js'
+import { type LogPosition, parsePosition } from '../position.js'
+import type { Transport } from '../transport.js'
+import type { WireRequest, WireResponse } from '../wire.js'
+import { HomeClient } from './home-client.js'
+import type { HomeContext } from './home-context.js'
+import { userLogDir } from './home-context.js'
+import { CopyJob } from './move-copy.js'
+import { moveBody } from './move-source.js'
+import { reserve, stateOf } from './user-transitions.js'
+import { json, wireError } from './wire-codec.js'
+
+function moveStatus(ctx: HomeContext, user: string): Record<string, unknown> {
+  const record = ctx.meta.user(user)
+  if (record === undefined) return { state: 'none' }
+  const job = ctx.homing?.jobs.get(user)
+  if (job !== undefined) job.lastAsked = ctx.clock.now()
+  return {
+    state: stateOf(record),
+    epoch: record.epoch,
+    ...(record.reserve === undefined ? {} : { moveId: record.reserve.moveId, from: record.reserve.from }),
+    ...(job === undefined ? {} : { progress: job.progress() }),
+  }
+}
+
+/** Reads the source's record of the user (its token hash travels with it). */
+async function sourceRecord(
+  ctx: HomeContext,
+  transport: Transport,
+  from: string,
+  user: string,
+): Promise<{ tokenHash: string; createdAt: number } | WireResponse> {
+  try {
+    const response = await transport.request({
+      method: 'GET',
+      url: `${from}/v1/admin/users/${user}`,
+      headers: { authorization: `Bearer ${ctx.options.adminToken}` },
+    })
+    const chunks: Buffer[] = []
+    for await (const c of response.body) chunks.push(Buffer.from(c))
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { tokenHash?: unknown; createdAt?: unknown }
+    if (response.status !== 200 || typeof body.tokenHash !== 'string') {
+      return wireError(409, 'move-conflict', `the source answered ${response.status} for ${user}`)
+    }
+    return { tokenHash: body.tokenHash, createdAt: Number(body.createdAt) || ctx.clock.now() }
+  } catch (error) {
+    return wireError(503, 'unavailable', `the source did not answer: ${(error as Error).message}`)
+  }
+}
+
+/** POST /v1/admin/moves/:user/reserve `{ moveId, from, as, epoch }`: reserve the user here and start copying it. */
+export async function handleReserve(ctx: HomeContext, request: WireRequest): Promise<WireResponse> {
+  const parsed = await moveBody(ctx, request)
+  if ('answer' in parsed) return parsed.answer
+  const { user, body } = parsed
+  const homing = ctx.homing
+  if (homing === undefined) return wireError(409, 'move-conflict', 'this home has no directory')
+  let from: string
+  let as: string
+  try {
+    from = checkHomeUrl(body.from)
+    as = checkHomeUrl(body.as)
+  } catch {
+    return wireError(400, 'bad-request', 'from and as must be http(s) URLs')
+  }
+  const epoch = body.epoch
+  if (typeof body.moveId !== 'string' || typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 2) {
+    return wireError(400, 'bad-request', 'expected { moveId, from, as, epoch }')
+  }
+  const source = await sourceRecord(ctx, homing.settings.transport, from, user)
+  if ('status' in source) return source
+  const moveId = body.moveId
+  return ctx.mutex.run(user, async () => {
+    const previous = ctx.meta.user(user)
+    const state = previous === undefined ? 'none' : stateOf(previous)
+    if (state === 'active' || state === 'frozen') {
+      return wireError(409, 'move-conflict', `the user already lives here (${state})`)
+    }
+    if (state === 'reserved' && previous!.reserve?.moveId === moveId && homing.jobs.has(user)) {
+      return json(200, moveStatus(ctx, user))
+    }
+    const old = homing.jobs.get(user)
+    homing.jobs.delete(user)
+    await old?.stop()
+    const record = await reserve(ctx, user, previous, { moveId, from, as, epoch, tokenHash: source.tokenHash })
+    const client = new HomeClient({
+      home: from,
+      user,
+      token: ctx.options.adminToken ?? '',
+      transport: homing.settings.transport,
+    })
+    const dir = userLogDir(ctx, user, record.generation)
+    const job = new CopyJob(ctx, { user, moveId, dir, client, waitMs: 5_000 })
+    homing.jobs.set(user, job)
+    job.start()
+    return json(200, moveStatus(ctx, user))
+  })
+}
+
+/** GET /v1/admin/moves/:user — the user's state here and, while reserved, the copy's progress. */
+export async function handleMoveStatus(ctx: HomeContext, request: WireRequest): Promise<WireResponse> {
+  const parsed = await moveBody(ctx, request)
+  if ('answer' in parsed) return parsed.answer
+  return json(200, moveStatus(ctx, parsed.user))
+}
+
+/** POST /v1/admin/moves/:user/wait `{ moveId, position, timeoutMs }` → `{ verdict, progress }`. */
+export async function handleWait(ctx: HomeContext, request: WireRequest): Promise<WireResponse> {
+  const parsed = await moveBody(ctx, request)
+  if ('answer' in parsed) return parsed.answer
+  const { user, record, body } = parsed
+  const job = ctx.homing?.jobs.get(user)
+  if (job === undefined || record?.reserve?.moveId !== body.moveId) {
+    return wireError(409, 'move-conflict', 'no copy of this move runs here')
+  }
+  let position: LogPosition | null
+  try {
+    position = body.position === null ? null : parsePosition(body.position)
+  } catch {
+    return wireError(400, 'bad-request', 'position must be a position or null')
+  }
+  const timeoutMs = Math.min(Math.max(0, Number(body.timeoutMs) || 0), 60_000)
+  const verdict = await job.waitFor(position, timeoutMs)
+  return json(200, { verdict, progress: job.progress() })
+}
+
+/** POST /v1/admin/moves/:user/activate `{ moveId }`: the mover switched the directory; the home checks and serves. */
+export async function handleActivate(ctx: HomeContext, request: WireRequest): Promise<WireResponse> {
+  const parsed = await moveBody(ctx, request)
+  if ('answer' in parsed) return parsed.answer
+  const { user, record, body } = parsed
+  if (record === undefined || (stateOf(record) === 'reserved' && record.reserve?.moveId !== body.moveId)) {
+    return wireError(409, 'move-conflict', 'no reservation of this move here')
+  }
+  const settled = await ctx.homing?.settleReserved(user)
+  if (settled === 'active') return json(200, moveStatus(ctx, user))
+  return json(409, {
+    error: { code: 'move-conflict', message: 'the directory does not name this home', current: settled ?? null },
+  })
+}
+
+/**
+ * POST /v1/admin/moves/:user/abandon `{ moveId }`: the mover gave up. The reservation is dropped unless the
+ * directory already names this home (then it activates): the directory, not the mover, decides.
+ */
+export async function handleAbandon(ctx: HomeContext, request: WireRequest): Promise<WireResponse> {
+  const parsed = await moveBody(ctx, request)
+  if ('answer' in parsed) return parsed.answer
+  const { user, body } = parsed
+  const homing = ctx.homing
+  if (homing === undefined) return wireError(409, 'move-conflict', 'this home has no directory')
+  let entry: DirectoryEntry | undefined
+  try {
+    entry = await homing.directory.lookup(user)
+  } catch {
+    return wireError(503, 'unavailable', 'the directory did not answer: the reservation stays')
+  }
+  return ctx.mutex.run(user, async () => {
+    const record = ctx.meta.user(user)
+    if (record === undefined || stateOf(record) !== 'reserved') return json(200, moveStatus(ctx, user))
+    if (record.reserve?.moveId !== body.moveId)
+      return wireError(409, 'move-conflict', 'another move reserved this user')
+    await homing.abandon(user, record, entry)
+    return json(200, moveStatus(ctx, user))
+  })
+}

@@ -1,0 +1,117 @@
+// moveUser: moves a user from the home the directory names to another home, live (PROTOCOL.md, "Moving a user"):
+// the target copies while the source serves; the source freezes briefly; the target reaches the source's exact
+// head; (seq, chain) and a schema-less state hash are compared; one compare-and-set on the directory (homeEpoch + 1)
+// decides; the target activates and the source answers `moved` from then on. Anything failing before the switch
+// leaves the user where it was.
+import { type Clock, systemClock } from './clock.js'
+import { checkHomeUrl } from './directory/entry-codec.js'
+import { type DirectoryOption, openDirectory, ownsDirectory } from './directory.js'
+import { ReplicationConfigError } from './errors.js'
+import { MoveAdminClient } from './internal/move-admin-client.js'
+import { Mover } from './internal/mover.js'
+import { checkUserName } from './internal/user-names.js'
+import type { LogPosition } from './position.js'
+import { cryptoRandom, type Random } from './random.js'
+import { httpTransport, type Transport } from './transport.js'
+
+/** Options of {@link moveUser}. */
+export interface MoveUserOptions {
+  /** The deployment's directory (a URL, `{ etcd: { hosts } }` or a Directory). */
+  readonly directory: DirectoryOption
+  readonly user: string
+  /** The target home's URL (as the directory will name it). */
+  readonly to: string
+  /** The deployment's admin token (homes and the embedded directory). */
+  readonly adminToken: string
+  /**
+   * The source's freeze lease, ms (capped by the source's `maxLeaseMs`). If it ends before the switch, the source
+   * asks the directory and takes its user back (homeEpoch + 1), and this move's switch fails. Default 10 000.
+   */
+  readonly leaseMs?: number
+  /** How long the mover keeps trying the switch while the directory does not answer, ms. Default 30 000. */
+  readonly switchTimeoutMs?: number
+  /** The source freezes once the copy is at most this many commits behind. Default 64. */
+  readonly freezeLagCommits?: number
+  /** Longest the copy may take before the freeze, ms. Default 30 minutes. */
+  readonly copyTimeoutMs?: number
+  /** Receives each step and the copy's progress (the `homedb move` progress bar). */
+  readonly onProgress?: (progress: MoveProgress) => void
+  readonly transport?: Transport
+  readonly clock?: Clock
+  readonly random?: Random
+}
+
+/** What a move reports while it runs. */
+export interface MoveProgress {
+  readonly phase:
+    | 'reserving'
+    | 'copying'
+    | 'verifying'
+    | 'freezing'
+    | 'catching-up'
+    | 'switching'
+    | 'activating'
+    | 'done'
+    | 'aborting'
+  readonly copiedBytes: number
+  /** The copy's head and the source's, when known. */
+  readonly head?: LogPosition | null
+  readonly sourceHead?: LogPosition | null
+}
+
+/** What {@link moveUser} did. */
+export interface MoveResult {
+  /** The user's homeEpoch after the move. */
+  readonly epoch: number
+  /** How long the source refused writes: from the freeze request until the target served, ms. */
+  readonly freezeMs: number
+  /** Bytes the target copied (snapshot and frames). */
+  readonly copiedBytes: number
+  readonly from: string
+  readonly to: string
+  readonly moveId: string
+}
+
+/**
+ * Moves `user` to the home `to`, live. Resolves once the directory names `to` (the move happened); rejects with a
+ * `MoveError` (`REPLICATION_MOVE`) whose `context.outcome` is `'aborted'` (nothing changed) or, if the directory
+ * could not be read after the switch, `'unknown'` (the source's lease settles it: one home either way).
+ *
+ * @example
+ * ```ts
+ * const moved = await moveUser({ directory: directory.url, user: 'alice', to: b.url, adminToken })
+ * console.log(moved.epoch, moved.freezeMs, moved.copiedBytes)
+ * ```
+ */
+export async function moveUser(options: MoveUserOptions): Promise<MoveResult> {
+  checkUserName(options?.user)
+  const to = checkHomeUrl(options.to)
+  if (typeof options.adminToken !== 'string' || options.adminToken === '') {
+    throw new ReplicationConfigError('REPLICATION_CONFIG', 'moveUser needs the adminToken')
+  }
+  const directory = openDirectory(options.directory, { adminToken: options.adminToken })
+  const transport = options.transport ?? httpTransport({ timeoutMs: 120_000 })
+  const random = options.random ?? cryptoRandom
+  // The clock's waits do not keep the process alive (clients stop with it); a move in progress must.
+  const alive = setInterval(() => undefined, 60_000)
+  try {
+    const mover = new Mover({
+      directory,
+      admin: new MoveAdminClient(transport, options.adminToken, options.user),
+      user: options.user,
+      to,
+      moveId: Buffer.from(random.bytes(12)).toString('base64url'),
+      leaseMs: options.leaseMs ?? 10_000,
+      switchTimeoutMs: options.switchTimeoutMs ?? 30_000,
+      freezeLagCommits: options.freezeLagCommits ?? 64,
+      copyTimeoutMs: options.copyTimeoutMs ?? 30 * 60_000,
+      clock: options.clock ?? systemClock,
+      onProgress: options.onProgress ?? (() => undefined),
+    })
+    return await mover.run()
+  } finally {
+    clearInterval(alive)
+    if (options.transport === undefined) transport.close?.()
+    if (ownsDirectory(options.directory)) await directory.close()
+  }
+}

@@ -15,9 +15,9 @@ import {
   startHomeServer,
 } from '@homedb/replication'
 import { type Db, logOf, lookupTable, schema } from '@homedb/tables'
+import { seededRng } from '@homedb/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type EtcdCluster, startEtcd } from '../support/etcd.js'
-import { seededRng } from '../torture/rng.js'
 import { tempDirs } from './support/dirs.js'
 import { scaled, testSeed } from './support/workload.js'
 

@@ -1,7 +1,7 @@
 // logStateHash(log): the state hash of a log's tables computed without the app's schema (FORMAT.md, "State hash
 // of a log"). A home server stores users' logs but never their schema; a move compares this hash on the source and
 // the target to prove both copies rebuild the same tables, not only the same frames.
-import { type Log, LogInputError } from '@homedb/log'
+import { type Log, LogReadError } from '@homedb/log'
 import { TablesConfigError, TablesLogError, TablesReplayError } from './errors.js'
 import { decodePayload } from './internal/codec.js'
 import { fromLogError } from './internal/db-core.js'
@@ -80,7 +80,7 @@ async function loadBase(log: Log, state: SchemalessState, upTo: number): Promise
     return { seq: snapshot.seq, chain: snapshot.chain }
   }
   if (log.start.seq === 0) return { seq: 0, chain: log.start.chain }
-  const cause = new LogInputError('LOG_NEED_SNAPSHOT', `no snapshot at or before seq ${upTo}`, { seq: upTo })
+  const cause = new LogReadError(`no snapshot at or before seq ${upTo}`, { seq: upTo })
   throw new TablesLogError(
     'TABLES_LOG_ERROR',
     `the log starts at seq ${log.start.seq} and holds no snapshot at or before ${upTo}`,

@@ -1,11 +1,10 @@
-// startHomeServer: the home's HTTP server. Fastify hosts the protocol core's route table (body limits, timeouts,
-// parameter schemas, pino logging, graceful close); everything the protocol decides stays in HomeService.
-import type { AddressInfo } from 'node:net'
-import { Readable } from 'node:stream'
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+// startHomeServer: the home's HTTP server. The generic route host (internal/route-host.ts) serves the protocol
+// core's route table (body limits, timeouts, parameter schemas, pino logging, graceful close); everything the
+// protocol decides stays in HomeService.
 import { HomeService, type HomeServiceOptions } from './home-service.js'
-import { NO_STORE } from './internal/wire-codec.js'
-import type { Route, WireErrorCode, WireRequest } from './wire.js'
+import { hostRoutes, type RouteHost } from './internal/route-host.js'
+
+const USER_PATTERN = '^[a-z0-9][a-z0-9._-]{0,62}$'
 
 /** Options of {@link startHomeServer}: the HomeService options plus where and how to listen. */
 export interface HomeServerOptions extends HomeServiceOptions {
@@ -34,93 +33,6 @@ export interface HomeServer {
   close(): Promise<void>
 }
 
-const USER_PATTERN = '^[a-z0-9][a-z0-9._-]{0,62}$'
-
-function wireBody(code: WireErrorCode, message: string): string {
-  return JSON.stringify({ error: { code, message } })
-}
-
-function toWireRequest(request: FastifyRequest, reply: FastifyReply): WireRequest {
-  const controller = new AbortController()
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) controller.abort()
-  })
-  const headers: Record<string, string> = {}
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value
-  }
-  const url = request.raw.url ?? '/'
-  const body = request.body
-  return {
-    method: request.method,
-    path: url.split('?')[0]!,
-    params: (request.params ?? {}) as Record<string, string>,
-    query: (request.query ?? {}) as Record<string, string>,
-    headers,
-    body: body === undefined || body === null ? new Uint8Array() : (body as Uint8Array | AsyncIterable<Uint8Array>),
-    signal: controller.signal,
-  }
-}
-
-function register(app: FastifyInstance, route: Route): void {
-  const params = route.path.includes(':user')
-    ? { type: 'object', properties: { user: { type: 'string', pattern: USER_PATTERN } } }
-    : undefined
-  app.route({
-    method: route.method,
-    url: route.path,
-    ...(route.bodyLimit === undefined ? {} : { bodyLimit: route.bodyLimit }),
-    ...(params === undefined ? {} : { schema: { params } }),
-    handler: async (request, reply) => {
-      const answer = await route.handler(toWireRequest(request, reply))
-      reply.code(answer.status).headers(answer.headers)
-      const body = answer.body
-      if (body === undefined) return reply.send()
-      if (body instanceof Uint8Array) return reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength))
-      return reply.send(Readable.from(body, { objectMode: false }))
-    },
-  })
-}
-
-function buildApp(service: HomeService, options: HomeServerOptions): FastifyInstance {
-  const app = Fastify({
-    logger: options.logger ?? false,
-    bodyLimit: 1024 * 1024,
-    requestTimeout: options.requestTimeoutMs ?? 60_000,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
-    forceCloseConnections: 'idle',
-    return503OnClosing: true,
-  })
-  app.setErrorHandler((error: { statusCode?: number; message: string; validation?: unknown }, _request, reply) => {
-    const status = error.statusCode ?? 500
-    const code: WireErrorCode =
-      status === 413 ? 'too-large' : error.validation ? 'bad-request' : status < 500 ? 'bad-request' : 'internal'
-    void reply
-      .code(status)
-      .headers({ 'content-type': 'application/json; charset=utf-8', ...NO_STORE })
-      .send(wireBody(code, error.message))
-  })
-  app.setNotFoundHandler((request, reply) => {
-    void reply
-      .code(404)
-      .headers({ 'content-type': 'application/json; charset=utf-8', ...NO_STORE })
-      .send(wireBody('not-found', `no endpoint ${request.method} ${request.url.split('?')[0]}`))
-  })
-  app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
-  for (const route of service.routes) {
-    if (route.body === 'stream') continue
-    register(app, route)
-  }
-  // Streamed bodies (snapshot uploads) in their own scope, whose parser hands the request stream over as is.
-  void app.register(async (scope) => {
-    scope.removeAllContentTypeParsers()
-    scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
-    for (const route of service.routes) if (route.body === 'stream') register(scope, route)
-  })
-  return app
-}
-
 /**
  * Starts a home server: opens the data dir and listens.
  *
@@ -135,25 +47,23 @@ function buildApp(service: HomeService, options: HomeServerOptions): FastifyInst
  */
 export async function startHomeServer(options: HomeServerOptions): Promise<HomeServer> {
   const service = await HomeService.open(options)
-  const app = buildApp(service, options)
+  let host: RouteHost
   try {
-    await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' })
+    host = await hostRoutes(service.routes, { ...options, paramPatterns: { user: USER_PATTERN } })
   } catch (error) {
     await service.close()
     throw error
   }
-  const address = app.server.address() as AddressInfo
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   let closing: Promise<void> | undefined
   return {
-    url: `http://${host}:${address.port}`,
-    port: address.port,
+    url: host.url,
+    port: host.port,
     service,
     addUser: (name, opts) => service.addUser(name, opts),
     close() {
       closing ??= (async () => {
         await service.close()
-        await app.close()
+        await host.close()
       })()
       return closing
     },

@@ -5,13 +5,23 @@ import { join } from 'node:path'
 import { type FileLayer, nodeFileLayer } from '@homedb/log'
 import { type Clock, systemClock } from './clock.js'
 import { ReplicationConfigError } from './errors.js'
-import { handleAddUser, handleSlot, handleStatus, usersStatus } from './internal/admin-handlers.js'
+import type { HomeLimitOptions } from './home-limits.js'
+import { handleAddUser, handleRotate, handleSlot, handleStatus, usersStatus } from './internal/admin-handlers.js'
 import { handleAppend } from './internal/append-handler.js'
-import { type HomeContext, markDurable, type ResolvedHomeOptions, waitingTails } from './internal/home-context.js'
+import { checkToken, decodeTokenKey } from './internal/auth.js'
+import {
+  type HomeContext,
+  markDurable,
+  type ResolvedHomeOptions,
+  waitingTails,
+  wakeTails,
+} from './internal/home-context.js'
 import { HomeMetrics } from './internal/home-metrics.js'
 import { KeyedMutex } from './internal/keyed-mutex.js'
+import { resolveLimits, TailCount } from './internal/limits.js'
 import { LogCache } from './internal/log-cache.js'
 import { MetaStore } from './internal/meta-store.js'
+import { admit, RateLimiter } from './internal/rate-limit.js'
 import { handleFrames, handleInfo, handlePage } from './internal/read-handlers.js'
 import { applyHolds } from './internal/retention.js'
 import { handleSnapshotGet, handleSnapshotPut } from './internal/snapshot-handlers.js'
@@ -22,11 +32,20 @@ import { cryptoRandom, type Random } from './random.js'
 import type { Route, WireRequest, WireResponse } from './wire.js'
 
 /** Options of {@link HomeService.open} (and of `startHomeServer`). Every limit has a documented default. */
-export interface HomeServiceOptions {
+export interface HomeServiceOptions extends HomeLimitOptions {
   /** Directory holding everything: `meta/` (the home's records) and `users/<name>/log-<n>/` (each user's log). */
   readonly dataDir: string
-  /** Token for the admin endpoints (adding users, status). Without one they always answer `unauthorized`. */
+  /**
+   * Token for the admin endpoints (adding users, rotating tokens, status), at least 16 characters. Without one
+   * they always answer `unauthorized`.
+   */
   readonly adminToken?: string
+  /**
+   * The key users' tokens are hashed with (HMAC-SHA256): base64url of at least 32 random bytes, the same on every
+   * home server of a deployment, so a user moved between them keeps its token. Without it the home uses a secret
+   * of its own, kept in its records (tokens then work only on this home).
+   */
+  readonly tokenKey?: string
   /** File operations (default: node:fs). The simulation passes its simulated file system. */
   readonly fileLayer?: FileLayer
   readonly clock?: Clock
@@ -83,9 +102,8 @@ function resolve(options: HomeServiceOptions): ResolvedHomeOptions {
   if (typeof options?.dataDir !== 'string' || options.dataDir === '') {
     throw new ReplicationConfigError('REPLICATION_CONFIG', 'dataDir must be a non-empty string')
   }
-  if (options.adminToken !== undefined && (typeof options.adminToken !== 'string' || options.adminToken === '')) {
-    throw new ReplicationConfigError('REPLICATION_CONFIG', 'adminToken must be a non-empty string')
-  }
+  if (options.adminToken !== undefined) checkToken(options.adminToken, 'adminToken')
+  if (options.tokenKey !== undefined) decodeTokenKey(options.tokenKey)
   const MiB = 1024 * 1024
   return {
     dataDir: options.dataDir,
@@ -101,6 +119,7 @@ function resolve(options: HomeServiceOptions): ResolvedHomeOptions {
     maxSlotLagBytes: positiveInt('maxSlotLagBytes', options.maxSlotLagBytes, 64 * MiB),
     publicSegments: options.publicSegments ?? false,
     segmentBytes: options.segmentBytes,
+    limits: resolveLimits(options),
   }
 }
 
@@ -136,7 +155,8 @@ export class HomeService {
     const fs = options.fileLayer ?? nodeFileLayer
     const clock = options.clock ?? systemClock
     const random = options.random ?? cryptoRandom
-    const meta = await MetaStore.open(join(resolved.dataDir, 'meta'), fs, random, clock.now())
+    const tokenKey = options.tokenKey === undefined ? undefined : decodeTokenKey(options.tokenKey)
+    const meta = await MetaStore.open(join(resolved.dataDir, 'meta'), fs, random, clock.now(), tokenKey)
     const stop = new AbortController()
     let ctx: HomeContext | undefined
     const cache = new LogCache({
@@ -167,6 +187,8 @@ export class HomeService {
       heads: new Map(),
       waiters: new Map(),
       shutdown: stop.signal,
+      rate: resolved.limits.rateLimit === false ? undefined : new RateLimiter(resolved.limits.rateLimit, clock),
+      tails: new TailCount(resolved.limits),
     }
     return new HomeService(ctx, stop)
   }
@@ -175,6 +197,8 @@ export class HomeService {
     const ctx = this.ctx
     const o = ctx.options
     const add = (name: string, token: string | undefined) => this.addUser(name, token === undefined ? {} : { token })
+    const rotate = (name: string, token: string | undefined) =>
+      this.rotateToken(name, token === undefined ? {} : { token })
     const routes: Route[] = [
       { method: 'GET', path: '/healthz', handler: async () => this.health() },
       { method: 'GET', path: '/metrics', handler: async () => this.metricsAnswer() },
@@ -192,13 +216,22 @@ export class HomeService {
       { method: 'PUT', path: '/v1/users/:user/slots/:slot', bodyLimit: 4096, handler: (r) => handleSlot(ctx, r) },
       { method: 'DELETE', path: '/v1/users/:user/slots/:slot', handler: (r) => handleSlot(ctx, r) },
       { method: 'POST', path: '/v1/admin/users', bodyLimit: 8192, handler: (r) => handleAddUser(ctx, r, add) },
+      {
+        method: 'POST',
+        path: '/v1/admin/users/:user/token',
+        bodyLimit: 8192,
+        handler: (r) => handleRotate(ctx, r, rotate),
+      },
       { method: 'GET', path: '/v1/admin/users', handler: async (r) => handleStatus(ctx, r, () => this.inFlight) },
       { method: 'GET', path: '/v1/admin/status', handler: async (r) => handleStatus(ctx, r, () => this.inFlight) },
     ]
     return routes.map((route) => ({ ...route, handler: (r: WireRequest) => this.guard(route, r) }))
   }
 
-  /** Counts in-flight requests (close waits for them), refuses new ones while closing, turns throws into 500s. */
+  /**
+   * Counts in-flight requests (close waits for them), refuses new ones while closing, applies the per-token rate,
+   * turns throws into 500s.
+   */
   private async guard(route: Route, request: WireRequest): Promise<WireResponse> {
     if (this.closing !== undefined && route.path !== '/healthz') {
       return wireError(503, 'unavailable', 'the home is shutting down')
@@ -206,7 +239,7 @@ export class HomeService {
     this.inFlight++
     let answer: WireResponse
     try {
-      answer = await route.handler(request)
+      answer = (route.path === '/healthz' ? undefined : admit(this.ctx, request)) ?? (await route.handler(request))
     } catch (error) {
       answer = wireError(500, 'internal', (error as Error)?.message ?? String(error))
     } finally {
@@ -242,12 +275,25 @@ export class HomeService {
 
   /**
    * Adds a user. With `token`, that token authenticates the user; without, a high-entropy token is generated and
-   * returned (show it once: the home keeps only its keyed hash). Rejects with `REPLICATION_BAD_USER` or
-   * `REPLICATION_USER_EXISTS`.
+   * returned (show it once: the home keeps only its keyed hash). Rejects with `REPLICATION_BAD_USER`,
+   * `REPLICATION_CONFIG` (a token shorter than 16 characters), `REPLICATION_USER_EXISTS` or `REPLICATION_QUOTA`
+   * (`maxUsers` reached).
    */
   async addUser(name: string, options: { token?: string } = {}): Promise<string> {
     checkUserName(name)
-    return this.ctx.meta.addUser(name, options.token, this.ctx.clock.now())
+    return this.ctx.meta.addUser(name, options.token, this.ctx.clock.now(), this.ctx.options.limits.maxUsers)
+  }
+
+  /**
+   * Gives `name` a new token (generated, or `options.token`) and returns it. From the moment this resolves the old
+   * token is refused everywhere, including by the live tails opened with it (they end with `401 unauthorized`).
+   * Rejects with `REPLICATION_BAD_USER`, `REPLICATION_CONFIG` or `REPLICATION_NO_USER`.
+   */
+  async rotateToken(name: string, options: { token?: string } = {}): Promise<string> {
+    checkUserName(name)
+    const token = await this.ctx.meta.rotateToken(name, options.token)
+    wakeTails(this.ctx, name)
+    return token
   }
 
   /** Every user with epoch, generation, last seen head, snapshot and slots (opens no log). */

@@ -3,7 +3,9 @@
 import type { Log } from '@homedb/log'
 import { type LogPosition, relatePosition } from '../position.js'
 import { CONTENT_TYPES, HEADERS, type WireRequest, type WireResponse } from '../wire.js'
-import { authUser, durableOf, type HomeContext, userLogDir, waitForAppend } from './home-context.js'
+import { authUser, bearer, durableOf, type HomeContext, userLogDir, waitForAppend } from './home-context.js'
+import { leased } from './leased-stream.js'
+import { TAIL_RETRY_AFTER_S } from './limits.js'
 import type { LogLease } from './log-cache.js'
 import { recall } from './recent-frames.js'
 import { formatPosition, json, NO_STORE, parsePositionText, wireError } from './wire-codec.js'
@@ -56,18 +58,39 @@ async function collect(
   from: number,
   to: number,
   maxBytes: number,
-): Promise<{ frames: Uint8Array[]; chain: string }> {
+): Promise<{ frames: Uint8Array[]; chain: string; seq: number }> {
   const frames: Uint8Array[] = []
   let bytes = 0
   let chain = ''
+  let seq = from
   for await (const c of log.readEncoded({ from })) {
     if (c.seq > to) break
     frames.push(c.frame)
     chain = c.chain
+    seq = c.seq
     bytes += c.frame.byteLength
     if (c.seq === to || bytes >= maxBytes) break
   }
-  return { frames, chain }
+  return { frames, chain, seq }
+}
+
+/** The chain after commit `to`, reading on from `from` without keeping the frames. */
+async function chainAt(log: Log, from: number, to: number): Promise<string> {
+  let chain = ''
+  for await (const c of log.readEncoded({ from })) {
+    chain = c.chain
+    if (c.seq >= to) break
+  }
+  return chain
+}
+
+/** The frames after `from` up to `to`, streamed (a page larger than `maxResponseBytes`). */
+async function* streamFrames(log: Log, from: number, to: number): AsyncGenerator<Uint8Array> {
+  for await (const c of log.readEncoded({ from })) {
+    if (c.seq > to) return
+    yield c.frame
+    if (c.seq === to) return
+  }
 }
 
 /** GET /v1/users/:user/frames?position=&wait=&max=&cursor= — the live tail (long-poll). */
@@ -86,12 +109,26 @@ export async function handleFrames(ctx: HomeContext, request: WireRequest): Prom
     Math.max(1, Number(request.query.max ?? 0) || ctx.options.maxResponseBytes),
     ctx.options.maxResponseBytes,
   )
-  const lease = await ctx.cache.acquire(user, userLogDir(ctx, user, record.generation))
-  if (lease === undefined) return wireError(409, 'no-log', 'the home holds no log for this user yet', { head: null })
+  // A long-poll takes one of the places for tails (per user and per server) while it runs.
+  const leave = wait > 0 ? ctx.tails.enter(user) : () => {}
+  if (leave === undefined) {
+    return wireError(429, 'too-many-tails', 'too many tails are waiting for this user or on this server', {
+      retryAfterMs: TAIL_RETRY_AFTER_S * 1000,
+    })
+  }
+  const lease = await ctx.cache.acquire(user, userLogDir(ctx, user, record.generation)).catch((error: unknown) => {
+    leave()
+    throw error
+  })
+  if (lease === undefined) {
+    leave()
+    return wireError(409, 'no-log', 'the home holds no log for this user yet', { head: null })
+  }
   try {
-    return await tailFrom(ctx, user, lease, position, wait, max, request.signal)
+    return await tailFrom(ctx, user, lease, position, wait, max, request)
   } finally {
     lease.release()
+    leave()
   }
 }
 
@@ -102,9 +139,10 @@ async function tailFrom(
   position: LogPosition,
   wait: number,
   max: number,
-  signal: AbortSignal,
+  request: WireRequest,
 ): Promise<WireResponse> {
   const log = lease.log
+  const signal = request.signal
   const deadline = ctx.clock.now() + wait
   for (;;) {
     const head = durableOf(ctx, log)
@@ -112,6 +150,10 @@ async function tailFrom(
       const left = deadline - ctx.clock.now()
       if (left <= 0 || signal.aborted || ctx.shutdown.aborted) return framesAnswer(ctx, [], head)
       await waitForAppend(ctx, user, left, signal)
+      // The token may have been rotated while this tail waited: it must still be the user's.
+      if (!ctx.meta.authenticate(user, bearer(request))) {
+        return wireError(401, 'unauthorized', 'unknown user or wrong token')
+      }
       continue
     }
     // Never past the next page boundary, so a client that is behind lines up with the cacheable pages.
@@ -153,6 +195,7 @@ export async function handlePage(ctx: HomeContext, request: WireRequest): Promis
   if (!/^\d{1,15}$/.test(request.params.page ?? '')) return wireError(400, 'bad-request', 'page must be an integer')
   const lease = await ctx.cache.acquire(user, userLogDir(ctx, user, record.generation))
   if (lease === undefined) return wireError(409, 'no-log', 'the home holds no log for this user yet', { head: null })
+  let streaming = false
   try {
     const log = lease.log
     const head = durableOf(ctx, log)
@@ -161,18 +204,23 @@ export async function handlePage(ctx: HomeContext, request: WireRequest): Promis
     if (request.params.logId !== log.logId) return controlFor(log, 'incompatible', head)
     if (to > head.seq) return wireError(409, 'not-sealed', `page ${page} ends after the head (seq ${head.seq})`)
     if (from < log.start.seq) return controlFor(log, 'need-snapshot', head)
-    const { frames, chain } = await collect(log, from, to, Number.POSITIVE_INFINITY)
+    // Up to maxResponseBytes the page is read once and sent from memory; a larger one is streamed (read twice:
+    // once for its ETag, once as the client takes it), so no page pins more than that bound.
+    const first = await collect(log, from, to, ctx.options.maxResponseBytes)
+    const chain = first.seq === to ? first.chain : await chainAt(log, first.seq, to)
     const etag = `"${log.logId}.${page}.${chain}"`
     const cache = `${ctx.options.publicSegments ? 'public' : 'private'}, max-age=31536000, immutable`
     const headers = { etag, 'cache-control': cache, 'content-type': CONTENT_TYPES.frames }
     if (request.headers['if-none-match'] === etag) return { status: 304, headers }
-    return { status: 200, headers, body: Buffer.concat(frames) }
+    if (first.seq === to) return { status: 200, headers, body: Buffer.concat(first.frames) }
+    streaming = true
+    return { status: 200, headers, body: leased(streamFrames(log, from, to), () => lease.release()) }
   } catch (error) {
     if ((error as { code?: string }).code === 'LOG_NEED_SNAPSHOT') {
       return wireError(409, 'need-snapshot', 'that page was released: load the snapshot')
     }
     throw error
   } finally {
-    lease.release()
+    if (!streaming) lease.release()
   }
 }

@@ -9,6 +9,7 @@ import { headPosition, type LogPosition, relatePosition } from '../position.js'
 import { CONTENT_TYPES, HEADERS, type WireRequest, type WireResponse } from '../wire.js'
 import { decodeChunks, encodeChunks } from './chunk-stream.js'
 import { authUser, durableOf, type HomeContext, markDurable, userLogDir } from './home-context.js'
+import { leased } from './leased-stream.js'
 import type { StoredSnapshot, UserRecord } from './meta-store.js'
 import { enforceCaps } from './retention.js'
 import { formatPosition, json, parsePositionText, wireError } from './wire-codec.js'
@@ -175,12 +176,5 @@ export async function handleSnapshotGet(ctx: HomeContext, request: WireRequest):
     lease?.release()
     return wireError(404, 'gone', 'that snapshot is not the latest any more: read the log info again')
   }
-  async function* body(): AsyncGenerator<Uint8Array> {
-    try {
-      yield* encodeChunks(snapshot!.chunks())
-    } finally {
-      lease!.release()
-    }
-  }
-  return { status: 200, headers, body: body() }
+  return { status: 200, headers, body: leased(encodeChunks(snapshot.chunks()), () => lease.release()) }
 }

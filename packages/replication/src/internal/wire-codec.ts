@@ -39,17 +39,21 @@ export interface WireErrorBody {
     readonly head?: LogPosition | null
     readonly start?: LogPosition | null
     readonly epoch?: number
+    /** With 429/503: how long to wait before asking again, ms (also as `Retry-After`, whole seconds). */
+    readonly retryAfterMs?: number
   }
 }
 
-/** An error answer with a stable code (never cached). */
+/** An error answer with a stable code (never cached); `retryAfterMs` also sets `Retry-After`. */
 export function wireError(
   status: number,
   code: WireErrorCode,
   message: string,
   extra: Omit<WireErrorBody['error'], 'code' | 'message'> = {},
 ): WireResponse {
-  return json(status, { error: { code, message, ...extra } } satisfies WireErrorBody)
+  const headers: Record<string, string> =
+    extra.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(extra.retryAfterMs / 1000))) }
+  return json(status, { error: { code, message, ...extra } } satisfies WireErrorBody, headers)
 }
 
 /** Reads a whole body, refusing more than `limit` bytes. Returns undefined when over the limit. */

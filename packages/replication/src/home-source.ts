@@ -1,21 +1,29 @@
 // homeSource: @homedb/tables' BootstrapSource over HTTP, so `openDb(schema, { dir, bootstrap: homeSource(…) })`
 // and `homedb restore` rebuild a writer's log from its home: the latest snapshot, then every commit after it
-// (sealed pages where possible, then the tail), each frame verified before the log appends it.
+// (sealed pages where possible, then the tail), each frame verified before the log appends it. A busy home (429,
+// 503) is asked again after the wait it names.
 import type { BootstrapInfo, BootstrapSource, RestoreProgress } from '@homedb/tables'
+import { systemClock } from './clock.js'
 import { ReplicationConfigError, ReplicationRemoteError } from './errors.js'
+import { Backoff, DEFAULT_RETRY, whileBusy } from './internal/backoff.js'
 import { decodeChunks } from './internal/chunk-stream.js'
 import { splitFrames, verifyFrames } from './internal/frames.js'
 import { type ControlAnswer, HomeClient } from './internal/home-client.js'
 import { checkUserName } from './internal/user-names.js'
 import type { LogPosition } from './position.js'
-import { httpTransport, type Transport } from './transport.js'
+import { cryptoRandom } from './random.js'
+import { isTokenSource, type TokenSource } from './token-source.js'
+import { type HttpTransportOptions, httpTransport, type Transport } from './transport.js'
 
 /** Options of {@link homeSource}. */
 export interface HomeSourceOptions {
   readonly home: string
   readonly user: string
-  readonly token: string
+  /** The user's token, or a function giving the current one (called again after a `401`: see TokenSource). */
+  readonly token: TokenSource
   readonly transport?: Transport
+  /** CAs (PEM) trusted for an `https://` home, for the default transport (see HttpTransportOptions.ca). */
+  readonly ca?: HttpTransportOptions['ca']
   /** Receives each step of the restore (moved aside, snapshot, frames, done). */
   readonly onProgress?: (event: RestoreProgress) => void
   /** Largest snapshot accepted, bytes. Default 1 GiB. */
@@ -48,13 +56,18 @@ export function homeSource(options: HomeSourceOptions): BootstrapSource {
   if (typeof options.home !== 'string' || !/^https?:\/\//.test(options.home)) {
     throw new ReplicationConfigError('REPLICATION_CONFIG', 'home must be an http(s) URL')
   }
-  const transport = options.transport ?? httpTransport()
+  if (!isTokenSource(options.token)) {
+    throw new ReplicationConfigError('REPLICATION_CONFIG', 'token must be a non-empty string or a function')
+  }
+  const transport = options.transport ?? httpTransport(options.ca === undefined ? {} : { ca: options.ca })
   const client = new HomeClient({ home: options.home, user: options.user, token: options.token, transport })
   let pageCommits = 256
   let knownHead = 0
+  const backoff = new Backoff(DEFAULT_RETRY, cryptoRandom)
+  const patient = <T>(call: () => Promise<T>) => whileBusy(call, backoff, systemClock)
   const source: BootstrapSource = {
     async describe(): Promise<BootstrapInfo> {
-      const info = await client.info()
+      const info = await patient(() => client.info())
       if ('ok' in info) throw refused('reading the log info', info)
       if (info.log === null) {
         throw new ReplicationRemoteError('REPLICATION_HOME', `the home holds no log for ${options.user} yet`, {
@@ -72,7 +85,7 @@ export function homeSource(options: HomeSourceOptions): BootstrapSource {
       }
     },
     async *snapshotChunks(info) {
-      const answer = await client.snapshot(info.logId, info.snapshot!.seq)
+      const answer = await patient(() => client.snapshot(info.logId, info.snapshot!.seq))
       if (!answer.ok) throw refused('downloading the snapshot', answer)
       yield* decodeChunks(answer.body, options.maxSnapshotBytes ?? 1024 * 1024 * 1024)
     },
@@ -81,9 +94,10 @@ export function homeSource(options: HomeSourceOptions): BootstrapSource {
       let head = knownHead
       for (;;) {
         const sealed = position.seq % pageCommits === 0 && position.seq + pageCommits <= head
-        const answer = sealed
-          ? await client.page(position.logId, position.seq / pageCommits)
-          : await client.frames(position, 0, '')
+        const at = position
+        const answer = await patient(() =>
+          sealed ? client.page(at.logId, at.seq / pageCommits) : client.frames(at, 0, ''),
+        )
         if (!answer.ok) throw refused(`reading commits after seq ${position.seq}`, answer)
         if ('head' in answer) head = (answer.head as LogPosition).seq
         const frames = verifyFrames(splitFrames(answer.body, 1024 * 1024 * 1024), position)

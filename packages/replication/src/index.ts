@@ -8,9 +8,11 @@ export {
   ReplicationRemoteError,
   ReplicationStoppedError,
 } from './errors.js'
+export type { HomeLimitOptions, RateLimitOptions } from './home-limits.js'
 export { type HomeServer, type HomeServerOptions, startHomeServer } from './home-server.js'
 export { HomeService, type HomeServiceOptions, type UserStatus } from './home-service.js'
 export { type HomeSourceOptions, homeSource } from './home-source.js'
+export type { HttpServerOptions, TlsOptions } from './http-server-options.js'
 export {
   headPosition,
   type LogPosition,
@@ -31,6 +33,7 @@ export {
   type ShipperEvent,
   type ShipperState,
 } from './state-machines.js'
+export type { TokenSource } from './token-source.js'
 export {
   type HttpTransportOptions,
   httpTransport,

@@ -13,13 +13,15 @@ import type { LogPosition } from './position.js'
 import { cryptoRandom, type Random } from './random.js'
 import type { RetryPolicy } from './retry-policy.js'
 import type { ReplicaState } from './state-machines.js'
-import { httpTransport, type Transport } from './transport.js'
+import { isTokenSource, type TokenSource } from './token-source.js'
+import { type HttpTransportOptions, httpTransport, type Transport } from './transport.js'
 
 /** Options of {@link openReplica}. */
 export interface ReplicaOptions {
   readonly home: string
   readonly user: string
-  readonly token: string
+  /** The user's token, or a function giving the current one (called again after a `401`: see TokenSource). */
+  readonly token: TokenSource
   /** Longest a tail request waits at the head, ms. Default 20 000 (the home caps it at its `maxWaitMs`). */
   readonly waitMs?: number
   /** How often the replica confirms its position to the home (its slot), ms. Default 1 000. */
@@ -31,6 +33,8 @@ export interface ReplicaOptions {
   /** Receives the error that stopped the replica (a refused token, a loop, a schema that does not fit). */
   readonly onError?: (error: unknown) => void
   readonly transport?: Transport
+  /** CAs (PEM) trusted for an `https://` home, for the default transport (see HttpTransportOptions.ca). */
+  readonly ca?: HttpTransportOptions['ca']
   readonly clock?: Clock
   readonly random?: Random
   readonly retry?: Partial<RetryPolicy>
@@ -69,10 +73,15 @@ export async function openReplica<const D extends TableDefs>(
   checkUserName(options.user)
   if (typeof options.home !== 'string' || !/^https?:\/\//.test(options.home))
     throw config('home must be an http(s) URL')
-  if (typeof options.token !== 'string' || options.token === '') throw config('token must be a non-empty string')
+  if (!isTokenSource(options.token)) throw config('token must be a non-empty string or a function')
   const policy = { ...DEFAULT_RETRY, ...options.retry }
   const random = options.random ?? cryptoRandom
-  const transport = options.transport ?? httpTransport({ timeoutMs: (options.waitMs ?? 20_000) + 30_000 })
+  const transport =
+    options.transport ??
+    httpTransport({
+      timeoutMs: (options.waitMs ?? 20_000) + 30_000,
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+    })
   const source = new HomeCommitSource({
     client: new HomeClient({ home: options.home, user: options.user, token: options.token, transport }),
     clock: options.clock ?? systemClock,

@@ -196,11 +196,18 @@ export class HomeCommitSource implements CommitSource {
         const answer = (error as { answer?: ControlAnswer }).answer
         const code = (error as { code?: string }).code
         this.lastError = error as Error
-        if (code === 'REPLICATION_AUTH' || code === 'LOG_NEED_SNAPSHOT') throw error
-        // A damaged or malformed answer is retried like a refusal: the same one again and again is a loop.
-        const what = answer?.code ?? (code === 'REPLICATION_PROTOCOL' ? 'protocol' : 'network')
+        if (code === 'LOG_NEED_SNAPSHOT') throw error
+        if (code === 'REPLICATION_AUTH' && !(await this.tokenRenewed())) throw error
+        // A damaged or malformed answer is retried like a refusal: the same one again and again is a loop. A busy
+        // home (429, 503) and a dropped connection are not loops: they are retried for as long as they last.
+        const busy = answer !== undefined && (answer.status === 429 || answer.status === 503)
+        const what = busy
+          ? 'busy'
+          : (answer?.code ??
+            (code === 'REPLICATION_PROTOCOL' ? 'protocol' : code === 'REPLICATION_AUTH' ? 'unauthorized' : 'network'))
+        const transient = what === 'network' || what === 'busy'
         const verdict = this.deps.loops.see(what, this.delivered?.seq ?? 0)
-        if (verdict === 'loop' && what !== 'network') {
+        if (verdict === 'loop' && !transient) {
           this.fire('fatal')
           throw new ReplicationStoppedError('REPLICATION_LOOP', `the home answered ${what} too many times`, {
             answer: what,
@@ -213,8 +220,8 @@ export class HomeCommitSource implements CommitSource {
           if (verdict === 'ok') throw new LogInputError('LOG_NEED_SNAPSHOT', `the home answered ${answer.code}`, {})
         }
         this.fire('net-error')
-        let delay = this.deps.backoff.next()
-        if (verdict === 'slow-down' && what !== 'network') delay = Math.max(delay, this.deps.loops.escalation())
+        let delay = Math.max(this.deps.backoff.next(), answer?.retryAfterMs ?? 0)
+        if (verdict === 'slow-down' && !transient) delay = Math.max(delay, this.deps.loops.escalation())
         await this.deps.clock.sleep(delay, signal)
         this.fire('retry')
         if (answer !== undefined && RESET_CODES.has(answer.code)) {
@@ -222,6 +229,13 @@ export class HomeCommitSource implements CommitSource {
         }
       }
     }
+  }
+
+  /** After a `401`: whether the token function gave a new token to try (else the replica stops). */
+  private async tokenRenewed(): Promise<boolean> {
+    const renewed = await this.deps.client.refreshToken()
+    if (!renewed) this.fire('fatal')
+    return renewed
   }
 
   /** Tells the home how far this replica got (its slot), at most every `confirmIntervalMs`. */

@@ -36,6 +36,8 @@ export class ShipperCore {
   private lastError: ReplicationError | Error | undefined
   private homeHead: LogPosition | null | undefined
   private escalate = false
+  /** The wait a 429/503 asked for (`Retry-After`), used by the next backoff. */
+  private retryAfterMs = 0
   private readonly stop = new AbortController()
   private waiters: Waiter[] = []
   private listeners = new Set<(notice: ShipperNotice) => void>()
@@ -134,23 +136,31 @@ export class ShipperCore {
         else if (this.state === 'backoff') await this.pause()
       } catch (error) {
         if (this.stop.signal.aborted) break
-        this.failed(error)
+        await this.failed(error)
       }
     }
   }
 
-  /** An error thrown by a step: auth and protocol errors stop the shipper; anything else is retried. */
-  private failed(error: unknown): void {
+  /**
+   * An error thrown by a step. A refused token stops the shipper unless the token function gives a new one (then
+   * it retries, and a token refused again and again ends as a loop); a loop stops it; anything else is retried.
+   */
+  private async failed(error: unknown): Promise<void> {
     this.lastError = error as Error
     const code = (error as { code?: string }).code
-    if (code === 'REPLICATION_AUTH' || code === 'REPLICATION_LOOP') this.fire('fatal')
+    if (code === 'REPLICATION_AUTH') {
+      const retry = (await this.deps.client.refreshToken()) && this.deps.loops.see('unauthorized', -1) !== 'loop'
+      return this.fire(retry ? 'net-error' : 'fatal')
+    }
+    if (code === 'REPLICATION_LOOP') this.fire('fatal')
     else this.fire('net-error')
   }
 
   private async pause(): Promise<void> {
-    let delay = this.deps.backoff.next()
+    let delay = Math.max(this.deps.backoff.next(), this.retryAfterMs)
     if (this.escalate) delay = Math.max(delay, this.deps.loops.escalation())
     this.escalate = false
+    this.retryAfterMs = 0
     await this.deps.clock.sleep(delay, this.stop.signal)
     this.fire('retry')
   }
@@ -165,7 +175,11 @@ export class ShipperCore {
   private eventFor(answer: ControlAnswer): ShipperEvent {
     if (answer.code === 'diverged') return 'diverged'
     if (answer.code === 'incompatible') return 'incompatible'
-    if (answer.status >= 500 || answer.status === 408 || answer.status === 429) return 'net-error'
+    // Busy or failing for now (429 rate-limited, 503 unavailable, 5xx, 408): wait as asked, never a loop.
+    if (answer.status >= 500 || answer.status === 408 || answer.status === 429) {
+      this.retryAfterMs = answer.retryAfterMs ?? 0
+      return 'net-error'
+    }
     if (answer.code === 'too-large' && this.batchBytes > 1) {
       this.batchBytes = Math.max(1, Math.floor(this.batchBytes / 2))
       return 'conflict'

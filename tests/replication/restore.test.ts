@@ -88,7 +88,16 @@ describe('restore from the home', () => {
     await shipper.close()
     await db.close()
     rmSync(dir, { recursive: true, force: true })
-    const run = await runCli(['restore', dir, '--home', server.url, '--user', 'lost', '--token', 'lost-token-for-tests'])
+    const run = await runCli([
+      'restore',
+      dir,
+      '--home',
+      server.url,
+      '--user',
+      'lost',
+      '--token',
+      'lost-token-for-tests',
+    ])
     expect(run.stderr).not.toMatch(/homedb:/)
     expect(run.stderr).toContain(`restore: ${seq}/${seq}`)
     expect(run.code).toBe(0)
@@ -97,7 +106,16 @@ describe('restore from the home', () => {
     expect(again.stateHash()).toBe(hash)
     expect(again.seq).toBe(seq)
     await again.close()
-    const refused = await runCli(['restore', dir, '--home', server.url, '--user', 'lost', '--token', 'lost-token-for-tests'])
+    const refused = await runCli([
+      'restore',
+      dir,
+      '--home',
+      server.url,
+      '--user',
+      'lost',
+      '--token',
+      'lost-token-for-tests',
+    ])
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(/healthy log/)
   })

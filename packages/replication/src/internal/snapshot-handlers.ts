@@ -12,7 +12,7 @@ import { authUser, durableOf, type HomeContext, markDurable, userLogDir } from '
 import { leased } from './leased-stream.js'
 import type { StoredSnapshot, UserRecord } from './meta-store.js'
 import { enforceCaps } from './retention.js'
-import { formatPosition, json, parsePositionText, wireError } from './wire-codec.js'
+import { formatPosition, json, parseEpoch, parsePositionText, wireError } from './wire-codec.js'
 
 interface Upload {
   readonly user: string
@@ -32,7 +32,7 @@ async function parseUpload(ctx: HomeContext, request: WireRequest): Promise<Uplo
   } catch (error) {
     return wireError(400, 'bad-request', `${HEADERS.position}: ${(error as Error).message}`)
   }
-  const epoch = Number(request.headers[HEADERS.epoch])
+  const epoch = parseEpoch(request.headers[HEADERS.epoch])
   if (!Number.isSafeInteger(epoch) || epoch < 1) return wireError(400, 'bad-request', `${HEADERS.epoch} missing or bad`)
   const chunks: Buffer[] = []
   const hash = new Xxh64()

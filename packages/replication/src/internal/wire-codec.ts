@@ -19,6 +19,11 @@ export function parsePositionText(text: string | undefined): LogPosition {
   return parsePosition({ logId: parts[0], seq: Number(parts[1]), chain: parts[2] })
 }
 
+/** A `homedb-epoch` header: decimal digits only; NaN for anything else (missing, `1e3`, ` 1`, `0x1`). */
+export function parseEpoch(text: string | undefined): number {
+  return typeof text === 'string' && /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN
+}
+
 /** Never cached by anyone: control answers, live tails, errors. */
 export const NO_STORE = { 'cache-control': 'no-store' } as const
 

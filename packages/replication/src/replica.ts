@@ -103,8 +103,11 @@ export async function openReplica<const D extends TableDefs>(
       db = await followDb(schema, source, {
         ...(options.freeze === undefined ? {} : { freeze: options.freeze }),
         onError: (error) => {
-          source.fail(error)
-          options.onError?.(error)
+          // followDb wraps what the source threw; hand on the replication error itself (REPLICATION_AUTH, …).
+          const cause = (error as { cause?: unknown }).cause
+          const surfaced = cause instanceof ReplicationError ? cause : error
+          source.fail(surfaced)
+          options.onError?.(surfaced)
         },
       })
     } catch (error) {

@@ -95,20 +95,11 @@ export class HomeClient {
   }
 
   /**
-   * After a `401`: asks the token function for the current token. True if it gave a different one (worth trying
-   * again); false for a fixed token, the same token, or a function that failed.
+   * Whether a refused token is worth trying again: true when the token is a function, which the next request
+   * calls again (after a `401` the client forgets the token it had); false for a fixed token.
    */
-  async refreshToken(): Promise<boolean> {
-    if (typeof this.options.token === 'string') return false
-    const refused = this.token
-    try {
-      const token = await this.options.token()
-      if (typeof token !== 'string' || token === '' || token === refused) return false
-      this.token = token
-      return true
-    } catch {
-      return false
-    }
+  get renewable(): boolean {
+    return typeof this.options.token === 'function'
   }
 
   private authError(message: string): ReplicationRemoteError {
@@ -143,6 +134,7 @@ export class HomeClient {
     })
     if (response.status === 401) {
       await drain(response.body)
+      if (this.renewable) this.token = undefined
       throw this.authError(`the home refused the token for ${this.options.user}`)
     }
     return response

@@ -197,7 +197,10 @@ export class HomeCommitSource implements CommitSource {
         const code = (error as { code?: string }).code
         this.lastError = error as Error
         if (code === 'LOG_NEED_SNAPSHOT') throw error
-        if (code === 'REPLICATION_AUTH' && !(await this.tokenRenewed())) throw error
+        if (code === 'REPLICATION_AUTH' && !this.deps.client.renewable) {
+          this.fire('fatal')
+          throw error
+        }
         // A damaged or malformed answer is retried like a refusal: the same one again and again is a loop. A busy
         // home (429, 503) and a dropped connection are not loops: they are retried for as long as they last.
         const busy = answer !== undefined && (answer.status === 429 || answer.status === 503)
@@ -207,6 +210,10 @@ export class HomeCommitSource implements CommitSource {
             (code === 'REPLICATION_PROTOCOL' ? 'protocol' : code === 'REPLICATION_AUTH' ? 'unauthorized' : 'network'))
         const transient = what === 'network' || what === 'busy'
         const verdict = this.deps.loops.see(what, this.delivered?.seq ?? 0)
+        if (verdict === 'loop' && code === 'REPLICATION_AUTH') {
+          this.fire('fatal')
+          throw error
+        }
         if (verdict === 'loop' && !transient) {
           this.fire('fatal')
           throw new ReplicationStoppedError('REPLICATION_LOOP', `the home answered ${what} too many times`, {
@@ -229,13 +236,6 @@ export class HomeCommitSource implements CommitSource {
         }
       }
     }
-  }
-
-  /** After a `401`: whether the token function gave a new token to try (else the replica stops). */
-  private async tokenRenewed(): Promise<boolean> {
-    const renewed = await this.deps.client.refreshToken()
-    if (!renewed) this.fire('fatal')
-    return renewed
   }
 
   /** Tells the home how far this replica got (its slot), at most every `confirmIntervalMs`. */

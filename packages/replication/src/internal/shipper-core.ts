@@ -142,15 +142,17 @@ export class ShipperCore {
   }
 
   /**
-   * An error thrown by a step. A refused token stops the shipper unless the token function gives a new one (then
-   * it retries, and a token refused again and again ends as a loop); a loop stops it; anything else is retried.
+   * An error thrown by a step. A refused fixed token stops the shipper; with a token function it backs off and
+   * asks the function again, until the token was refused `loopLimit` times in a row. A loop stops it; anything
+   * else is retried.
    */
   private async failed(error: unknown): Promise<void> {
     this.lastError = error as Error
     const code = (error as { code?: string }).code
     if (code === 'REPLICATION_AUTH') {
-      const retry = (await this.deps.client.refreshToken()) && this.deps.loops.see('unauthorized', -1) !== 'loop'
-      return this.fire(retry ? 'net-error' : 'fatal')
+      const verdict = this.deps.client.renewable ? this.deps.loops.see('unauthorized', this.acked?.seq ?? -1) : 'loop'
+      this.escalate = verdict === 'slow-down'
+      return this.fire(verdict === 'loop' ? 'fatal' : 'net-error')
     }
     if (code === 'REPLICATION_LOOP') this.fire('fatal')
     else this.fire('net-error')

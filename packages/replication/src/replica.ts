@@ -45,6 +45,11 @@ export interface ReplicaStatus {
   readonly state: ReplicaState
   /** The seq of the last commit handed to the db. */
   readonly seq: number
+  /**
+   * Where the db is: the position (logId, seq, chain) of the last commit or snapshot handed to it, every frame's
+   * chain verified on the way; null before the first load. Equal to the writer's head once it caught up.
+   */
+  readonly position: LogPosition | null
   /** The home's head as last seen. */
   readonly homeHead: LogPosition | null
   readonly lastError: Error | undefined

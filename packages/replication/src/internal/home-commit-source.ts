@@ -36,6 +36,8 @@ export class HomeCommitSource implements CommitSource {
   /** Chains of the positions this source can resume from (the snapshot loaded, the last frame handed on). */
   private readonly known = new Map<number, string>()
   private delivered: LogPosition | undefined
+  /** The last position handed to the db: a commit, or the snapshot it loaded (whichever came last). */
+  private applied: LogPosition | null = null
   private lastError: Error | undefined
   private lastConfirm = Number.NEGATIVE_INFINITY
   private cursor = ''
@@ -54,6 +56,7 @@ export class HomeCommitSource implements CommitSource {
     return {
       state: this.state,
       seq: this.delivered?.seq ?? 0,
+      position: this.applied,
       homeHead: this.info?.head ?? null,
       lastError: this.lastError,
     }
@@ -78,6 +81,7 @@ export class HomeCommitSource implements CommitSource {
     this.fire('loaded')
     if (log === null || snap === null) return undefined
     this.known.set(snap.seq, snap.chain)
+    this.applied = { logId: log.logId, seq: snap.seq, chain: snap.chain }
     const { client } = this.deps
     const max = this.deps.maxSnapshotBytes
     const signal = this.stop.signal
@@ -129,6 +133,7 @@ export class HomeCommitSource implements CommitSource {
 
   private handOn(frame: WireFrame): { seq: number; payload: Uint8Array } {
     this.delivered = { logId: this.info!.logId, seq: frame.seq, chain: frame.chain }
+    this.applied = this.delivered
     this.known.set(frame.seq, frame.chain)
     if (this.known.size > 64) this.known.delete(this.known.keys().next().value!)
     this.fire('frames')

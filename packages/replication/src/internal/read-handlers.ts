@@ -7,6 +7,7 @@ import { authUser, bearer, durableOf, type HomeContext, userLogDir, waitForAppen
 import { leased } from './leased-stream.js'
 import { TAIL_RETRY_AFTER_S } from './limits.js'
 import type { LogLease } from './log-cache.js'
+import { pageChain, streamPage } from './page-stream.js'
 import { recall } from './recent-frames.js'
 import { formatPosition, json, NO_STORE, parsePositionText, wireError } from './wire-codec.js'
 
@@ -58,39 +59,18 @@ async function collect(
   from: number,
   to: number,
   maxBytes: number,
-): Promise<{ frames: Uint8Array[]; chain: string; seq: number }> {
+): Promise<{ frames: Uint8Array[]; chain: string }> {
   const frames: Uint8Array[] = []
   let bytes = 0
   let chain = ''
-  let seq = from
   for await (const c of log.readEncoded({ from })) {
     if (c.seq > to) break
     frames.push(c.frame)
     chain = c.chain
-    seq = c.seq
     bytes += c.frame.byteLength
     if (c.seq === to || bytes >= maxBytes) break
   }
-  return { frames, chain, seq }
-}
-
-/** The chain after commit `to`, reading on from `from` without keeping the frames. */
-async function chainAt(log: Log, from: number, to: number): Promise<string> {
-  let chain = ''
-  for await (const c of log.readEncoded({ from })) {
-    chain = c.chain
-    if (c.seq >= to) break
-  }
-  return chain
-}
-
-/** The frames after `from` up to `to`, streamed (a page larger than `maxResponseBytes`). */
-async function* streamFrames(log: Log, from: number, to: number): AsyncGenerator<Uint8Array> {
-  for await (const c of log.readEncoded({ from })) {
-    if (c.seq > to) return
-    yield c.frame
-    if (c.seq === to) return
-  }
+  return { frames, chain }
 }
 
 /** GET /v1/users/:user/frames?position=&wait=&max=&cursor= — the live tail (long-poll). */
@@ -204,17 +184,13 @@ export async function handlePage(ctx: HomeContext, request: WireRequest): Promis
     if (request.params.logId !== log.logId) return controlFor(log, 'incompatible', head)
     if (to > head.seq) return wireError(409, 'not-sealed', `page ${page} ends after the head (seq ${head.seq})`)
     if (from < log.start.seq) return controlFor(log, 'need-snapshot', head)
-    // Up to maxResponseBytes the page is read once and sent from memory; a larger one is streamed (read twice:
-    // once for its ETag, once as the client takes it), so no page pins more than that bound.
-    const first = await collect(log, from, to, ctx.options.maxResponseBytes)
-    const chain = first.seq === to ? first.chain : await chainAt(log, first.seq, to)
-    const etag = `"${log.logId}.${page}.${chain}"`
+    const etag = `"${log.logId}.${page}.${await pageChain(log, page, to)}"`
     const cache = `${ctx.options.publicSegments ? 'public' : 'private'}, max-age=31536000, immutable`
     const headers = { etag, 'cache-control': cache, 'content-type': CONTENT_TYPES.frames }
     if (request.headers['if-none-match'] === etag) return { status: 304, headers }
-    if (first.seq === to) return { status: 200, headers, body: Buffer.concat(first.frames) }
+    // Streamed as the client takes it; the log stays pinned until the body ends or is abandoned.
     streaming = true
-    return { status: 200, headers, body: leased(streamFrames(log, from, to), () => lease.release()) }
+    return { status: 200, headers, body: leased(streamPage(log, from, to), () => lease.release()) }
   } catch (error) {
     if ((error as { code?: string }).code === 'LOG_NEED_SNAPSHOT') {
       return wireError(409, 'need-snapshot', 'that page was released: load the snapshot')

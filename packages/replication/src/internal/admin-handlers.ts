@@ -36,6 +36,10 @@ export async function handleSlot(ctx: HomeContext, request: WireRequest): Promis
     const head = durableOf(ctx, lease.log)
     if (position.logId !== lease.log.logId)
       return wireError(409, 'incompatible', 'the home holds another log', { head })
+    if (position.seq < lease.log.start.seq) {
+      // Nothing to hold there any more (the replica must load the snapshot); a hold would pin the whole log.
+      return wireError(409, 'need-snapshot', 'the home no longer holds the commits after that position', { head })
+    }
     confirmSlot(ctx, user, slot, lease.log, Math.min(position.seq, head.seq), position.chain)
     ctx.metrics.replicaLag.observe(Math.max(0, head.seq - position.seq))
     return json(200, { head })

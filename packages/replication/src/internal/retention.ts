@@ -37,8 +37,13 @@ export function dropSlot(ctx: HomeContext, user: string, slot: string, log: Log 
   log?.release(holdName(slot))
 }
 
-/** Bytes of commits after `seq`, counted until `cap` is passed (so the cost is bounded by the cap). */
+/**
+ * Bytes of commits after `seq`, counted until `cap` is passed (so the cost is bounded by the cap). A position the
+ * log no longer holds counts as past the cap: such a slot cannot be served from the log anyway, and its hold would
+ * keep everything after the log's start.
+ */
 async function bytesAfter(log: Log, seq: number, cap: number): Promise<number> {
+  if (seq < log.start.seq) return Number.POSITIVE_INFINITY
   let bytes = 0
   try {
     for await (const c of log.readEncoded({ from: seq })) {
@@ -46,7 +51,7 @@ async function bytesAfter(log: Log, seq: number, cap: number): Promise<number> {
       if (bytes > cap) break
     }
   } catch {
-    return 0 // already released: the slot holds nothing
+    return Number.POSITIVE_INFINITY // released meanwhile
   }
   return bytes
 }

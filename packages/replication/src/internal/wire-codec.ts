@@ -115,11 +115,16 @@ export function positionOrNull(value: unknown, what: string): LogPosition | null
   }
 }
 
-/** Drains and discards a body (so a keep-alive connection can be reused). */
-export async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {
+/**
+ * Drains and discards a body (so a keep-alive connection can be reused), up to `limit` bytes: a longer one — an
+ * answer that never ends — is abandoned instead (its connection closes), so draining always ends.
+ */
+export async function drain(body: AsyncIterable<Uint8Array>, limit = 64 * 1024): Promise<void> {
+  let bytes = 0
   try {
-    for await (const _ of body) {
-      // discard
+    for await (const chunk of body) {
+      bytes += chunk.byteLength
+      if (bytes > limit) break
     }
   } catch {
     // the connection is gone: nothing to reuse

@@ -16,6 +16,7 @@ interface Bucket {
   at: number
 }
 
+/** Token buckets by key: `perSecond` refill, `burst` capacity, at most `maxBuckets` keys kept. */
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>()
 

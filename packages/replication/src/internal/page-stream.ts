@@ -30,6 +30,11 @@ export async function pageChain(log: Log, page: number, to: number): Promise<str
   return chain
 }
 
+/** One piece: a lone frame as it is (no copy), several joined. */
+function join(frames: Uint8Array[], bytes: number): Uint8Array {
+  return frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes)
+}
+
 /** The frames after `from` up to `to`, in pieces of at most PIECE_BYTES (a larger frame is a piece of its own). */
 export async function* streamPage(log: Log, from: number, to: number): AsyncGenerator<Uint8Array> {
   let piece: Uint8Array[] = []
@@ -37,7 +42,7 @@ export async function* streamPage(log: Log, from: number, to: number): AsyncGene
   for await (const c of log.readEncoded({ from })) {
     if (c.seq > to) break
     if (bytes > 0 && bytes + c.frame.byteLength > PIECE_BYTES) {
-      yield Buffer.concat(piece, bytes)
+      yield join(piece, bytes)
       piece = []
       bytes = 0
     }
@@ -45,5 +50,5 @@ export async function* streamPage(log: Log, from: number, to: number): AsyncGene
     bytes += c.frame.byteLength
     if (c.seq === to) break
   }
-  if (bytes > 0) yield Buffer.concat(piece, bytes)
+  if (bytes > 0) yield join(piece, bytes)
 }

@@ -162,8 +162,13 @@ function framesAnswer(ctx: HomeContext, frames: Uint8Array[], head: LogPosition)
       [HEADERS.head]: formatPosition(head),
       [HEADERS.cursor]: `${ctx.clock.now().toString(36)}${Math.floor(ctx.random.next() * 1e9).toString(36)}`,
     },
-    body: Buffer.concat(frames),
+    // The frames as they are, one after the other: no copy of up to maxResponseBytes per answer.
+    body: frames.length <= 1 ? (frames[0] ?? new Uint8Array()) : sequence(frames),
   }
+}
+
+async function* sequence(frames: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
+  yield* frames
 }
 
 /** GET /v1/users/:user/logs/:logId/pages/:page — a sealed page of commits, immutable. */

@@ -21,7 +21,7 @@ try {
     dataDir: path.join(root, 'home'),
     port: 0,
     host: '127.0.0.1',
-    adminToken: 'a',
+    adminToken: 'admin-token-for-the-pack-check',
   })
   const token = await server.addUser('alice')
   const Core = schema({ files: lookupTable() })

@@ -27,10 +27,10 @@ describe('homedb', () => {
 
   it('serves, adds and lists users, reports status, and stops on SIGTERM without losing an acknowledged append', async () => {
     const dataDir = next()
-    home = await startHomeProcess(dataDir, 'admin-token')
+    home = await startHomeProcess(dataDir, 'admin-token-for-tests')
     expect(home.output()).toContain(`data dir: ${dataDir}`)
     expect(home.output()).toContain('users:    0')
-    const added = await runCli(['users', 'add', 'alice', '--home', home.url, '--admin-token', 'admin-token'])
+    const added = await runCli(['users', 'add', 'alice', '--home', home.url, '--admin-token', 'admin-token-for-tests'])
     expect(added.code).toBe(0)
     const token = /token: (\S+)/.exec(added.stdout)![1]!
     expect(token.length).toBeGreaterThanOrEqual(40)
@@ -43,7 +43,7 @@ describe('homedb', () => {
     })
     for (let i = 0; i < 50; i++) db.events.push({ at: i, what: 'before' })
     await shipper.flushed()
-    const status = await runCli(['status', home.url, '--admin-token', 'admin-token', '--json'])
+    const status = await runCli(['status', home.url, '--admin-token', 'admin-token-for-tests', '--json'])
     expect(JSON.parse(status.stdout).users[0]).toMatchObject({ name: 'alice', head: { seq: 50 } })
 
     // Appends keep coming while the server is told to stop.
@@ -62,7 +62,7 @@ describe('homedb', () => {
     await writing
     const list = await runCli(['users', 'list', '--data', dataDir])
     expect(list.stdout).toMatch(/alice {2}epoch 1 {2}log-1/)
-    home = await startHomeProcess(dataDir, 'admin-token', home.port)
+    home = await startHomeProcess(dataDir, 'admin-token-for-tests', home.port)
     const info = await fetch(`${home.url}/v1/users/alice/log`, { headers: { authorization: `Bearer ${token}` } })
     const head = ((await info.json()) as { log: { head: { seq: number } } }).log.head.seq
     expect(head).toBeGreaterThanOrEqual(ackedAtStop)

@@ -21,11 +21,11 @@ describe('writer, home and three replicas', () => {
     const seed = testSeed('cluster')
     const rng = seededRng(seed)
     const count = scaled(2_000, 10_000)
-    home = await startHomeProcess(next(), 'admin-token')
+    home = await startHomeProcess(next(), 'admin-token-for-tests')
     const token = 'alice-token-for-tests'
     const added = await fetch(`${home.url}/v1/admin/users`, {
       method: 'POST',
-      headers: { authorization: 'Bearer admin-token', 'content-type': 'application/json' },
+      headers: { authorization: 'Bearer admin-token-for-tests', 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'alice', token }),
     })
     expect(added.status).toBe(201)

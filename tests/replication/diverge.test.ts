@@ -14,7 +14,7 @@ const token = 'alice-token-for-tests'
 let server: HomeServer
 
 beforeAll(async () => {
-  server = await startHomeServer({ dataDir: next(), adminToken: 'admin' })
+  server = await startHomeServer({ dataDir: next(), adminToken: 'admin-token-for-tests' })
   await server.addUser('alice', { token })
 })
 afterAll(() => server.close())

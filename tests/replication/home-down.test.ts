@@ -18,11 +18,11 @@ describe('the home down for 1 000 commits', () => {
   it('resolves every commit locally, queues them, and delivers all after the restart', async () => {
     const dataDir = next()
     const token = 'alice-token-for-tests'
-    home = await startHomeProcess(dataDir, 'admin-token')
+    home = await startHomeProcess(dataDir, 'admin-token-for-tests')
     const port = home.port
     await fetch(`${home.url}/v1/admin/users`, {
       method: 'POST',
-      headers: { authorization: 'Bearer admin-token', 'content-type': 'application/json' },
+      headers: { authorization: 'Bearer admin-token-for-tests', 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'alice', token }),
     })
     const db = await openDb(Every, { dir: next(), autoCompact: false })
@@ -44,7 +44,7 @@ describe('the home down for 1 000 commits', () => {
     // The queue is held by the local log: a compaction now keeps every unshipped commit readable.
     await db.compact()
 
-    home = await startHomeProcess(dataDir, 'admin-token', port)
+    home = await startHomeProcess(dataDir, 'admin-token-for-tests', port)
     await shipper.flushed()
     expect(shipper.status).toMatchObject({ ackedSeq: db.seq, lagCommits: 0 })
     const info = await fetch(`${home.url}/v1/users/alice/log`, { headers: { authorization: `Bearer ${token}` } })

@@ -26,11 +26,11 @@ describe('kill -9 of the home', () => {
     const rng = seededRng(testSeed('kill-home'))
     const dataDir = next()
     const token = 'alice-token-for-tests'
-    home = await startHomeProcess(dataDir, 'admin-token')
+    home = await startHomeProcess(dataDir, 'admin-token-for-tests')
     const port = home.port
     await fetch(`${home.url}/v1/admin/users`, {
       method: 'POST',
-      headers: { authorization: 'Bearer admin-token', 'content-type': 'application/json' },
+      headers: { authorization: 'Bearer admin-token-for-tests', 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'alice', token }),
     })
     const db = await openDb(Every, { dir: next() })
@@ -63,7 +63,7 @@ describe('kill -9 of the home', () => {
       await home.kill9()
       for (let i = 0; i < 100; i++) randomTransaction(db, rng)
       await db.sync()
-      home = await startHomeProcess(dataDir, 'admin-token', port)
+      home = await startHomeProcess(dataDir, 'admin-token-for-tests', port)
       expect(await headOf(home.url, token)).toBeGreaterThanOrEqual(ackedAtKill)
     }
     await shipper.flushed()

@@ -30,13 +30,13 @@ async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Prom
 describe('many users on one home', () => {
   it('keeps open files and RSS under the documented bounds while every user appends once', async () => {
     const users = Array.from({ length: scaled(1_000, 5_000) }, (_, i) => `user-${i}`)
-    home = await startHomeProcess(next(), 'admin-token')
+    home = await startHomeProcess(next(), 'admin-token-for-tests')
     const url = home.url
     await pool(users, 32, async (name) => {
       const answer = await fetch(`${url}/v1/admin/users`, {
         method: 'POST',
-        headers: { authorization: 'Bearer admin-token', 'content-type': 'application/json' },
-        body: JSON.stringify({ name, token: `${name}-token` }),
+        headers: { authorization: 'Bearer admin-token-for-tests', 'content-type': 'application/json' },
+        body: JSON.stringify({ name, token: `${name}-token-for-tests` }),
       })
       expect(answer.status).toBe(201)
     })
@@ -56,7 +56,7 @@ describe('many users on one home', () => {
         const answer = await fetch(`${url}/v1/users/${name}/append`, {
           method: 'POST',
           headers: {
-            authorization: `Bearer ${name}-token`,
+            authorization: `Bearer ${name}-token-for-tests`,
             'content-type': 'application/vnd.homedb.frames',
             'homedb-position': `${log.logId}:0:0000000000000000`,
             'homedb-epoch': '1',

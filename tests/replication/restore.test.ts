@@ -14,7 +14,7 @@ const next = tempDirs('restore')
 let server: HomeServer
 
 beforeAll(async () => {
-  server = await startHomeServer({ dataDir: next(), adminToken: 'admin' })
+  server = await startHomeServer({ dataDir: next(), adminToken: 'admin-token-for-tests' })
 })
 afterAll(() => server.close())
 
@@ -27,7 +27,7 @@ describe('restore from the home', () => {
     for (const seed of SEEDS) {
       const rng = seededRng(seed)
       const user = `flip-${seed}`
-      const token = `${user}-token`
+      const token = `${user}-token-for-tests`
       await server.addUser(user, { token })
       const fs = new SimFs(rng.fork(), { maxPause: 0 })
       const db = await openDb(Every, { dir: '/w', fileLayer: fs, autoCompact: false, segmentBytes: 4096 })
@@ -73,10 +73,10 @@ describe('restore from the home', () => {
   })
 
   it('restores a deleted directory with `homedb restore`', async () => {
-    await server.addUser('lost', { token: 'lost-token' })
+    await server.addUser('lost', { token: 'lost-token-for-tests' })
     const dir = next()
     const db = await openDb(Every, { dir })
-    const shipper = ship(db, { home: server.url, user: 'lost', token: 'lost-token' })
+    const shipper = ship(db, { home: server.url, user: 'lost', token: 'lost-token-for-tests' })
     const rng = seededRng(77)
     for (let i = 0; i < 500; i++) randomTransaction(db, rng)
     await db.compact()
@@ -87,7 +87,16 @@ describe('restore from the home', () => {
     await shipper.close()
     await db.close()
     rmSync(dir, { recursive: true, force: true })
-    const run = await runCli(['restore', dir, '--home', server.url, '--user', 'lost', '--token', 'lost-token'])
+    const run = await runCli([
+      'restore',
+      dir,
+      '--home',
+      server.url,
+      '--user',
+      'lost',
+      '--token',
+      'lost-token-for-tests',
+    ])
     expect(run.stderr).not.toMatch(/homedb:/)
     expect(run.stderr).toContain(`restore: ${seq}/${seq}`)
     expect(run.code).toBe(0)
@@ -96,7 +105,16 @@ describe('restore from the home', () => {
     expect(again.stateHash()).toBe(hash)
     expect(again.seq).toBe(seq)
     await again.close()
-    const refused = await runCli(['restore', dir, '--home', server.url, '--user', 'lost', '--token', 'lost-token'])
+    const refused = await runCli([
+      'restore',
+      dir,
+      '--home',
+      server.url,
+      '--user',
+      'lost',
+      '--token',
+      'lost-token-for-tests',
+    ])
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(/healthy log/)
   })

@@ -12,7 +12,12 @@ const token = 'alice-token-for-tests'
 let server: HomeServer
 
 beforeAll(async () => {
-  server = await startHomeServer({ dataDir: next(), adminToken: 'admin', maxSlotLagBytes: 4096, segmentBytes: 1024 })
+  server = await startHomeServer({
+    dataDir: next(),
+    adminToken: 'admin-token-for-tests',
+    maxSlotLagBytes: 4096,
+    segmentBytes: 1024,
+  })
   await server.addUser('alice', { token })
 })
 afterAll(() => server.close())

@@ -8,6 +8,8 @@ export type ReplicationErrorCode =
   | 'REPLICATION_CONFIG'
   | 'REPLICATION_BAD_USER'
   | 'REPLICATION_USER_EXISTS'
+  | 'REPLICATION_NO_USER'
+  | 'REPLICATION_QUOTA'
   | 'REPLICATION_AUTH'
   | 'REPLICATION_PROTOCOL'
   | 'REPLICATION_HOME'
@@ -50,13 +52,19 @@ export class BadPositionError extends ReplicationError {
 }
 
 /**
- * Invalid options or arguments (`REPLICATION_CONFIG`), a user name outside the documented charset
- * (`REPLICATION_BAD_USER`), or a user that already exists (`REPLICATION_USER_EXISTS`). Nothing was changed.
+ * Invalid options or arguments (`REPLICATION_CONFIG`, e.g. a token shorter than 16 characters), a user name
+ * outside the documented charset (`REPLICATION_BAD_USER`), a user that already exists (`REPLICATION_USER_EXISTS`)
+ * or does not (`REPLICATION_NO_USER`), or a home at its user quota (`REPLICATION_QUOTA`). Nothing was changed.
  */
 export class ReplicationConfigError extends ReplicationError {
   override name = 'ReplicationConfigError'
   constructor(
-    code: 'REPLICATION_CONFIG' | 'REPLICATION_BAD_USER' | 'REPLICATION_USER_EXISTS',
+    code:
+      | 'REPLICATION_CONFIG'
+      | 'REPLICATION_BAD_USER'
+      | 'REPLICATION_USER_EXISTS'
+      | 'REPLICATION_NO_USER'
+      | 'REPLICATION_QUOTA',
     message: string,
     context: Record<string, unknown> = {},
   ) {

@@ -7,15 +7,25 @@ import { type FileLayer, nodeFileLayer } from '@homedb/log'
 import { type Clock, systemClock } from './clock.js'
 import type { DirectoryOption } from './directory.js'
 import { ReplicationConfigError } from './errors.js'
-import { handleAddUser, handleSlot, handleStatus, usersStatus } from './internal/admin-handlers.js'
+import type { HomeLimitOptions } from './home-limits.js'
+import { handleAddUser, handleRotate, handleSlot, handleStatus, usersStatus } from './internal/admin-handlers.js'
 import { handleAppend } from './internal/append-handler.js'
-import { type HomeContext, markDurable, type ResolvedHomeOptions, waitingTails } from './internal/home-context.js'
+import { checkToken, decodeTokenKey } from './internal/auth.js'
+import {
+  type HomeContext,
+  markDurable,
+  type ResolvedHomeOptions,
+  waitingTails,
+  wakeTails,
+} from './internal/home-context.js'
 import { HomeMetrics } from './internal/home-metrics.js'
 import { homingRoutes } from './internal/homing-routes.js'
 import { checkHomingOptions, createHoming, homeDirectory, tokenKeyOf } from './internal/homing-setup.js'
 import { KeyedMutex } from './internal/keyed-mutex.js'
+import { resolveLimits, TailCount } from './internal/limits.js'
 import { LogCache } from './internal/log-cache.js'
 import { MetaStore } from './internal/meta-store.js'
+import { admit, RateLimiter } from './internal/rate-limit.js'
 import { handleFrames, handleInfo, handlePage } from './internal/read-handlers.js'
 import { applyHolds } from './internal/retention.js'
 import { handleSnapshotGet, handleSnapshotPut } from './internal/snapshot-handlers.js'
@@ -28,10 +38,13 @@ import type { Transport } from './transport.js'
 import type { Route, WireRequest, WireResponse } from './wire.js'
 
 /** Options of {@link HomeService.open} (and of `startHomeServer`). Every limit has a documented default. */
-export interface HomeServiceOptions {
+export interface HomeServiceOptions extends HomeLimitOptions {
   /** Directory holding everything: `meta/` (the home's records) and `users/<name>/log-<n>/` (each user's log). */
   readonly dataDir: string
-  /** Token for the admin endpoints (adding users, status). Without one they always answer `unauthorized`. */
+  /**
+   * Token for the admin endpoints (adding users, rotating tokens, status), at least 16 characters. Without one
+   * they always answer `unauthorized`.
+   */
   readonly adminToken?: string
   /** File operations (default: node:fs). The simulation passes its simulated file system. */
   readonly fileLayer?: FileLayer
@@ -137,9 +150,8 @@ function resolve(options: HomeServiceOptions): ResolvedHomeOptions {
   if (typeof options?.dataDir !== 'string' || options.dataDir === '') {
     throw new ReplicationConfigError('REPLICATION_CONFIG', 'dataDir must be a non-empty string')
   }
-  if (options.adminToken !== undefined && (typeof options.adminToken !== 'string' || options.adminToken === '')) {
-    throw new ReplicationConfigError('REPLICATION_CONFIG', 'adminToken must be a non-empty string')
-  }
+  if (options.adminToken !== undefined) checkToken(options.adminToken, 'adminToken')
+  if (options.tokenKey !== undefined) decodeTokenKey(options.tokenKey)
   const MiB = 1024 * 1024
   return {
     dataDir: options.dataDir,
@@ -155,6 +167,7 @@ function resolve(options: HomeServiceOptions): ResolvedHomeOptions {
     maxSlotLagBytes: positiveInt('maxSlotLagBytes', options.maxSlotLagBytes, 64 * MiB),
     publicSegments: options.publicSegments ?? false,
     segmentBytes: options.segmentBytes,
+    limits: resolveLimits(options),
   }
 }
 
@@ -231,6 +244,8 @@ export class HomeService {
       shutdown: stop.signal,
       homing: undefined,
       onAccepted: options.onAccepted,
+      rate: resolved.limits.rateLimit === false ? undefined : new RateLimiter(resolved.limits.rateLimit, clock),
+      tails: new TailCount(resolved.limits),
     }
     if (link !== undefined) ctx.homing = createHoming(ctx, options, link)
     return new HomeService(ctx, stop)
@@ -240,6 +255,8 @@ export class HomeService {
     const ctx = this.ctx
     const o = ctx.options
     const add = (name: string, token: string | undefined) => this.addUser(name, token === undefined ? {} : { token })
+    const rotate = (name: string, token: string | undefined) =>
+      this.rotateToken(name, token === undefined ? {} : { token })
     const routes: Route[] = [
       { method: 'GET', path: '/healthz', handler: async () => this.health() },
       { method: 'GET', path: '/metrics', handler: async () => this.metricsAnswer() },
@@ -257,6 +274,12 @@ export class HomeService {
       { method: 'PUT', path: '/v1/users/:user/slots/:slot', bodyLimit: 4096, handler: (r) => handleSlot(ctx, r) },
       { method: 'DELETE', path: '/v1/users/:user/slots/:slot', handler: (r) => handleSlot(ctx, r) },
       { method: 'POST', path: '/v1/admin/users', bodyLimit: 8192, handler: (r) => handleAddUser(ctx, r, add) },
+      {
+        method: 'POST',
+        path: '/v1/admin/users/:user/token',
+        bodyLimit: 8192,
+        handler: (r) => handleRotate(ctx, r, rotate),
+      },
       { method: 'GET', path: '/v1/admin/users', handler: async (r) => handleStatus(ctx, r, () => this.inFlight) },
       { method: 'GET', path: '/v1/admin/status', handler: async (r) => handleStatus(ctx, r, () => this.inFlight) },
       ...homingRoutes(ctx),
@@ -264,7 +287,10 @@ export class HomeService {
     return routes.map((route) => ({ ...route, handler: (r: WireRequest) => this.guard(route, r) }))
   }
 
-  /** Counts in-flight requests (close waits for them), refuses new ones while closing, turns throws into 500s. */
+  /**
+   * Counts in-flight requests (close waits for them), refuses new ones while closing, applies the per-token rate,
+   * turns throws into 500s.
+   */
   private async guard(route: Route, request: WireRequest): Promise<WireResponse> {
     if (this.closing !== undefined && route.path !== '/healthz') {
       return wireError(503, 'unavailable', 'the home is shutting down')
@@ -272,7 +298,10 @@ export class HomeService {
     this.inFlight++
     let answer: WireResponse
     try {
-      answer = (await gateRequest(this.ctx, route, request)) ?? (await route.handler(request))
+      answer =
+        (route.path === '/healthz' ? undefined : admit(this.ctx, request)) ??
+        (await gateRequest(this.ctx, route, request)) ??
+        (await route.handler(request))
     } catch (error) {
       answer = wireError(500, 'internal', (error as Error)?.message ?? String(error))
     } finally {
@@ -309,13 +338,30 @@ export class HomeService {
   /**
    * Adds a user. With `token`, that token authenticates the user; without, a high-entropy token is generated and
    * returned (show it once: the home keeps only its keyed hash). With a directory, the user is registered there
-   * first (homeEpoch 1, this home). Rejects with `REPLICATION_BAD_USER`, `REPLICATION_USER_EXISTS` (here, or homed
-   * elsewhere in the directory) or `REPLICATION_DIRECTORY`.
+   * first (homeEpoch 1, this home). Rejects with `REPLICATION_BAD_USER`, `REPLICATION_CONFIG` (a token shorter than
+   * 16 characters), `REPLICATION_USER_EXISTS` (here, or homed elsewhere in the directory), `REPLICATION_QUOTA`
+   * (`maxUsers` reached) or `REPLICATION_DIRECTORY`.
    */
   async addUser(name: string, options: { token?: string } = {}): Promise<string> {
     checkUserName(name)
-    if (this.ctx.homing !== undefined && this.ctx.meta.user(name) === undefined) await this.ctx.homing.register(name)
-    return this.ctx.meta.addUser(name, options.token, this.ctx.clock.now())
+    const { maxUsers } = this.ctx.options.limits
+    if (this.ctx.homing !== undefined && this.ctx.meta.user(name) === undefined) {
+      this.ctx.meta.checkNewUser(name, options.token, maxUsers)
+      await this.ctx.homing.register(name)
+    }
+    return this.ctx.meta.addUser(name, options.token, this.ctx.clock.now(), maxUsers)
+  }
+
+  /**
+   * Gives `name` a new token (generated, or `options.token`) and returns it. From the moment this resolves the old
+   * token is refused everywhere, including by the live tails opened with it (they end with `401 unauthorized`).
+   * Rejects with `REPLICATION_BAD_USER`, `REPLICATION_CONFIG` or `REPLICATION_NO_USER`.
+   */
+  async rotateToken(name: string, options: { token?: string } = {}): Promise<string> {
+    checkUserName(name)
+    const token = await this.ctx.meta.rotateToken(name, options.token)
+    wakeTails(this.ctx, name)
+    return token
   }
 
   /**

@@ -1,16 +1,21 @@
 // homeSource: @homedb/tables' BootstrapSource over HTTP, so `openDb(schema, { dir, bootstrap: homeSource(…) })`
 // and `homedb restore` rebuild a writer's log from its home: the latest snapshot, then every commit after it
-// (sealed pages where possible, then the tail), each frame verified before the log appends it.
+// (sealed pages where possible, then the tail), each frame verified before the log appends it. A busy home (429,
+// 503) is asked again after the wait it names.
 import type { BootstrapInfo, BootstrapSource, RestoreProgress } from '@homedb/tables'
+import { systemClock } from './clock.js'
 import type { DirectoryOption } from './directory.js'
-import { ReplicationRemoteError } from './errors.js'
+import { ReplicationConfigError, ReplicationRemoteError } from './errors.js'
+import { Backoff, DEFAULT_RETRY, whileBusy } from './internal/backoff.js'
 import { decodeChunks } from './internal/chunk-stream.js'
 import { homeResolver } from './internal/client-homes.js'
 import { splitFrames, verifyFrames } from './internal/frames.js'
 import { type ControlAnswer, HomeClient } from './internal/home-client.js'
 import { checkUserName } from './internal/user-names.js'
 import type { LogPosition } from './position.js'
-import { httpTransport, type Transport } from './transport.js'
+import { cryptoRandom } from './random.js'
+import { isTokenSource, type TokenSource } from './token-source.js'
+import { type HttpTransportOptions, httpTransport, type Transport } from './transport.js'
 
 /** Options of {@link homeSource}. */
 export interface HomeSourceOptions {
@@ -19,8 +24,11 @@ export interface HomeSourceOptions {
   /** The deployment's directory: the home is looked up there, and again whenever a home answers `moved`. */
   readonly directory?: DirectoryOption
   readonly user: string
-  readonly token: string
+  /** The user's token, or a function giving the current one (called again after a `401`: see TokenSource). */
+  readonly token: TokenSource
   readonly transport?: Transport
+  /** CAs (PEM) trusted for an `https://` home, for the default transport (see HttpTransportOptions.ca). */
+  readonly ca?: HttpTransportOptions['ca']
   /** Receives each step of the restore (moved aside, snapshot, frames, done). */
   readonly onProgress?: (event: RestoreProgress) => void
   /** Largest snapshot accepted, bytes. Default 1 GiB. */
@@ -38,13 +46,12 @@ function refused(what: string, answer: ControlAnswer): ReplicationRemoteError {
   )
 }
 
-/** Runs a request again while the home answers `moved` (the client follows it) or `busy` (a move is switching). */
+/** Runs a request again while the home answers `moved` (the client already follows it to the new home). */
 async function following<T extends object>(call: () => Promise<T | ControlAnswer>): Promise<T | ControlAnswer> {
   for (let attempt = 0; ; attempt++) {
     const answer = await call()
-    const code = (answer as Partial<ControlAnswer>).ok === false ? (answer as ControlAnswer).code : undefined
-    if ((code !== 'moved' && code !== 'busy') || attempt >= 100) return answer
-    if (code === 'busy') await new Promise((resolve) => setTimeout(resolve, (answer as ControlAnswer).retryMs ?? 25))
+    const moved = (answer as Partial<ControlAnswer>).ok === false && (answer as ControlAnswer).code === 'moved'
+    if (!moved || attempt >= 100) return answer
   }
 }
 
@@ -60,14 +67,21 @@ async function following<T extends object>(call: () => Promise<T | ControlAnswer
  */
 export function homeSource(options: HomeSourceOptions): BootstrapSource {
   checkUserName(options.user)
+  if (!isTokenSource(options.token)) {
+    throw new ReplicationConfigError('REPLICATION_CONFIG', 'token must be a non-empty string or a function')
+  }
   const found = homeResolver(options, true)
-  const transport = options.transport ?? httpTransport()
+  const transport = options.transport ?? httpTransport(options.ca === undefined ? {} : { ca: options.ca })
   const client = new HomeClient({ home: found.resolver, user: options.user, token: options.token, transport })
   let pageCommits = 256
   let knownHead = 0
+  const backoff = new Backoff(DEFAULT_RETRY, cryptoRandom)
+  // A home that moved is followed at once; a busy one (429, 503: rate-limited, or a move switching) after its wait.
+  const patient = <T extends object>(call: () => Promise<T | ControlAnswer>) =>
+    whileBusy(() => following(call), backoff, systemClock)
   const source: BootstrapSource = {
     async describe(): Promise<BootstrapInfo> {
-      const info = await following(() => client.info())
+      const info = await patient(() => client.info())
       if ('ok' in info) throw refused('reading the log info', info)
       if (info.log === null) {
         throw new ReplicationRemoteError('REPLICATION_HOME', `the home holds no log for ${options.user} yet`, {
@@ -86,7 +100,7 @@ export function homeSource(options: HomeSourceOptions): BootstrapSource {
       }
     },
     async *snapshotChunks(info) {
-      const answer = await following(() => client.snapshot(info.logId, info.snapshot!.seq))
+      const answer = await patient(() => client.snapshot(info.logId, info.snapshot!.seq))
       if (!answer.ok) throw refused('downloading the snapshot', answer)
       yield* decodeChunks(answer.body, options.maxSnapshotBytes ?? 1024 * 1024 * 1024)
     },
@@ -96,7 +110,7 @@ export function homeSource(options: HomeSourceOptions): BootstrapSource {
       for (;;) {
         const sealed = position.seq % pageCommits === 0 && position.seq + pageCommits <= head
         const at = position
-        const answer = await following(() =>
+        const answer = await patient(() =>
           sealed ? client.page(at.logId, at.seq / pageCommits) : client.frames(at, 0, ''),
         )
         if (!answer.ok) throw refused(`reading commits after seq ${position.seq}`, answer)

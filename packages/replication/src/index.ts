@@ -21,10 +21,12 @@ export {
   ReplicationRemoteError,
   ReplicationStoppedError,
 } from './errors.js'
+export type { HomeLimitOptions, RateLimitOptions } from './home-limits.js'
 export { type HomeServer, type HomeServerOptions, startHomeServer } from './home-server.js'
 export { type AcceptedAppend, HomeService, type HomeServiceOptions, type UserStatus } from './home-service.js'
 export { type HomeSourceOptions, homeSource } from './home-source.js'
 export { DirectoryError, type HomingErrorCode, MoveError } from './homing-errors.js'
+export type { HttpServerOptions, TlsOptions } from './http-server-options.js'
 export { type MoveProgress, type MoveResult, type MoveUserOptions, moveUser } from './move-user.js'
 export {
   headPosition,
@@ -46,6 +48,7 @@ export {
   type ShipperEvent,
   type ShipperState,
 } from './state-machines.js'
+export type { TokenSource } from './token-source.js'
 export {
   type HttpTransportOptions,
   httpTransport,

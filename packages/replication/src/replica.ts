@@ -15,7 +15,8 @@ import type { LogPosition } from './position.js'
 import { cryptoRandom, type Random } from './random.js'
 import type { RetryPolicy } from './retry-policy.js'
 import type { ReplicaState } from './state-machines.js'
-import { httpTransport, type Transport } from './transport.js'
+import { isTokenSource, type TokenSource } from './token-source.js'
+import { type HttpTransportOptions, httpTransport, type Transport } from './transport.js'
 
 /** Options of {@link openReplica}. */
 export interface ReplicaOptions {
@@ -24,7 +25,8 @@ export interface ReplicaOptions {
   /** The deployment's directory: the home is looked up there, and again whenever a home answers `moved`. */
   readonly directory?: DirectoryOption
   readonly user: string
-  readonly token: string
+  /** The user's token, or a function giving the current one (called again after a `401`: see TokenSource). */
+  readonly token: TokenSource
   /** Longest a tail request waits at the head, ms. Default 20 000 (the home caps it at its `maxWaitMs`). */
   readonly waitMs?: number
   /** How often the replica confirms its position to the home (its slot), ms. Default 1 000. */
@@ -36,6 +38,8 @@ export interface ReplicaOptions {
   /** Receives the error that stopped the replica (a refused token, a loop, a schema that does not fit). */
   readonly onError?: (error: unknown) => void
   readonly transport?: Transport
+  /** CAs (PEM) trusted for an `https://` home, for the default transport (see HttpTransportOptions.ca). */
+  readonly ca?: HttpTransportOptions['ca']
   readonly clock?: Clock
   readonly random?: Random
   readonly retry?: Partial<RetryPolicy>
@@ -46,6 +50,11 @@ export interface ReplicaStatus {
   readonly state: ReplicaState
   /** The seq of the last commit handed to the db. */
   readonly seq: number
+  /**
+   * Where the db is: the position (logId, seq, chain) of the last commit or snapshot handed to it, every frame's
+   * chain verified on the way; null before the first load. Equal to the writer's head once it caught up.
+   */
+  readonly position: LogPosition | null
   /** The home's head as last seen. */
   readonly homeHead: LogPosition | null
   readonly lastError: Error | undefined
@@ -72,11 +81,16 @@ export async function openReplica<const D extends TableDefs>(
 ): Promise<Db<D>> {
   if (typeof options !== 'object' || options === null) throw config('openReplica() takes options { home, user, token }')
   checkUserName(options.user)
-  if (typeof options.token !== 'string' || options.token === '') throw config('token must be a non-empty string')
+  if (!isTokenSource(options.token)) throw config('token must be a non-empty string or a function')
   const found = homeResolver(options)
   const policy = { ...DEFAULT_RETRY, ...options.retry }
   const random = options.random ?? cryptoRandom
-  const transport = options.transport ?? httpTransport({ timeoutMs: (options.waitMs ?? 20_000) + 30_000 })
+  const transport =
+    options.transport ??
+    httpTransport({
+      timeoutMs: (options.waitMs ?? 20_000) + 30_000,
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+    })
   const source = new HomeCommitSource({
     client: new HomeClient({ home: found.resolver, user: options.user, token: options.token, transport }),
     clock: options.clock ?? systemClock,
@@ -99,8 +113,11 @@ export async function openReplica<const D extends TableDefs>(
       db = await followDb(schema, source, {
         ...(options.freeze === undefined ? {} : { freeze: options.freeze }),
         onError: (error) => {
-          source.fail(error)
-          options.onError?.(error)
+          // followDb wraps what the source threw; hand on the replication error itself (REPLICATION_AUTH, …).
+          const cause = (error as { cause?: unknown }).cause
+          const surfaced = cause instanceof ReplicationError ? cause : error
+          source.fail(surfaced)
+          options.onError?.(surfaced)
         },
       })
     } catch (error) {

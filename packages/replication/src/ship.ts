@@ -16,7 +16,8 @@ import type { LogPosition } from './position.js'
 import { cryptoRandom, type Random } from './random.js'
 import type { RetryPolicy } from './retry-policy.js'
 import type { ShipperState } from './state-machines.js'
-import { httpTransport, type Transport } from './transport.js'
+import { isTokenSource, type TokenSource } from './token-source.js'
+import { type HttpTransportOptions, httpTransport, type Transport } from './transport.js'
 
 /** Options of {@link ship}. */
 export interface ShipOptions {
@@ -25,10 +26,13 @@ export interface ShipOptions {
   /** The deployment's directory: the home is looked up there, and again whenever a home answers `moved`. */
   readonly directory?: DirectoryOption
   readonly user: string
-  readonly token: string
+  /** The user's token, or a function giving the current one (called again after a `401`: see TokenSource). */
+  readonly token: TokenSource
   /** Most frame bytes per append request. Default 1 MiB. */
   readonly maxBatchBytes?: number
   readonly transport?: Transport
+  /** CAs (PEM) trusted for an `https://` home, for the default transport (see HttpTransportOptions.ca). */
+  readonly ca?: HttpTransportOptions['ca']
   readonly clock?: Clock
   readonly random?: Random
   /** Backoff and loop detection (defaults in PROTOCOL.md). */
@@ -81,13 +85,13 @@ export interface Shipper {
 export function ship<D extends TableDefs>(db: Db<D>, options: ShipOptions): Shipper {
   if (typeof options !== 'object' || options === null) throw config('ship() takes options { home, user, token }')
   checkUserName(options.user)
-  if (typeof options.token !== 'string' || options.token === '') throw config('token must be a non-empty string')
+  if (!isTokenSource(options.token)) throw config('token must be a non-empty string or a function')
   if (db.readOnly) throw config('ship() needs the writer: this db is read-only')
   const found = homeResolver(options)
   const view: LogView = logOf(db)
   const policy = { ...DEFAULT_RETRY, ...options.retry }
   const random = options.random ?? cryptoRandom
-  const transport = options.transport ?? httpTransport()
+  const transport = options.transport ?? httpTransport(options.ca === undefined ? {} : { ca: options.ca })
   const core = new ShipperCore({
     view,
     client: new HomeClient({ home: found.resolver, user: options.user, token: options.token, transport }),

@@ -34,6 +34,11 @@ export interface HttpTransportOptions {
   readonly maxSockets?: number
   /** Longest time to wait for the response headers of a request that is not a long-poll, in ms (default 30 000). */
   readonly timeoutMs?: number
+  /**
+   * Certificate authorities (PEM) trusted for `https://` homes, instead of node's built-in list: for a home whose
+   * certificate a private CA signed. Default: node's list.
+   */
+  readonly ca?: string | Uint8Array | readonly (string | Uint8Array)[]
 }
 
 /**
@@ -41,10 +46,11 @@ export interface HttpTransportOptions {
  *
  * @example
  * ```ts
- * const transport = httpTransport({ maxSockets: 4 })
- * const shipper = ship(db, { home, user, token, transport })
+ * const transport = httpTransport({ maxSockets: 4, ca: readFileSync('ca.pem') })
+ * const shipper = ship(db, { home: 'https://home.example:7100', user, token, transport })
  * ```
  */
 export function httpTransport(options: HttpTransportOptions = {}): Transport {
-  return createNodeTransport(options.maxSockets ?? 16, options.timeoutMs ?? 30_000)
+  const ca = options.ca === undefined ? undefined : ([] as (string | Uint8Array)[]).concat(options.ca)
+  return createNodeTransport(options.maxSockets ?? 16, options.timeoutMs ?? 30_000, ca)
 }

@@ -4,6 +4,11 @@
 /** A request as the protocol core sees it: what the fastify adapter builds, and what a simulated network sends. */
 export interface WireRequest {
   readonly method: string
+  /**
+   * The client's address (the socket's peer, or what `X-Forwarded-For` says when the server trusts its proxy);
+   * absent when the caller has none (a simulated network). Requests without a token are rate-limited by it.
+   */
+  readonly remote?: string
   /** Path without the query string, e.g. `/v1/users/alice/append`. */
   readonly path: string
   /** Path parameters matched by the route (`:user` → `params.user`). */
@@ -78,6 +83,13 @@ export type WireErrorCode =
   | 'gone'
   | 'no-log'
   | 'user-exists'
+  | 'no-user'
+  | 'quota'
+  | 'rate-limited'
+  | 'too-many-tails'
+  | 'headers-too-large'
+  | 'url-too-long'
+  | 'timeout'
   | 'unavailable'
   | 'internal'
   | 'moved'
@@ -103,6 +115,13 @@ export const WIRE_ERROR_CODES: readonly WireErrorCode[] = [
   'gone',
   'no-log',
   'user-exists',
+  'no-user',
+  'quota',
+  'rate-limited',
+  'too-many-tails',
+  'headers-too-large',
+  'url-too-long',
+  'timeout',
   'unavailable',
   'internal',
   'moved',

@@ -22,7 +22,7 @@ let server: HomeServer
 const retry = { baseMs: 1, maxMs: 5, loopThreshold: 3, loopLimit: 6 }
 
 beforeAll(async () => {
-  server = await startHomeServer({ dataDir: next(), adminToken: 'admin' })
+  server = await startHomeServer({ dataDir: next(), adminToken: 'admin-token-for-tests' })
   await server.addUser('alice', { token })
 })
 afterAll(() => server.close())

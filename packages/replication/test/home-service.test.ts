@@ -22,9 +22,9 @@ async function writerLog(n: number, prefix = 'c') {
 }
 
 beforeAll(async () => {
-  server = await startHomeServer({ dataDir: next(), adminToken: 'admin-secret', pageCommits: 4 })
-  await server.addUser('alice', { token: 'alice-token' })
-  client = new HomeClient({ home: server.url, user: 'alice', token: 'alice-token', transport })
+  server = await startHomeServer({ dataDir: next(), adminToken: 'admin-secret-for-tests', pageCommits: 4 })
+  await server.addUser('alice', { token: 'alice-token-for-tests' })
+  client = new HomeClient({ home: server.url, user: 'alice', token: 'alice-token-for-tests', transport })
 })
 afterAll(async () => {
   await server.close()
@@ -89,7 +89,7 @@ describe('reads', () => {
 
   it('answers unauthorized alike for a wrong token and a missing user', async () => {
     const wrong = new HomeClient({ home: server.url, user: 'alice', token: 'nope', transport })
-    const missing = new HomeClient({ home: server.url, user: 'bob', token: 'alice-token', transport })
+    const missing = new HomeClient({ home: server.url, user: 'bob', token: 'alice-token-for-tests', transport })
     await expect(wrong.info()).rejects.toMatchObject({ code: 'REPLICATION_AUTH' })
     await expect(missing.info()).rejects.toMatchObject({ code: 'REPLICATION_AUTH' })
   })

@@ -46,7 +46,7 @@ function append(user: string, headers: Record<string, string>, body: Uint8Array,
 
 beforeAll(async () => {
   dataDir = next()
-  server = await startHomeServer({ dataDir, adminToken: 'admin', maxAppendBytes: 4096 })
+  server = await startHomeServer({ dataDir, adminToken: 'admin-token-for-tests', maxAppendBytes: 4096 })
   await server.addUser('alice', { token })
   const w = await frames(5)
   logId = w.log.logId
@@ -121,7 +121,7 @@ describe('hostile input', () => {
     [
       'a user name with a path in it',
       400,
-      'bad-request',
+      'bad-user-name',
       () => append('..%2Falice', { 'homedb-position': head, 'homedb-epoch': '1' }, new Uint8Array()),
     ],
     [

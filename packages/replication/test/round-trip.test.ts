@@ -11,7 +11,7 @@ let server: HomeServer
 const token = 'alice-token-0123456789'
 
 beforeAll(async () => {
-  server = await startHomeServer({ dataDir: next(), adminToken: 'admin', pageCommits: 8 })
+  server = await startHomeServer({ dataDir: next(), adminToken: 'admin-token-for-tests', pageCommits: 8 })
   await server.addUser('alice', { token })
 })
 afterAll(() => server.close())

@@ -88,7 +88,7 @@ describe('a frozen user', () => {
     expect(frozen.json).toMatchObject({ head: { seq: 3 }, epoch: 1 })
     const busy = await append(1, 1)
     expect(busy.status).toBe(503)
-    expect(busy.json.error).toMatchObject({ code: 'busy', retryMs: expect.any(Number) })
+    expect(busy.json.error).toMatchObject({ code: 'busy', retryAfterMs: expect.any(Number) })
     expect(busy.headers['retry-after']).toBe('1')
     expect(busy.headers['cache-control']).toBe('no-store')
     expect((await call('GET', '/v1/users/alice/log')).status).toBe(200)

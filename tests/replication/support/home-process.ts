@@ -85,7 +85,7 @@ async function serverProcess(child: ChildProcess): Promise<HomeProcess> {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   const url = await new Promise<string>((resolve, reject) => {
     const check = () => {
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out)
+      const m = /listening on (https?:\/\/[^\s]+)/.exec(out)
       if (m && out.includes('stop with')) resolve(m[1]!)
     }
     child.stdout!.on('data', check)

@@ -62,7 +62,7 @@ export async function startBenchHome(
     url,
     pid: server.pid,
     async addUser(name) {
-      const token = `${name}-bench-token`
+      const token = `${name}-token-for-the-bench`
       const answer = await fetch(`${url}/v1/admin/users`, {
         method: 'POST',
         headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },

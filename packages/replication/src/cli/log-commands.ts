@@ -1,6 +1,6 @@
 // `homedb inspect DIR`, `homedb verify DIR` and `homedb restore`: the log-level commands. verify checks a single log
 // or, given a home's data dir, every user's log (with progress); restore rebuilds a writer's log from its home.
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type VerifyReport, verifyLog } from '@homedb/log'
 import { restoreLog } from '@homedb/tables'
@@ -75,12 +75,13 @@ export async function verify(dir: string, options: { home?: boolean }): Promise<
 /** Restores DIR from the user's home, with progress. */
 export async function restore(
   dir: string,
-  options: { home: string; user: string; token?: string; force?: boolean },
+  options: { home: string; user: string; token?: string; force?: boolean; ca?: string },
 ): Promise<void> {
   const token = options.token ?? process.env.HOMEDB_TOKEN
   if (token === undefined || token === '') throw new Error('the user\u2019s token is needed: --token or HOMEDB_TOKEN')
   const bar = progress('restore')
-  const report = await restoreLog(dir, homeSource({ home: options.home, user: options.user, token }), {
+  const ca = options.ca === undefined ? {} : { ca: readFileSync(options.ca) }
+  const report = await restoreLog(dir, homeSource({ home: options.home, user: options.user, token, ...ca }), {
     force: options.force ?? false,
     onProgress(event) {
       if (event.phase === 'moved-aside') console.log(`moved aside: ${event.files.join(', ')}`)

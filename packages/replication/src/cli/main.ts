@@ -2,7 +2,7 @@
 // The `homedb` command (bin of @homedb/replication): serve a home, manage users, inspect/verify/restore logs and
 // ask a server for its status. Parsing and --help by commander; run `homedb <command> --help` for each.
 import { Command } from 'commander'
-import { addUser, listUsers, status } from './admin.js'
+import { addUser, listUsers, rotateToken, status } from './admin.js'
 import { directory, move } from './homing-commands.js'
 import { inspect, restore, verify } from './log-commands.js'
 import { serve } from './serve.js'
@@ -19,7 +19,15 @@ program
   .requiredOption('--data <dir>', 'data directory (created if missing)')
   .option('--port <n>', 'TCP port (0 picks one)', '7100')
   .option('--host <addr>', 'interface to listen on', '127.0.0.1')
-  .option('--admin-token <token>', 'admin token (or HOMEDB_ADMIN_TOKEN)')
+  .option('--admin-token <token>', 'admin token, 16+ characters (or HOMEDB_ADMIN_TOKEN)')
+  .option('--token-key <key>', 'base64url key (32+ bytes) shared by the deployment\u2019s homes (or HOMEDB_TOKEN_KEY)')
+  .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; with --tls-key)')
+  .option('--tls-key <file>', 'the certificate\u2019s private key (PEM)')
+  .option(
+    '--trust-proxy <addrs>',
+    'trust X-Forwarded-* from these proxy addresses (IPs/CIDRs, comma-separated; true: any)',
+  )
+  .option('--max-users <n>', 'user quota (default 100000)')
   .option('--max-open-logs <n>', 'user logs kept open while idle (default 256)')
   .option('--directory <url>', 'the deployment\u2019s directory: http(s)://… or etcd://host:port,host:port')
   .option('--public-url <url>', 'the URL the directory names this home by (default: the one it listens on)')
@@ -47,21 +55,34 @@ program
   .option('--json', 'print the result as JSON')
   .action((user: string, options) => move(user, options))
 
-const users = program.command('users').description('add and list users')
+const users = program.command('users').description('add, list users and rotate their tokens')
 users
   .command('add <name>')
   .description('add a user and print its token (once)')
   .option('--home <url>', 'a running server')
   .option('--data <dir>', 'a stopped server\u2019s data directory')
   .option('--admin-token <token>', 'admin token for --home (or HOMEDB_ADMIN_TOKEN)')
-  .option('--token <token>', 'use this token instead of generating one')
+  .option('--token <token>', 'use this token (16+ characters) instead of generating one')
+  .option('--token-key <key>', 'the deployment\u2019s token key, with --data (or HOMEDB_TOKEN_KEY)')
+  .option('--ca <file>', 'CA certificate (PEM) of an https --home')
   .action((name: string, options) => addUser(name, options))
+users
+  .command('rotate <name>')
+  .description('give a user a new token and print it (once); the old one is refused from then on')
+  .option('--home <url>', 'a running server')
+  .option('--data <dir>', 'a stopped server\u2019s data directory')
+  .option('--admin-token <token>', 'admin token for --home (or HOMEDB_ADMIN_TOKEN)')
+  .option('--token <token>', 'use this token (16+ characters) instead of generating one')
+  .option('--token-key <key>', 'the deployment\u2019s token key, with --data (or HOMEDB_TOKEN_KEY)')
+  .option('--ca <file>', 'CA certificate (PEM) of an https --home')
+  .action((name: string, options) => rotateToken(name, options))
 users
   .command('list')
   .description('list users with their positions')
   .option('--home <url>', 'a running server')
   .option('--data <dir>', 'a stopped server\u2019s data directory')
   .option('--admin-token <token>', 'admin token for --home (or HOMEDB_ADMIN_TOKEN)')
+  .option('--ca <file>', 'CA certificate (PEM) of an https --home')
   .option('--json', 'machine-readable output')
   .action((options) => listUsers(options))
 
@@ -80,6 +101,7 @@ program
   .command('status <url>')
   .description('a running home\u2019s or directory\u2019s users, homes, epochs, positions, replica lag, moves')
   .option('--admin-token <token>', 'admin token (or HOMEDB_ADMIN_TOKEN)')
+  .option('--ca <file>', 'CA certificate (PEM) of an https home')
   .option('--json', 'machine-readable output')
   .action((url: string, options) => status(url, options))
 
@@ -89,6 +111,7 @@ program
   .requiredOption('--home <url>', 'the home server')
   .requiredOption('--user <name>', 'the user')
   .option('--token <token>', 'the user\u2019s token (or HOMEDB_TOKEN)')
+  .option('--ca <file>', 'CA certificate (PEM) of an https home')
   .option('--force', 'also replace a healthy log (it is moved aside)')
   .action((dir: string, options) => restore(dir, options))
 

@@ -1,6 +1,7 @@
 // `homedb serve`: starts a home server in the foreground with clear startup output, and shuts down gracefully on
 // SIGTERM/SIGINT (in-flight appends are acknowledged first, then every log is closed).
-import { startHomeServer } from '../home-server.js'
+import { readFileSync } from 'node:fs'
+import { type HomeServerOptions, startHomeServer } from '../home-server.js'
 import { directoryOption } from './homing-commands.js'
 
 /** Options of the serve command, as commander parsed them. */
@@ -9,24 +10,49 @@ export interface ServeOptions {
   readonly port: string
   readonly host: string
   readonly adminToken?: string
+  readonly tokenKey?: string
   readonly maxOpenLogs?: string
   readonly directory?: string
   readonly publicUrl?: string
+  readonly maxUsers?: string
+  readonly tlsCert?: string
+  readonly tlsKey?: string
+  readonly trustProxy?: string
   readonly log?: boolean
 }
 
-export async function serve(options: ServeOptions): Promise<void> {
+function given(value: string | undefined): value is string {
+  return value !== undefined && value !== ''
+}
+
+/** The server options the flags (and HOMEDB_ADMIN_TOKEN, HOMEDB_TOKEN_KEY) ask for. */
+function serverOptions(options: ServeOptions): HomeServerOptions {
   const adminToken = options.adminToken ?? process.env.HOMEDB_ADMIN_TOKEN
-  const server = await startHomeServer({
+  const tokenKey = options.tokenKey ?? process.env.HOMEDB_TOKEN_KEY
+  if (given(options.tlsCert) !== given(options.tlsKey)) throw new Error('--tls-cert and --tls-key go together')
+  const trust = options.trustProxy
+  return {
     dataDir: options.data,
     port: Number(options.port),
     host: options.host,
-    ...(adminToken === undefined || adminToken === '' ? {} : { adminToken }),
+    ...(given(adminToken) ? { adminToken } : {}),
+    ...(given(tokenKey) ? { tokenKey } : {}),
     ...(options.maxOpenLogs === undefined ? {} : { maxOpenLogs: Number(options.maxOpenLogs) }),
     ...(options.directory === undefined ? {} : { directory: directoryOption(options.directory) }),
     ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
+    ...(options.maxUsers === undefined ? {} : { maxUsers: Number(options.maxUsers) }),
+    ...(given(options.tlsCert) && given(options.tlsKey)
+      ? { tls: { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) } }
+      : {}),
+    ...(trust === undefined ? {} : { trustProxy: trust === 'true' ? true : trust }),
     logger: options.log ?? false,
-  })
+  }
+}
+
+export async function serve(options: ServeOptions): Promise<void> {
+  const settings = serverOptions(options)
+  const adminToken = settings.adminToken
+  const server = await startHomeServer(settings)
   const users = server.service.users().length
   console.log(`homedb home server listening on ${server.url}`)
   console.log(`  data dir: ${options.data}`)
@@ -34,6 +60,9 @@ export async function serve(options: ServeOptions): Promise<void> {
   if (options.directory !== undefined) console.log(`  directory: ${options.directory}`)
   console.log(
     `  admin:    ${adminToken ? 'enabled (admin token set)' : 'disabled (no --admin-token / HOMEDB_ADMIN_TOKEN)'}`,
+  )
+  console.log(
+    `  tokens:   ${settings.tokenKey === undefined ? 'hashed with this home\u2019s own key' : 'hashed with the deployment\u2019s token key'}`,
   )
   console.log('  stop with Ctrl-C or SIGTERM (in-flight appends finish first)')
   await new Promise<void>((resolve) => {

@@ -1,5 +1,6 @@
-// Replica slots (PUT/DELETE /v1/users/:user/slots/:slot) and the admin endpoints: adding and listing users, and
-// the server's status (users, positions, slots and replica lag), all behind the admin token.
+// Replica slots (PUT/DELETE /v1/users/:user/slots/:slot) and the admin endpoints: adding and listing users,
+// rotating a user's token, and the server's status (users, positions, slots and replica lag), all behind the admin
+// token.
 
 import type { UserStatus } from '../home-service.js'
 import { type LogPosition, parsePosition } from '../position.js'
@@ -36,11 +37,51 @@ export async function handleSlot(ctx: HomeContext, request: WireRequest): Promis
     const head = durableOf(ctx, lease.log)
     if (position.logId !== lease.log.logId)
       return wireError(409, 'incompatible', 'the home holds another log', { head })
+    if (position.seq < lease.log.start.seq) {
+      // Nothing to hold there any more (the replica must load the snapshot); a hold would pin the whole log.
+      return wireError(409, 'need-snapshot', 'the home no longer holds the commits after that position', { head })
+    }
     confirmSlot(ctx, user, slot, lease.log, Math.min(position.seq, head.seq), position.chain)
     ctx.metrics.replicaLag.observe(Math.max(0, head.seq - position.seq))
     return json(200, { head })
   } finally {
     lease?.release()
+  }
+}
+
+/** An admin request's JSON body `{ name?, token? }`, or the answer to send. */
+async function adminBody(
+  ctx: HomeContext,
+  request: WireRequest,
+): Promise<{ name?: unknown; token: string | undefined } | WireResponse> {
+  if (!isAdmin(ctx, request)) return wireError(401, 'unauthorized', 'the admin token is required')
+  const body = await readBody(request.body, 8192)
+  if (body === undefined) return wireError(413, 'too-large', 'an admin request body is at most 8192 bytes')
+  const parsed = body.byteLength === 0 ? {} : parseJson(body)
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return wireError(400, 'bad-request', 'expected a JSON object')
+  }
+  const { name, token } = parsed as { name?: unknown; token?: unknown }
+  if (token !== undefined && typeof token !== 'string') return wireError(400, 'bad-request', 'token must be a string')
+  return { name, token }
+}
+
+/** The wire answer for an error a user operation rejected with. */
+function refusal(error: unknown): WireResponse {
+  const message = (error as Error).message
+  switch ((error as { code?: string }).code) {
+    case 'REPLICATION_USER_EXISTS':
+      return wireError(409, 'user-exists', message)
+    case 'REPLICATION_NO_USER':
+      return wireError(404, 'no-user', message)
+    case 'REPLICATION_QUOTA':
+      return wireError(403, 'quota', message)
+    case 'REPLICATION_BAD_USER':
+      return wireError(400, 'bad-user-name', message)
+    case 'REPLICATION_CONFIG':
+      return wireError(400, 'bad-request', message)
+    default:
+      throw error
   }
 }
 
@@ -50,24 +91,31 @@ export async function handleAddUser(
   request: WireRequest,
   addUser: (name: string, token: string | undefined) => Promise<string>,
 ): Promise<WireResponse> {
-  if (!isAdmin(ctx, request)) return wireError(401, 'unauthorized', 'the admin token is required')
-  const body = await readBody(request.body, 8192)
-  const parsed = parseJson(body ?? new Uint8Array()) as { name?: unknown; token?: unknown } | undefined
-  if (parsed === undefined || typeof parsed !== 'object' || parsed === null) {
-    return wireError(400, 'bad-request', 'expected a JSON object { name, token? }')
-  }
+  const parsed = await adminBody(ctx, request)
+  if ('status' in parsed) return parsed
   if (!isUserName(parsed.name)) return wireError(400, 'bad-user-name', 'not a valid user name')
-  if (parsed.token !== undefined && typeof parsed.token !== 'string') {
-    return wireError(400, 'bad-request', 'token must be a string')
-  }
   try {
     const token = await addUser(parsed.name, parsed.token)
     return json(201, { name: parsed.name, token })
   } catch (error) {
-    const code = (error as { code?: string }).code
-    if (code === 'REPLICATION_USER_EXISTS') return wireError(409, 'user-exists', (error as Error).message)
-    if (code === 'REPLICATION_CONFIG') return wireError(400, 'bad-request', (error as Error).message)
-    throw error
+    return refusal(error)
+  }
+}
+
+/** POST /v1/admin/users/:user/token with `{ "token"? }` (or no body) → `{ name, token }`: the new token. */
+export async function handleRotate(
+  ctx: HomeContext,
+  request: WireRequest,
+  rotate: (name: string, token: string | undefined) => Promise<string>,
+): Promise<WireResponse> {
+  const parsed = await adminBody(ctx, request)
+  if ('status' in parsed) return parsed
+  const name = request.params.user
+  if (!isUserName(name)) return wireError(400, 'bad-user-name', 'not a valid user name')
+  try {
+    return json(200, { name, token: await rotate(name, parsed.token) })
+  } catch (error) {
+    return refusal(error)
   }
 }
 

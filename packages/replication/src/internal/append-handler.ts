@@ -9,7 +9,7 @@ import { frameHeader, splitFrames } from './frames.js'
 import { authUser, type HomeContext, markDurable, userLogDir } from './home-context.js'
 import { remember } from './recent-frames.js'
 import { writeRefusal } from './user-gate.js'
-import { json, parsePositionText, readBody, wireError } from './wire-codec.js'
+import { json, parseEpoch, parsePositionText, readBody, wireError } from './wire-codec.js'
 
 interface AppendInput {
   readonly user: string
@@ -28,7 +28,7 @@ async function parseAppend(ctx: HomeContext, request: WireRequest): Promise<Appe
   } catch (error) {
     return wireError(400, 'bad-request', `${HEADERS.position}: ${(error as Error).message}`)
   }
-  const epoch = Number(request.headers[HEADERS.epoch])
+  const epoch = parseEpoch(request.headers[HEADERS.epoch])
   if (!Number.isSafeInteger(epoch) || epoch < 1) return wireError(400, 'bad-request', `${HEADERS.epoch} missing or bad`)
   const body = await readBody(request.body, ctx.options.maxAppendBytes)
   if (body === undefined)

@@ -1,6 +1,7 @@
 // Retry pacing shared by the shipper and the replica: capped exponential backoff with jitter (through Clock and
 // Random), and loop detection: the same answer at the same position N times escalates the backoff, and past a
 // limit becomes a typed REPLICATION_LOOP error, so a client never spins (Electric's 409 loops).
+import type { Clock } from '../clock.js'
 import type { Random } from '../random.js'
 import type { RetryPolicy } from '../retry-policy.js'
 
@@ -53,5 +54,20 @@ export class LoopDetector {
   /** The delay while slowing down: `maxMs` once per repeat past the threshold (beyond the usual cap). */
   escalation(): number {
     return this.policy.maxMs * Math.max(0, this.count - this.policy.loopThreshold + 1)
+  }
+}
+
+/**
+ * Calls `call` again while it answers 429 or 503 (a busy home), waiting what the answer asked (`Retry-After`) or
+ * the backoff, whichever is longer, at most `attempts` times in all; returns the last answer. For clients without
+ * a state machine of their own (homeSource); a busy answer is never a loop.
+ */
+export async function whileBusy<T>(call: () => Promise<T>, backoff: Backoff, clock: Clock, attempts = 20): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const answer = await call()
+    const control = answer as { ok?: boolean; status?: number; retryAfterMs?: number }
+    const busy = control.ok === false && (control.status === 429 || control.status === 503)
+    if (!busy || attempt >= attempts) return answer
+    await clock.sleep(Math.max(backoff.next(), control.retryAfterMs ?? 0))
   }
 }

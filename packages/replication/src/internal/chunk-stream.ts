@@ -57,7 +57,8 @@ class Reader {
 }
 
 /**
- * Decodes chunk records, checking each CRC, the total against `maxBytes`, and that the end mark closes the body.
+ * Decodes chunk records, checking each CRC, the total (8 bytes per record head plus its data) against `maxBytes`,
+ * and that the end mark closes the body.
  * Throws `REPLICATION_PROTOCOL` on anything else (a truncated upload or download is never taken as complete).
  */
 export async function* decodeChunks(
@@ -72,7 +73,8 @@ export async function* decodeChunks(
     const length = head.readUInt32LE(0)
     if (length === END) break
     if (length > MAX_WIRE_CHUNK) throw protocol(`a snapshot chunk of ${length} bytes`, total)
-    total += length
+    // Record heads count too: endless empty records must end at the limit like anything else.
+    total += 8 + length
     if (total > maxBytes) throw protocol(`a snapshot over ${maxBytes} bytes`, total)
     const crc = await reader.take(4)
     const data = length === 0 ? Buffer.alloc(0) : await reader.take(length)

@@ -1,8 +1,11 @@
 // The client side of the protocol, shared by the shipper, replicas and homeSource: one method per endpoint, over
-// any Transport. Control answers (409s) come back as values, the caller's state machine decides; a refused
-// token throws REPLICATION_AUTH; network failures throw whatever the transport threw (callers retry).
+// any Transport. Control answers (409s, 429s, …) come back as values, the caller's state machine decides; a
+// refused token throws REPLICATION_AUTH (the caller may `refreshToken()` and try again); anything the home sends
+// that does not follow the protocol — a malformed header or JSON field, a body over the client's bound — throws
+// REPLICATION_PROTOCOL; network failures throw whatever the transport threw (callers retry).
 import { ReplicationRemoteError } from '../errors.js'
 import type { LogPosition } from '../position.js'
+import type { TokenSource } from '../token-source.js'
 import type { Transport, TransportResponse } from '../transport.js'
 import { CONTENT_TYPES, HEADERS, type WireErrorCode } from '../wire.js'
 import { encodeChunks } from './chunk-stream.js'
@@ -18,8 +21,8 @@ export interface ControlAnswer {
   readonly head: LogPosition | null
   readonly start: LogPosition | null
   readonly epoch: number | undefined
-  /** `busy`: how long to wait before trying again, ms. */
-  readonly retryMs: number | undefined
+  /** With 429/503: how long the home asked the client to wait, ms (`Retry-After`). */
+  readonly retryAfterMs: number | undefined
 }
 
 /** What log info says (`log` is null until the writer shipped something). */
@@ -39,20 +42,81 @@ export interface HomeClientOptions {
   /** The home: a URL, or a resolver that finds it (the directory) and follows `moved` answers. */
   readonly home: string | HomeResolver
   readonly user: string
-  readonly token: string
+  readonly token: TokenSource
   readonly transport: Transport
+  /** Largest frames body (tail answer or page) accepted, bytes. Default 1 GiB. */
+  readonly maxBodyBytes?: number
 }
 
 const MAX_JSON = 1024 * 1024
 
+function protocolError(message: string, context: Record<string, unknown> = {}, cause?: unknown) {
+  return new ReplicationRemoteError('REPLICATION_PROTOCOL', message, context, cause === undefined ? {} : { cause })
+}
+
+/** `Retry-After` (seconds, or an HTTP date) or the body's `retryAfterMs`, in ms; undefined if neither is usable. */
+function retryAfter(header: string | undefined, body: unknown): number | undefined {
+  if (typeof body === 'number' && Number.isFinite(body) && body >= 0) return Math.min(body, 3_600_000)
+  if (header === undefined) return undefined
+  const seconds = /^\d{1,7}$/.test(header.trim()) ? Number(header.trim()) : (Date.parse(header) - Date.now()) / 1000
+  return Number.isFinite(seconds) ? Math.min(Math.max(0, seconds) * 1000, 3_600_000) : undefined
+}
+
+function requiredPosition(value: unknown, what: string): LogPosition {
+  const position = positionOrNull(value, what)
+  if (position === null) throw protocolError(`the home sent no ${what}`)
+  return position
+}
+
+function count(value: unknown, what: string, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw protocolError(`the home sent a malformed ${what}`, { value: String(value).slice(0, 40) })
+  }
+  return value
+}
+
 export class HomeClient {
   private readonly resolver: HomeResolver
-  private readonly auth: Record<string, string>
+  private readonly maxBodyBytes: number
+  private token: string | undefined
 
   constructor(private readonly options: HomeClientOptions) {
     this.resolver =
       typeof options.home === 'string' ? new HomeResolver({ user: options.user, home: options.home }) : options.home
-    this.auth = { authorization: `Bearer ${options.token}` }
+    this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024 * 1024
+    if (typeof options.token === 'string') this.token = options.token
+  }
+
+  private async authorization(): Promise<string> {
+    if (this.token === undefined) {
+      const source = this.options.token as () => string | Promise<string>
+      const token = await source()
+      if (typeof token !== 'string' || token === '') throw this.authError('the token function gave no token')
+      this.token = token
+    }
+    return `Bearer ${this.token}`
+  }
+
+  /**
+   * Whether a refused token is worth trying again: true when the token is a function, which the next request
+   * calls again (after a `401` the client forgets the token it had); false for a fixed token.
+   */
+  get renewable(): boolean {
+    return typeof this.options.token === 'function'
+  }
+
+  private authError(message: string, home?: string): ReplicationRemoteError {
+    return new ReplicationRemoteError('REPLICATION_AUTH', message, {
+      user: this.options.user,
+      ...(home === undefined ? {} : { home }),
+    })
+  }
+
+  /** A whole frames body, within the client's bound (over it: REPLICATION_PROTOCOL). */
+  private async frameBody(response: TransportResponse): Promise<Uint8Array> {
+    const bytes = await readBody(response.body, this.maxBodyBytes)
+    if (bytes === undefined) throw protocolError(`the home sent a body over ${this.maxBodyBytes} bytes`)
+    return bytes
   }
 
   /** The home this client asks now. */
@@ -73,16 +137,14 @@ export class HomeClient {
     const response = await this.options.transport.request({
       method,
       url: `${home}/v1/users/${encodeURIComponent(this.options.user)}${path}`,
-      headers: { ...this.auth, ...extra.headers },
+      headers: { authorization: await this.authorization(), ...extra.headers },
       ...(extra.body === undefined ? {} : { body: extra.body }),
       ...(extra.signal === undefined ? {} : { signal: extra.signal }),
     })
     if (response.status === 401) {
       await drain(response.body)
-      throw new ReplicationRemoteError('REPLICATION_AUTH', `the home refused the token for ${this.options.user}`, {
-        user: this.options.user,
-        home,
-      })
+      if (this.renewable) this.token = undefined
+      throw this.authError(`the home refused the token for ${this.options.user}`, home)
     }
     if (response.status < 300) this.resolver.settled()
     return response
@@ -102,7 +164,7 @@ export class HomeClient {
       head: positionOrNull(error?.head, 'head'),
       start: positionOrNull(error?.start, 'start'),
       epoch: typeof error?.epoch === 'number' ? error.epoch : undefined,
-      retryMs: typeof error?.retryMs === 'number' ? error.retryMs : undefined,
+      retryAfterMs: retryAfter(response.headers['retry-after'], error?.retryAfterMs),
     }
   }
 
@@ -118,24 +180,32 @@ export class HomeClient {
   async info(signal?: AbortSignal): Promise<LogInfo | ControlAnswer> {
     const response = await this.send('GET', '/log', signal === undefined ? {} : { signal })
     if (response.status !== 200) return this.control(response)
-    const body = await this.json<{ epoch?: unknown; log?: Record<string, unknown> | null }>(response)
-    if (typeof body.epoch !== 'number')
-      throw new ReplicationRemoteError('REPLICATION_PROTOCOL', 'log info without epoch')
-    if (body.log === null || body.log === undefined) return { epoch: body.epoch, log: null }
-    const l = body.log
-    const snap = l.snapshot as Record<string, unknown> | null
+    const body = await this.json<{ epoch?: unknown; log?: unknown }>(response)
+    const epoch = count(body?.epoch, 'epoch', 1)
+    if (body.log === null || body.log === undefined) return { epoch, log: null }
+    if (typeof body.log !== 'object') throw protocolError('the home sent malformed log info')
+    const l = body.log as Record<string, unknown>
+    const head = requiredPosition(l.head, 'head')
+    const snap = l.snapshot as Record<string, unknown> | null | undefined
+    const snapshot =
+      snap === null || snap === undefined
+        ? null
+        : {
+            ...requiredPosition(snap, 'snapshot'),
+            bytes: count(snap.bytes, 'snapshot size', 0),
+            etag: typeof snap.etag === 'string' ? snap.etag : '',
+          }
+    const start = requiredPosition(l.start, 'start')
+    if (start.logId !== head.logId || start.seq > head.seq) throw protocolError('the home sent a start past its head')
     return {
-      epoch: body.epoch,
+      epoch,
       log: {
-        logId: String(l.logId),
-        head: positionOrNull(l.head, 'head')!,
-        start: positionOrNull(l.start, 'start')!,
-        snapshot:
-          snap === null
-            ? null
-            : { ...positionOrNull(snap, 'snapshot')!, bytes: Number(snap.bytes), etag: String(snap.etag) },
-        pageCommits: Number(l.pageCommits),
-        sealedPages: Number(l.sealedPages),
+        logId: head.logId,
+        head,
+        start,
+        snapshot,
+        pageCommits: count(l.pageCommits, 'pageCommits', 1),
+        sealedPages: count(l.sealedPages, 'sealedPages', 0),
       },
     }
   }
@@ -157,7 +227,7 @@ export class HomeClient {
     })
     if (response.status !== 200) return this.control(response)
     const body = await this.json<{ head?: unknown }>(response)
-    return { ok: true, head: positionOrNull(body.head, 'head')! }
+    return { ok: true, head: requiredPosition(body?.head, 'head') }
   }
 
   async putSnapshot(
@@ -180,7 +250,7 @@ export class HomeClient {
     })
     if (response.status !== 200) return this.control(response)
     const body = await this.json<{ head?: unknown }>(response)
-    return { ok: true, head: positionOrNull(body.head, 'head') }
+    return { ok: true, head: positionOrNull(body?.head, 'head') }
   }
 
   /** Frames after `position` (waits up to `waitMs` at the head). */
@@ -193,9 +263,15 @@ export class HomeClient {
     const query = `position=${formatPosition(position)}&wait=${Math.floor(waitMs)}&cursor=${encodeURIComponent(cursor)}`
     const response = await this.send('GET', `/frames?${query}`, signal === undefined ? {} : { signal })
     if (response.status !== 200) return this.control(response)
-    const head = parsePositionText(response.headers[HEADERS.head])
-    const body = (await readBody(response.body, 1024 * 1024 * 1024)) ?? Buffer.alloc(0)
-    return { ok: true, body, head, cursor: response.headers[HEADERS.cursor] ?? '' }
+    let head: LogPosition
+    try {
+      head = parsePositionText(response.headers[HEADERS.head])
+    } catch (cause) {
+      await drain(response.body)
+      throw protocolError(`the home sent a malformed ${HEADERS.head} header`, {}, cause)
+    }
+    const next = (response.headers[HEADERS.cursor] ?? '').slice(0, 256)
+    return { ok: true, body: await this.frameBody(response), head, cursor: next }
   }
 
   /** A sealed page of commits. */
@@ -206,7 +282,7 @@ export class HomeClient {
   ): Promise<{ ok: true; body: Uint8Array } | ControlAnswer> {
     const response = await this.send('GET', `/logs/${logId}/pages/${page}`, signal === undefined ? {} : { signal })
     if (response.status !== 200) return this.control(response)
-    return { ok: true, body: (await readBody(response.body, 1024 * 1024 * 1024)) ?? Buffer.alloc(0) }
+    return { ok: true, body: await this.frameBody(response) }
   }
 
   /** The snapshot's body stream (chunk records), or the control answer. */

@@ -36,6 +36,8 @@ export class HomeCommitSource implements CommitSource {
   /** Chains of the positions this source can resume from (the snapshot loaded, the last frame handed on). */
   private readonly known = new Map<number, string>()
   private delivered: LogPosition | undefined
+  /** The last position handed to the db: a commit, or the snapshot it loaded (whichever came last). */
+  private applied: LogPosition | null = null
   private lastError: Error | undefined
   private lastConfirm = Number.NEGATIVE_INFINITY
   private cursor = ''
@@ -54,6 +56,7 @@ export class HomeCommitSource implements CommitSource {
     return {
       state: this.state,
       seq: this.delivered?.seq ?? 0,
+      position: this.applied,
       homeHead: this.info?.head ?? null,
       lastError: this.lastError,
     }
@@ -78,6 +81,7 @@ export class HomeCommitSource implements CommitSource {
     this.fire('loaded')
     if (log === null || snap === null) return undefined
     this.known.set(snap.seq, snap.chain)
+    this.applied = { logId: log.logId, seq: snap.seq, chain: snap.chain }
     const { client } = this.deps
     const max = this.deps.maxSnapshotBytes
     const signal = this.stop.signal
@@ -129,6 +133,7 @@ export class HomeCommitSource implements CommitSource {
 
   private handOn(frame: WireFrame): { seq: number; payload: Uint8Array } {
     this.delivered = { logId: this.info!.logId, seq: frame.seq, chain: frame.chain }
+    this.applied = this.delivered
     this.known.set(frame.seq, frame.chain)
     if (this.known.size > 64) this.known.delete(this.known.keys().next().value!)
     this.fire('frames')
@@ -196,18 +201,33 @@ export class HomeCommitSource implements CommitSource {
         const answer = (error as { answer?: ControlAnswer }).answer
         const code = (error as { code?: string }).code
         this.lastError = error as Error
-        if (code === 'REPLICATION_AUTH' || code === 'LOG_NEED_SNAPSHOT' || code === 'REPLICATION_LOOP') throw error
-        if (code === 'REPLICATION_UNKNOWN_USER') throw error
+        if (code === 'LOG_NEED_SNAPSHOT' || code === 'REPLICATION_LOOP' || code === 'REPLICATION_UNKNOWN_USER')
+          throw error
+        if (code === 'REPLICATION_AUTH' && !this.deps.client.renewable) {
+          this.fire('fatal')
+          throw error
+        }
         // The user moved (the client points at the new home now): ask again at once, from the same position.
         if (answer?.code === 'moved') continue
+        // A move holds the user a moment: again after the home's hint, without growing the backoff.
         if (answer?.code === 'busy') {
-          await this.deps.clock.sleep(answer.retryMs ?? 25, signal)
+          await this.deps.clock.sleep(answer.retryAfterMs ?? 25, signal)
           continue
         }
-        // A damaged or malformed answer is retried like a refusal: the same one again and again is a loop.
-        const what = answer?.code ?? (code === 'REPLICATION_PROTOCOL' ? 'protocol' : 'network')
+        // A damaged or malformed answer is retried like a refusal: the same one again and again is a loop. A busy
+        // home (429, 503) and a dropped connection are not loops: they are retried for as long as they last.
+        const busy = answer !== undefined && (answer.status === 429 || answer.status === 503)
+        const what = busy
+          ? 'busy'
+          : (answer?.code ??
+            (code === 'REPLICATION_PROTOCOL' ? 'protocol' : code === 'REPLICATION_AUTH' ? 'unauthorized' : 'network'))
+        const transient = what === 'network' || what === 'busy'
         const verdict = this.deps.loops.see(what, this.delivered?.seq ?? 0)
-        if (verdict === 'loop' && what !== 'network') {
+        if (verdict === 'loop' && code === 'REPLICATION_AUTH') {
+          this.fire('fatal')
+          throw error
+        }
+        if (verdict === 'loop' && !transient) {
           this.fire('fatal')
           throw new ReplicationStoppedError('REPLICATION_LOOP', `the home answered ${what} too many times`, {
             answer: what,
@@ -220,8 +240,8 @@ export class HomeCommitSource implements CommitSource {
           if (verdict === 'ok') throw new LogReadError(`the home answered ${answer.code}`, {})
         }
         this.fire('net-error')
-        let delay = this.deps.backoff.next()
-        if (verdict === 'slow-down' && what !== 'network') delay = Math.max(delay, this.deps.loops.escalation())
+        let delay = Math.max(this.deps.backoff.next(), answer?.retryAfterMs ?? 0)
+        if (verdict === 'slow-down' && !transient) delay = Math.max(delay, this.deps.loops.escalation())
         await this.deps.clock.sleep(delay, signal)
         this.fire('retry')
         if (answer !== undefined && RESET_CODES.has(answer.code)) {

@@ -10,8 +10,10 @@ import type { WireRequest, WireResponse } from '../wire.js'
 import type { HomeHoming } from './home-homing.js'
 import type { HomeMetrics } from './home-metrics.js'
 import type { KeyedMutex } from './keyed-mutex.js'
+import type { ResolvedLimits, TailCount } from './limits.js'
 import type { LogCache } from './log-cache.js'
 import type { MetaStore, UserRecord } from './meta-store.js'
+import type { RateLimiter } from './rate-limit.js'
 import { isUserName } from './user-names.js'
 import { wireError } from './wire-codec.js'
 
@@ -30,6 +32,7 @@ export interface ResolvedHomeOptions {
   readonly maxSlotLagBytes: number
   readonly publicSegments: boolean
   readonly segmentBytes: number | undefined
+  readonly limits: ResolvedLimits
 }
 
 export interface HomeContext {
@@ -53,6 +56,10 @@ export interface HomeContext {
   homing: HomeHoming | undefined
   /** Told about every append the home acknowledged (audits: one home per user and homeEpoch). */
   readonly onAccepted: ((append: AcceptedAppend) => void) | undefined
+  /** Per-token request rate (undefined when turned off). */
+  readonly rate: RateLimiter | undefined
+  /** Long-polls in flight (bounded per user and per server). */
+  readonly tails: TailCount
 }
 
 /** The directory of a user's log generation. */
@@ -65,6 +72,11 @@ export function markDurable(ctx: HomeContext, user: string, log: Log): void {
   const head = headPosition(log)
   ctx.durable.set(log, head)
   ctx.heads.set(user, head)
+  wakeTails(ctx, user)
+}
+
+/** Wakes every tail waiting on `user` (new commits, or its token changed and each must check it again). */
+export function wakeTails(ctx: HomeContext, user: string): void {
   const waiting = ctx.waiters.get(user)
   if (waiting === undefined) return
   ctx.waiters.delete(user)
@@ -77,11 +89,7 @@ export function durableOf(ctx: HomeContext, log: Log): LogPosition {
 }
 
 /** The bearer token of a request, if it carries one. */
-export function bearerOf(request: WireRequest): string | undefined {
-  return bearer(request)
-}
-
-function bearer(request: WireRequest): string | undefined {
+export function bearer(request: WireRequest): string | undefined {
   const header = request.headers.authorization
   if (header === undefined || !header.startsWith('Bearer ')) return undefined
   return header.slice('Bearer '.length)
@@ -107,7 +115,7 @@ export function isAdmin(ctx: HomeContext, request: WireRequest): boolean {
   const given = bearer(request)
   const admin = ctx.options.adminToken
   if (admin === undefined) return false
-  return ctx.meta.same(given ?? '', admin) && given !== undefined
+  return ctx.meta.auth.same(given ?? '', admin) && given !== undefined
 }
 
 /** Waits until `user`'s durable head moves, `ms` pass, or `signal`/shutdown fires. */

@@ -5,6 +5,7 @@ import { openDirectory, ownsDirectory } from '../directory.js'
 import { ReplicationConfigError } from '../errors.js'
 import type { HomeServiceOptions } from '../home-service.js'
 import { httpTransport } from '../transport.js'
+import { decodeTokenKey } from './auth.js'
 import type { HomeContext } from './home-context.js'
 import { HomeHoming } from './home-homing.js'
 
@@ -24,23 +25,14 @@ export function homeDirectory(options: HomeServiceOptions): HomeDirectory | unde
   }
 }
 
-/** Decodes a token key (base64url, at least 32 bytes). */
-export function decodeKey(key: unknown): Buffer {
-  const bytes = typeof key === 'string' && /^[A-Za-z0-9_-]+$/.test(key) ? Buffer.from(key, 'base64url') : undefined
-  if (bytes === undefined || bytes.byteLength < 32) {
-    throw new ReplicationConfigError('REPLICATION_CONFIG', 'tokenKey must be base64url of at least 32 bytes')
-  }
-  return bytes
-}
-
 /** The token key the home hashes tokens with: `tokenKey`, else the directory's, else none (the home's own). */
 export async function tokenKeyOf(
   options: HomeServiceOptions,
   link: HomeDirectory | undefined,
 ): Promise<Buffer | undefined> {
-  if (options.tokenKey !== undefined) return decodeKey(options.tokenKey)
+  if (options.tokenKey !== undefined) return decodeTokenKey(options.tokenKey)
   if (link === undefined) return undefined
-  return decodeKey(await link.directory.tokenKey())
+  return decodeTokenKey(await link.directory.tokenKey())
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -56,7 +48,7 @@ export function checkHomingOptions(options: HomeServiceOptions): void {
   positive('maxLeaseMs', options.maxLeaseMs, 10_000)
   positive('movedRetentionMs', options.movedRetentionMs, 72 * 3600 * 1000)
   positive('reconcileIntervalMs', options.reconcileIntervalMs, 5_000)
-  if (options.tokenKey !== undefined) decodeKey(options.tokenKey)
+  if (options.tokenKey !== undefined) decodeTokenKey(options.tokenKey)
   if (options.directory !== undefined && options.adminToken === undefined) {
     throw new ReplicationConfigError('REPLICATION_CONFIG', 'a home with a directory needs the adminToken')
   }

@@ -1,17 +1,15 @@
 // The home's own records, kept in a homedb database of its own (@homedb/tables under `<dataDir>/meta`), so they
 // are crash-safe like any user's data: the server secret, each user's token hash, homeEpoch, current log
 // generation and latest snapshot ETag, and the replicas' slots.
-import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { FileLayer } from '@homedb/log'
 import { type Db, lookupMap, lookupTable, openDb, schema, single } from '@homedb/tables'
 import { ReplicationConfigError } from '../errors.js'
 import type { LogPosition } from '../position.js'
 import type { Random } from '../random.js'
+import { checkToken, generateToken, TokenAuth, type TokenVerifier } from './auth.js'
 
 /** What the home keeps per user. */
-export interface UserRecord {
-  /** HMAC-SHA256 of the token under the server secret, hex. */
-  readonly tokenHash: string
+export interface UserRecord extends TokenVerifier {
   readonly epoch: number
   readonly createdAt: number
   /** The log directory in use is `users/<name>/log-<generation>`. */
@@ -66,16 +64,14 @@ const MetaSchema = schema({
 
 type MetaDb = Db<(typeof MetaSchema)['tables']>
 
-const TOKEN_TEXT = /^[\x21-\x7e]{1,1024}$/
-
 export class MetaStore {
   private constructor(
     private readonly db: MetaDb,
-    private readonly secret: Buffer,
+    readonly auth: TokenAuth,
     private readonly random: Random,
   ) {}
 
-  /** Opens the records; with `tokenKey` (the deployment's key) tokens are hashed with it instead of the home's secret. */
+  /** Opens the records; `tokenKey` (decoded) hashes new tokens instead of the home's own secret. */
   static async open(
     dir: string,
     fileLayer: FileLayer,
@@ -90,24 +86,12 @@ export class MetaStore {
       await db.sync()
       server = db.server.get()!
     }
-    return new MetaStore(db, tokenKey ?? Buffer.from(server.secret, 'hex'), random)
-  }
-
-  hash(token: string): string {
-    return createHmac('sha256', this.secret).update(token, 'utf8').digest('hex')
+    return new MetaStore(db, new TokenAuth(Buffer.from(server.secret, 'hex'), tokenKey, random), random)
   }
 
   /** Constant-time check of `token` for `user`; a missing user costs the same as a wrong token. */
   authenticate(user: string, token: string | undefined): boolean {
-    const record = this.db.users.get(user)
-    const expected = Buffer.from(record?.tokenHash ?? this.hash('\u0000no user\u0000'), 'hex')
-    const given = Buffer.from(this.hash(token ?? ''), 'hex')
-    return timingSafeEqual(expected, given) && record !== undefined && token !== undefined
-  }
-
-  /** Constant-time comparison of two secrets of any length. */
-  same(a: string, b: string): boolean {
-    return timingSafeEqual(Buffer.from(this.hash(a), 'hex'), Buffer.from(this.hash(b), 'hex'))
+    return this.auth.verify(this.db.users.get(user), token)
   }
 
   user(name: string): UserRecord | undefined {
@@ -122,25 +106,54 @@ export class MetaStore {
     return this.db.users.size
   }
 
-  /** Adds a user with the caller's token or a generated one (returned). Durable when it resolves. */
-  async addUser(name: string, token: string | undefined, now: number): Promise<string> {
-    if (token !== undefined && (typeof token !== 'string' || !TOKEN_TEXT.test(token))) {
-      throw new ReplicationConfigError('REPLICATION_CONFIG', 'a token is 1 to 1024 visible ASCII characters', {
-        user: name,
-      })
-    }
+  /**
+   * Refuses what `addUser` would refuse, changing nothing: a short token (`REPLICATION_CONFIG`), an existing name
+   * (`REPLICATION_USER_EXISTS`), or a user past `maxUsers` (`REPLICATION_QUOTA`). A home with a directory checks
+   * first, so the directory never names it for a user it then refuses.
+   */
+  checkNewUser(name: string, token: string | undefined, maxUsers: number): void {
+    if (token !== undefined) checkToken(token, 'a token')
     if (this.db.users.has(name)) {
       throw new ReplicationConfigError('REPLICATION_USER_EXISTS', `user ${name} already exists`, { user: name })
     }
-    const secret = token ?? Buffer.from(this.random.bytes(32)).toString('base64url')
+    if (this.db.users.size >= maxUsers) {
+      throw new ReplicationConfigError('REPLICATION_QUOTA', `this home holds its quota of ${maxUsers} users`, {
+        maxUsers,
+      })
+    }
+  }
+
+  /**
+   * Adds a user with the caller's token or a generated one (returned). Durable when it resolves. Refuses what
+   * {@link MetaStore.checkNewUser} refuses.
+   */
+  async addUser(name: string, token: string | undefined, now: number, maxUsers: number): Promise<string> {
+    this.checkNewUser(name, token, maxUsers)
+    const secret = token ?? generateToken(this.random)
     this.db.users.insert(name, {
-      tokenHash: this.hash(secret),
+      ...this.auth.verifier(secret),
       epoch: 1,
       createdAt: now,
       generation: 1,
       superseded: [],
       snapshot: null,
     })
+    await this.db.sync()
+    return secret
+  }
+
+  /**
+   * Gives `name` a new token (the caller's or a generated one, returned); the old one is refused from the moment
+   * this resolves. Rejects with `REPLICATION_NO_USER` for an unknown name.
+   */
+  async rotateToken(name: string, token: string | undefined): Promise<string> {
+    if (token !== undefined) checkToken(token, 'a token')
+    const record = this.db.users.get(name)
+    if (record === undefined) {
+      throw new ReplicationConfigError('REPLICATION_NO_USER', `no user ${name}`, { user: name })
+    }
+    const secret = token ?? generateToken(this.random)
+    this.db.users.insert(name, { ...record, ...this.auth.verifier(secret) })
     await this.db.sync()
     return secret
   }

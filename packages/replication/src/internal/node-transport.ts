@@ -21,10 +21,18 @@ async function writeBody(req: http.ClientRequest, body: TransportRequest['body']
   req.end()
 }
 
-export function createNodeTransport(maxSockets: number, timeoutMs: number): Transport {
+export function createNodeTransport(
+  maxSockets: number,
+  timeoutMs: number,
+  ca: readonly (string | Uint8Array)[] | undefined,
+): Transport {
   const agents = {
     http: new http.Agent({ keepAlive: true, maxSockets }),
-    https: new https.Agent({ keepAlive: true, maxSockets }),
+    https: new https.Agent({
+      keepAlive: true,
+      maxSockets,
+      ...(ca === undefined ? {} : { ca: ca.map((c) => (typeof c === 'string' ? c : Buffer.from(c))) }),
+    }),
   }
   return {
     request(request: TransportRequest): Promise<TransportResponse> {

@@ -3,8 +3,11 @@
 import type { Log } from '@homedb/log'
 import { type LogPosition, relatePosition } from '../position.js'
 import { CONTENT_TYPES, HEADERS, type WireRequest, type WireResponse } from '../wire.js'
-import { authUser, durableOf, type HomeContext, userLogDir, waitForAppend } from './home-context.js'
+import { authUser, bearer, durableOf, type HomeContext, userLogDir, waitForAppend } from './home-context.js'
+import { leased } from './leased-stream.js'
+import { TAIL_RETRY_AFTER_S } from './limits.js'
 import type { LogLease } from './log-cache.js'
+import { pageChain, streamPage } from './page-stream.js'
 import { recall } from './recent-frames.js'
 import { movedAnswer } from './user-gate.js'
 import { formatPosition, json, NO_STORE, parsePositionText, wireError } from './wire-codec.js'
@@ -87,12 +90,26 @@ export async function handleFrames(ctx: HomeContext, request: WireRequest): Prom
     Math.max(1, Number(request.query.max ?? 0) || ctx.options.maxResponseBytes),
     ctx.options.maxResponseBytes,
   )
-  const lease = await ctx.cache.acquire(user, userLogDir(ctx, user, record.generation))
-  if (lease === undefined) return wireError(409, 'no-log', 'the home holds no log for this user yet', { head: null })
+  // A long-poll takes one of the places for tails (per user and per server) while it runs.
+  const leave = wait > 0 ? ctx.tails.enter(user) : () => {}
+  if (leave === undefined) {
+    return wireError(429, 'too-many-tails', 'too many tails are waiting for this user or on this server', {
+      retryAfterMs: TAIL_RETRY_AFTER_S * 1000,
+    })
+  }
+  const lease = await ctx.cache.acquire(user, userLogDir(ctx, user, record.generation)).catch((error: unknown) => {
+    leave()
+    throw error
+  })
+  if (lease === undefined) {
+    leave()
+    return wireError(409, 'no-log', 'the home holds no log for this user yet', { head: null })
+  }
   try {
-    return await tailFrom(ctx, user, lease, position, wait, max, request.signal)
+    return await tailFrom(ctx, user, lease, position, wait, max, request)
   } finally {
     lease.release()
+    leave()
   }
 }
 
@@ -103,9 +120,10 @@ async function tailFrom(
   position: LogPosition,
   wait: number,
   max: number,
-  signal: AbortSignal,
+  request: WireRequest,
 ): Promise<WireResponse> {
   const log = lease.log
+  const signal = request.signal
   const deadline = ctx.clock.now() + wait
   for (;;) {
     const head = durableOf(ctx, log)
@@ -113,6 +131,10 @@ async function tailFrom(
       const left = deadline - ctx.clock.now()
       if (left <= 0 || signal.aborted || ctx.shutdown.aborted) return framesAnswer(ctx, [], head)
       await waitForAppend(ctx, user, left, signal)
+      // The token may have been rotated while this tail waited: it must still be the user's.
+      if (!ctx.meta.authenticate(user, bearer(request))) {
+        return wireError(401, 'unauthorized', 'unknown user or wrong token')
+      }
       const now = ctx.meta.user(user)
       if (now?.state === 'moved' && now.movedTo !== undefined) return movedAnswer(now.movedTo.home, now.movedTo.epoch)
       continue
@@ -143,8 +165,13 @@ function framesAnswer(ctx: HomeContext, frames: Uint8Array[], head: LogPosition)
       [HEADERS.head]: formatPosition(head),
       [HEADERS.cursor]: `${ctx.clock.now().toString(36)}${Math.floor(ctx.random.next() * 1e9).toString(36)}`,
     },
-    body: Buffer.concat(frames),
+    // The frames as they are, one after the other: no copy of up to maxResponseBytes per answer.
+    body: frames.length <= 1 ? (frames[0] ?? new Uint8Array()) : sequence(frames),
   }
+}
+
+async function* sequence(frames: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
+  yield* frames
 }
 
 /** GET /v1/users/:user/logs/:logId/pages/:page — a sealed page of commits, immutable. */
@@ -156,6 +183,7 @@ export async function handlePage(ctx: HomeContext, request: WireRequest): Promis
   if (!/^\d{1,15}$/.test(request.params.page ?? '')) return wireError(400, 'bad-request', 'page must be an integer')
   const lease = await ctx.cache.acquire(user, userLogDir(ctx, user, record.generation))
   if (lease === undefined) return wireError(409, 'no-log', 'the home holds no log for this user yet', { head: null })
+  let streaming = false
   try {
     const log = lease.log
     const head = durableOf(ctx, log)
@@ -164,18 +192,19 @@ export async function handlePage(ctx: HomeContext, request: WireRequest): Promis
     if (request.params.logId !== log.logId) return controlFor(log, 'incompatible', head)
     if (to > head.seq) return wireError(409, 'not-sealed', `page ${page} ends after the head (seq ${head.seq})`)
     if (from < log.start.seq) return controlFor(log, 'need-snapshot', head)
-    const { frames, chain } = await collect(log, from, to, Number.POSITIVE_INFINITY)
-    const etag = `"${log.logId}.${page}.${chain}"`
+    const etag = `"${log.logId}.${page}.${await pageChain(log, page, to)}"`
     const cache = `${ctx.options.publicSegments ? 'public' : 'private'}, max-age=31536000, immutable`
     const headers = { etag, 'cache-control': cache, 'content-type': CONTENT_TYPES.frames }
     if (request.headers['if-none-match'] === etag) return { status: 304, headers }
-    return { status: 200, headers, body: Buffer.concat(frames) }
+    // Streamed as the client takes it; the log stays pinned until the body ends or is abandoned.
+    streaming = true
+    return { status: 200, headers, body: leased(streamPage(log, from, to), () => lease.release()) }
   } catch (error) {
     if ((error as { code?: string }).code === 'LOG_NEED_SNAPSHOT') {
       return wireError(409, 'need-snapshot', 'that page was released: load the snapshot')
     }
     throw error
   } finally {
-    lease.release()
+    if (!streaming) lease.release()
   }
 }

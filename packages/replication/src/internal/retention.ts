@@ -1,7 +1,8 @@
 // Retention by acknowledgement: each replica slot is a retention hold on the user's log at the position it
 // confirmed, so the home keeps the latest snapshot and the commits after the oldest confirmed position. Slots that
 // were not confirmed for `maxSlotAgeMs`, or that would keep more than `maxSlotLagBytes` of commits, are dropped
-// when the next snapshot is stored; their replica then gets `need-snapshot`, never a silent gap.
+// when the next snapshot is stored; their replica then gets `need-snapshot`, never a silent gap. A user has at most
+// `maxSlotsPerUser` slots, so abandoned ones cannot pile up or make each snapshot slow to store.
 import type { Log } from '@homedb/log'
 import type { HomeContext } from './home-context.js'
 
@@ -14,8 +15,19 @@ export function applyHolds(ctx: HomeContext, user: string, log: Log): void {
   }
 }
 
-/** Records a replica's confirmed position and holds the log there. */
+/**
+ * Records a replica's confirmed position and holds the log there. A new slot past `maxSlotsPerUser` replaces the
+ * one confirmed least recently, so slots that are registered and abandoned cannot pile up.
+ */
 export function confirmSlot(ctx: HomeContext, user: string, slot: string, log: Log, seq: number, chain: string): void {
+  const slots = ctx.meta.slots(user)
+  if (!slots.has(slot) && slots.size >= ctx.options.limits.maxSlotsPerUser) {
+    let oldest: [string, number] | undefined
+    for (const [name, record] of slots) {
+      if (oldest === undefined || record.confirmedAt < oldest[1]) oldest = [name, record.confirmedAt]
+    }
+    if (oldest !== undefined) dropSlot(ctx, user, oldest[0], log)
+  }
   ctx.meta.confirmSlot(user, slot, { logId: log.logId, seq, chain, confirmedAt: ctx.clock.now() })
   log.hold(holdName(slot), seq)
 }
@@ -25,8 +37,13 @@ export function dropSlot(ctx: HomeContext, user: string, slot: string, log: Log 
   log?.release(holdName(slot))
 }
 
-/** Bytes of commits after `seq`, counted until `cap` is passed (so the cost is bounded by the cap). */
+/**
+ * Bytes of commits after `seq`, counted until `cap` is passed (so the cost is bounded by the cap). A position the
+ * log no longer holds counts as past the cap: such a slot cannot be served from the log anyway, and its hold would
+ * keep everything after the log's start.
+ */
 async function bytesAfter(log: Log, seq: number, cap: number): Promise<number> {
+  if (seq < log.start.seq) return Number.POSITIVE_INFINITY
   let bytes = 0
   try {
     for await (const c of log.readEncoded({ from: seq })) {
@@ -34,7 +51,7 @@ async function bytesAfter(log: Log, seq: number, cap: number): Promise<number> {
       if (bytes > cap) break
     }
   } catch {
-    return 0 // already released: the slot holds nothing
+    return Number.POSITIVE_INFINITY // released meanwhile
   }
   return bytes
 }

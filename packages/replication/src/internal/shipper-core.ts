@@ -36,8 +36,10 @@ export class ShipperCore {
   private lastError: ReplicationError | Error | undefined
   private homeHead: LogPosition | null | undefined
   private escalate = false
-  /** Set by a `busy` answer: the next pause is this long. */
-  private busyMs: number | undefined
+  /** The wait a 429/503 asked for (`Retry-After`), used by the next pause. */
+  private retryAfterMs = 0
+  /** The last answer was `busy` (a move holds the user a moment): the next pause is the home's hint alone. */
+  private busy = false
   private readonly stop = new AbortController()
   private waiters: Waiter[] = []
   private listeners = new Set<(notice: ShipperNotice) => void>()
@@ -136,26 +138,35 @@ export class ShipperCore {
         else if (this.state === 'backoff') await this.pause()
       } catch (error) {
         if (this.stop.signal.aborted) break
-        this.failed(error)
+        await this.failed(error)
       }
     }
   }
 
-  /** An error thrown by a step: auth and protocol errors stop the shipper; anything else is retried. */
-  private failed(error: unknown): void {
+  /**
+   * An error thrown by a step. A refused fixed token stops the shipper; with a token function it backs off and
+   * asks the function again, until the token was refused `loopLimit` times in a row. A loop stops it; anything
+   * else is retried.
+   */
+  private async failed(error: unknown): Promise<void> {
     this.lastError = error as Error
     const code = (error as { code?: string }).code
-    if (code === 'REPLICATION_AUTH' || code === 'REPLICATION_LOOP' || code === 'REPLICATION_UNKNOWN_USER') {
-      this.fire('fatal')
-    } else this.fire('net-error')
+    if (code === 'REPLICATION_AUTH') {
+      const verdict = this.deps.client.renewable ? this.deps.loops.see('unauthorized', this.acked?.seq ?? -1) : 'loop'
+      this.escalate = verdict === 'slow-down'
+      return this.fire(verdict === 'loop' ? 'fatal' : 'net-error')
+    }
+    if (code === 'REPLICATION_LOOP' || code === 'REPLICATION_UNKNOWN_USER') this.fire('fatal')
+    else this.fire('net-error')
   }
 
   private async pause(): Promise<void> {
-    const busy = this.busyMs
-    this.busyMs = undefined
-    let delay = busy ?? this.deps.backoff.next()
+    // A `busy` home asked for a short wait and is not failing: its hint alone, the backoff does not grow.
+    let delay = this.busy ? this.retryAfterMs : Math.max(this.deps.backoff.next(), this.retryAfterMs)
+    this.busy = false
     if (this.escalate) delay = Math.max(delay, this.deps.loops.escalation())
     this.escalate = false
+    this.retryAfterMs = 0
     await this.deps.clock.sleep(delay, this.stop.signal)
     this.fire('retry')
   }
@@ -172,12 +183,13 @@ export class ShipperCore {
     if (answer.code === 'incompatible') return 'incompatible'
     // The user moved: the client already points at the new home; resolve there at once (same position).
     if (answer.code === 'moved') return 'conflict'
-    // A move holds the user for a moment: retry after the home's hint, without growing the backoff.
-    if (answer.code === 'busy') {
-      this.busyMs = answer.retryMs ?? 25
+    // Busy or failing for now (busy during a move, 429 rate-limited, 503 unavailable, 5xx, 408): wait as asked,
+    // never a loop.
+    if (answer.status >= 500 || answer.status === 408 || answer.status === 429) {
+      this.busy = answer.code === 'busy'
+      this.retryAfterMs = answer.retryAfterMs ?? (this.busy ? 25 : 0)
       return 'net-error'
     }
-    if (answer.status >= 500 || answer.status === 408 || answer.status === 429) return 'net-error'
     if (answer.code === 'too-large' && this.batchBytes > 1) {
       this.batchBytes = Math.max(1, Math.floor(this.batchBytes / 2))
       return 'conflict'

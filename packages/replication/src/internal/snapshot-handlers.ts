@@ -9,10 +9,11 @@ import { headPosition, type LogPosition, relatePosition } from '../position.js'
 import { CONTENT_TYPES, HEADERS, type WireRequest, type WireResponse } from '../wire.js'
 import { decodeChunks, encodeChunks } from './chunk-stream.js'
 import { authUser, durableOf, type HomeContext, markDurable, userLogDir } from './home-context.js'
+import { leased } from './leased-stream.js'
 import type { StoredSnapshot, UserRecord } from './meta-store.js'
 import { enforceCaps } from './retention.js'
 import { writeRefusal } from './user-gate.js'
-import { formatPosition, json, parsePositionText, wireError } from './wire-codec.js'
+import { formatPosition, json, parseEpoch, parsePositionText, wireError } from './wire-codec.js'
 
 interface Upload {
   readonly user: string
@@ -32,7 +33,7 @@ async function parseUpload(ctx: HomeContext, request: WireRequest): Promise<Uplo
   } catch (error) {
     return wireError(400, 'bad-request', `${HEADERS.position}: ${(error as Error).message}`)
   }
-  const epoch = Number(request.headers[HEADERS.epoch])
+  const epoch = parseEpoch(request.headers[HEADERS.epoch])
   if (!Number.isSafeInteger(epoch) || epoch < 1) return wireError(400, 'bad-request', `${HEADERS.epoch} missing or bad`)
   const chunks: Buffer[] = []
   const hash = new Xxh64()
@@ -178,12 +179,5 @@ export async function handleSnapshotGet(ctx: HomeContext, request: WireRequest):
     lease?.release()
     return wireError(404, 'gone', 'that snapshot is not the latest any more: read the log info again')
   }
-  async function* body(): AsyncGenerator<Uint8Array> {
-    try {
-      yield* encodeChunks(snapshot!.chunks())
-    } finally {
-      lease!.release()
-    }
-  }
-  return { status: 200, headers, body: body() }
+  return { status: 200, headers, body: leased(encodeChunks(snapshot.chunks()), () => lease.release()) }
 }

@@ -3,7 +3,7 @@
 // `reserved` (a move's target) first asks the directory whether the move switched to this home (then it activates
 // and serves) and otherwise sends the caller to the home the directory names, or says `busy`.
 import type { Route, WireRequest, WireResponse } from '../wire.js'
-import { bearerOf, type HomeContext, isAdmin } from './home-context.js'
+import { bearer, type HomeContext, isAdmin } from './home-context.js'
 import type { UserRecord } from './meta-store.js'
 import { isUserName } from './user-names.js'
 import { stateOf } from './user-transitions.js'
@@ -19,8 +19,7 @@ export function movedAnswer(home: string, epoch: number): WireResponse {
 
 /** `busy`: retry soon (a move holds the user). */
 export function busyAnswer(why: string): WireResponse {
-  const answer = wireError(503, 'busy', why, { retryMs: BUSY_RETRY_MS })
-  return { ...answer, headers: { ...answer.headers, 'retry-after': '1' } }
+  return wireError(503, 'busy', why, { retryAfterMs: BUSY_RETRY_MS })
 }
 
 /** The answer for a write (append, snapshot upload) on a user in `record`'s state, if it may not go on. */
@@ -48,7 +47,7 @@ export async function gateRequest(
   if (!isUserName(user)) return undefined
   const record = ctx.meta.user(user)
   if (record === undefined) return undefined
-  if (!ctx.meta.authenticate(user, bearerOf(request)) && !isAdmin(ctx, request)) return undefined
+  if (!ctx.meta.authenticate(user, bearer(request)) && !isAdmin(ctx, request)) return undefined
   const state = stateOf(record)
   if (state === 'active') return undefined
   if (state === 'moved')

@@ -19,6 +19,11 @@ export function parsePositionText(text: string | undefined): LogPosition {
   return parsePosition({ logId: parts[0], seq: Number(parts[1]), chain: parts[2] })
 }
 
+/** A `homedb-epoch` header: decimal digits only; NaN for anything else (missing, `1e3`, ` 1`, `0x1`). */
+export function parseEpoch(text: string | undefined): number {
+  return typeof text === 'string' && /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN
+}
+
 /** Never cached by anyone: control answers, live tails, errors. */
 export const NO_STORE = { 'cache-control': 'no-store' } as const
 
@@ -41,19 +46,21 @@ export interface WireErrorBody {
     readonly epoch?: number
     /** `moved`: the user's home now (with `epoch`, the homeEpoch it serves the user under). */
     readonly home?: string
-    /** `busy`: retry after this many ms. */
-    readonly retryMs?: number
+    /** With 429/503 (`busy` included): how long to wait before asking again, ms (also as `Retry-After`, whole seconds). */
+    readonly retryAfterMs?: number
   }
 }
 
-/** An error answer with a stable code (never cached). */
+/** An error answer with a stable code (never cached); `retryAfterMs` also sets `Retry-After`. */
 export function wireError(
   status: number,
   code: WireErrorCode,
   message: string,
   extra: Omit<WireErrorBody['error'], 'code' | 'message'> = {},
 ): WireResponse {
-  return json(status, { error: { code, message, ...extra } } satisfies WireErrorBody)
+  const headers: Record<string, string> =
+    extra.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(extra.retryAfterMs / 1000))) }
+  return json(status, { error: { code, message, ...extra } } satisfies WireErrorBody, headers)
 }
 
 /** Reads a whole body, refusing more than `limit` bytes. Returns undefined when over the limit. */
@@ -110,11 +117,16 @@ export function positionOrNull(value: unknown, what: string): LogPosition | null
   }
 }
 
-/** Drains and discards a body (so a keep-alive connection can be reused). */
-export async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {
+/**
+ * Drains and discards a body (so a keep-alive connection can be reused), up to `limit` bytes: a longer one — an
+ * answer that never ends — is abandoned instead (its connection closes), so draining always ends.
+ */
+export async function drain(body: AsyncIterable<Uint8Array>, limit = 64 * 1024): Promise<void> {
+  let bytes = 0
   try {
-    for await (const _ of body) {
-      // discard
+    for await (const chunk of body) {
+      bytes += chunk.byteLength
+      if (bytes > limit) break
     }
   } catch {
     // the connection is gone: nothing to reuse

@@ -39,7 +39,7 @@ function conflict(message: string, record: UserRecord): WireResponse {
   return json(409, { error: { code: 'move-conflict', message, state: stateOf(record), epoch: record.epoch } })
 }
 
-/** GET /v1/admin/users/:user — the record a target copies (token hash, epoch, state). */
+/** GET /v1/admin/users/:user — the record a target copies (token hash and its key's id, epoch, state). */
 export async function handleUserRecord(ctx: HomeContext, request: WireRequest): Promise<WireResponse> {
   const parsed = await moveBody(ctx, request)
   if ('answer' in parsed) return parsed.answer
@@ -48,6 +48,7 @@ export async function handleUserRecord(ctx: HomeContext, request: WireRequest): 
   return json(200, {
     name: user,
     tokenHash: record.tokenHash,
+    ...(record.keyId === undefined ? {} : { keyId: record.keyId }),
     epoch: record.epoch,
     state: stateOf(record),
     generation: record.generation,

@@ -8,6 +8,7 @@ import type { DirectoryEntry } from '../directory.js'
 import { type LogPosition, parsePosition } from '../position.js'
 import type { Transport } from '../transport.js'
 import type { WireRequest, WireResponse } from '../wire.js'
+import type { TokenVerifier } from './auth.js'
 import { HomeClient } from './home-client.js'
 import type { HomeContext } from './home-context.js'
 import { userLogDir } from './home-context.js'
@@ -29,13 +30,13 @@ function moveStatus(ctx: HomeContext, user: string): Record<string, unknown> {
   }
 }
 
-/** Reads the source's record of the user (its token hash travels with it). */
+/** Reads the source's record of the user (its token verifier travels with it). */
 async function sourceRecord(
   ctx: HomeContext,
   transport: Transport,
   from: string,
   user: string,
-): Promise<{ tokenHash: string; createdAt: number } | WireResponse> {
+): Promise<{ verifier: TokenVerifier; createdAt: number } | WireResponse> {
   try {
     const response = await transport.request({
       method: 'GET',
@@ -44,11 +45,17 @@ async function sourceRecord(
     })
     const chunks: Buffer[] = []
     for await (const c of response.body) chunks.push(Buffer.from(c))
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { tokenHash?: unknown; createdAt?: unknown }
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+      tokenHash?: unknown
+      keyId?: unknown
+      createdAt?: unknown
+    }
     if (response.status !== 200 || typeof body.tokenHash !== 'string') {
       return wireError(409, 'move-conflict', `the source answered ${response.status} for ${user}`)
     }
-    return { tokenHash: body.tokenHash, createdAt: Number(body.createdAt) || ctx.clock.now() }
+    // The hash and the id of the key that made it travel together: a home of the deployment holds that key.
+    const verifier = { tokenHash: body.tokenHash, ...(typeof body.keyId === 'string' ? { keyId: body.keyId } : {}) }
+    return { verifier, createdAt: Number(body.createdAt) || ctx.clock.now() }
   } catch (error) {
     return wireError(503, 'unavailable', `the source did not answer: ${(error as Error).message}`)
   }
@@ -88,7 +95,7 @@ export async function handleReserve(ctx: HomeContext, request: WireRequest): Pro
     const old = homing.jobs.get(user)
     homing.jobs.delete(user)
     await old?.stop()
-    const record = await reserve(ctx, user, previous, { moveId, from, as, epoch, tokenHash: source.tokenHash })
+    const record = await reserve(ctx, user, previous, { moveId, from, as, epoch, verifier: source.verifier })
     const client = new HomeClient({
       home: from,
       user,

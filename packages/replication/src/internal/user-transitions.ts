@@ -4,6 +4,7 @@
 // the user's mutex, so no append or snapshot interleaves with a transition.
 import type { UserStatus } from '../home-service.js'
 import type { LogPosition } from '../position.js'
+import type { TokenVerifier } from './auth.js'
 import { durableOf, type HomeContext, markDurable, userLogDir } from './home-context.js'
 import type { Reservation, StoredSnapshot, UserRecord, UserState } from './meta-store.js'
 
@@ -63,19 +64,19 @@ export async function moveAway(
   wakeUserTails(ctx, user)
 }
 
-/** → reserved: the target of a move, in a new log generation, with the source's token hash; inactive. */
+/** → reserved: the target of a move, in a new log generation, with the source's token verifier; inactive. */
 export async function reserve(
   ctx: HomeContext,
   user: string,
   previous: UserRecord | undefined,
-  reservation: Omit<Reservation, 'previous' | 'since'> & { readonly epoch: number; readonly tokenHash: string },
+  reservation: Omit<Reservation, 'previous' | 'since'> & { readonly epoch: number; readonly verifier: TokenVerifier },
 ): Promise<UserRecord> {
-  const { epoch, tokenHash, ...rest } = reservation
+  const { epoch, verifier, ...rest } = reservation
   const before = previous?.state === 'reserved' ? (previous.reserve?.previous ?? null) : (previous ?? null)
   const generation = (previous?.generation ?? 0) + 1
   await emptyDir(ctx, userLogDir(ctx, user, generation))
   const record: UserRecord = {
-    tokenHash,
+    ...verifier,
     epoch,
     createdAt: previous?.createdAt ?? ctx.clock.now(),
     generation,

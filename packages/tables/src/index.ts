@@ -52,6 +52,7 @@ export {
 } from './schema.js'
 export type {
   InferredOptions,
+  InferredSetOptions,
   KeyCheck,
   KeyOfCheck,
   KeyTypeName,

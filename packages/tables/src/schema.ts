@@ -6,6 +6,7 @@ import { TablesSchemaError } from './errors.js'
 import { checkDefinition } from './internal/definition-check.js'
 import type {
   InferredOptions,
+  InferredSetOptions,
   KeyCheck,
   KeyOfCheck,
   ListOptions,
@@ -219,10 +220,15 @@ export function lookupList(options?: LookupListOptions<Key, unknown>): LookupLis
  *
  * @example
  * ```ts
- * const Core = schema({ children: lookupSet<string, string>({ key: 'string', member: 'string' }) })
+ * const Core = schema({ children: lookupSet<string, string>() })
+ * const Checked = schema({ children: lookupSet({ key: 'string', member: 'string' }) }) // LookupSet<string, string>
  * ```
  */
-export function lookupSet<K extends Key, V extends Key>(options?: LookupSetOptions<K, V>): LookupSetDef<K, V> {
+export function lookupSet<const O extends InferredSetOptions>(
+  options: O,
+): LookupSetDef<KeyOfCheck<O['key']>, KeyOfCheck<O['member']>>
+export function lookupSet<K extends Key, V extends Key>(options?: LookupSetOptions<K, V>): LookupSetDef<K, V>
+export function lookupSet(options?: LookupSetOptions<Key, Key>): LookupSetDef<Key, Key> {
   return define('lookupSet', options)
 }
 

@@ -74,6 +74,15 @@ export interface InferredOptions {
   readonly upgrade?: (old: unknown, fromVersion: number) => unknown
 }
 
+/**
+ * Options of a `lookupSet` whose key and member types come from its checks (no type arguments): a check given as
+ * `'string'` or `'number'` (or a schema) decides the type; without one it is `string | number`.
+ */
+export interface InferredSetOptions {
+  readonly key?: 'string' | 'number' | StandardSchemaV1<unknown, Key>
+  readonly member?: 'string' | 'number' | StandardSchemaV1<unknown, Key>
+}
+
 /** The value type a schema produces. */
 export type OutputOf<S> = S extends StandardSchemaV1<unknown, infer O> ? O : unknown
 

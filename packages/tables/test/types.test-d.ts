@@ -208,6 +208,8 @@ describe('Standard Schema and storable value types', () => {
       events: list({ schema: FileSchema }),
       shares: lookupMap({ key: 'string', key2: z.number().int(), schema: FileSchema }),
       one: single({ schema: FileSchema }),
+      members: lookupSet({ key: 'string', member: 'number' }),
+      loose: lookupSet({}),
     })
     const d = {} as Db<typeof S>
     expectTypeOf(d.files.get).parameter(0).toEqualTypeOf<string>()
@@ -219,6 +221,10 @@ describe('Standard Schema and storable value types', () => {
     expectTypeOf(d.events.push).parameter(0).toEqualTypeOf<Insertable<File>>()
     expectTypeOf(d.shares.get('a', 1)).toEqualTypeOf<DeepReadonly<File> | undefined>()
     expectTypeOf(d.one.get()).toEqualTypeOf<DeepReadonly<File> | undefined>()
+    expectTypeOf(d.members.insert).parameters.toEqualTypeOf<[string, number]>()
+    expectTypeOf(d.loose.insert).parameters.toEqualTypeOf<[Key, Key]>()
+    // @ts-expect-error the inferred member type is number
+    d.members.insert('a', 'b')
     // @ts-expect-error the inferred key type is string
     d.files.insert(42, { name: 'a', size: 1 })
     // @ts-expect-error the inferred value type is the schema's

@@ -14,6 +14,11 @@
 //   random byte), `sectors` (each 512-byte sector that changed keeps its old or new content at random, with a
 //   random final length). Rarely, and flagged in the report, random bits of durable segment or snapshot bytes are
 //   flipped too (media corruption).
+// - A handle opened with `{ dsync: true }` (O_DSYNC) has writes that are durable when they return: the write lands
+//   in the file's unsynced operations at call time like any other, and becomes durable only once the call has
+//   returned, so a power cut while it is in flight can still drop or tear it (`writeReturned` in sim-disk.ts has the
+//   exact rule). `{ dsync: false }` in the constructor models a platform without O_DSYNC: the flag is ignored and
+//   handles do not report `dsync`.
 // - Faults: EIO or ENOSPC on the nth call of any operation. A failed write may land half its bytes first; a failed
 //   fdatasync may "lose" the file's dirty pages (Linux marks them clean: they never reach the disk and are evicted
 //   before the next boot).
@@ -24,7 +29,7 @@
 // - Everything random comes from the seeded generator given to the constructor, and calls resolve after a seeded
 //   number of `setImmediate` turns, so concurrent callers interleave differently per seed but identically per replay.
 import { posix } from 'node:path'
-import type { FileHandleLike, FileLayer, OpenMode } from './file-layer-shape.js'
+import type { FileHandleLike, FileLayer, OpenMode, OpenOptions } from './file-layer-shape.js'
 import type { Rng } from './rng.js'
 import {
   applyOp,
@@ -40,6 +45,7 @@ import {
   reachableFiles,
   restartedDirs,
   survivingNames,
+  writeReturned,
 } from './sim-disk.js'
 import { SimHandle } from './sim-handle.js'
 import {
@@ -57,6 +63,14 @@ import {
   type SimFaultSpec,
   type SimOp,
 } from './sim-types.js'
+
+/** Options of {@link SimFs}. */
+export interface SimFsOptions {
+  /** Most `setImmediate` turns a call waits before it resolves (default 3; 0 = none). */
+  readonly maxPause?: number
+  /** Whether `open(…, { dsync: true })` is honoured (default true; false models a platform without O_DSYNC). */
+  readonly dsync?: boolean
+}
 
 /**
  * An in-memory {@link FileLayer} with power-loss semantics and fault injection; see the file header.
@@ -87,19 +101,21 @@ export class SimFs implements FileLayer {
   private nextInode = 1
   private readonly rng: Rng
   private readonly maxPause: number
+  private readonly dsync: boolean
 
   /**
    * @param rng drives latency and torn-write lengths; give each boot its own fork.
-   * @param options.maxPause most `setImmediate` turns a call waits before it resolves (default 3; 0 = none).
+   * @param options see {@link SimFsOptions}; crashes and restarts keep them.
    */
-  constructor(rng: Rng, options: { maxPause?: number } = {}) {
+  constructor(rng: Rng, options: SimFsOptions = {}) {
     this.rng = rng
     this.maxPause = options.maxPause ?? 3
+    this.dsync = options.dsync ?? true
     this.dirs.set('/', { durable: new Map(), entries: new Map(), pending: [] })
   }
 
   /** A simulated file system holding `files` (absolute paths), all durable; parent directories are created. */
-  static withFiles(rng: Rng, files: ReadonlyMap<string, Uint8Array>, options: { maxPause?: number } = {}): SimFs {
+  static withFiles(rng: Rng, files: ReadonlyMap<string, Uint8Array>, options: SimFsOptions = {}): SimFs {
     const fs = new SimFs(rng, options)
     for (const [path, bytes] of files) fs.putFile(path, bytes)
     return fs
@@ -138,7 +154,7 @@ export class SimFs implements FileLayer {
    */
   crash(mode: CrashMode, rng: Rng, options: CrashOptions = {}): { fs: SimFs; report: CrashReport } {
     this.dead = true
-    const next = new SimFs(rng, { maxPause: this.maxPause })
+    const next = new SimFs(rng, this.options)
     const counts: CrashCounts = { keptDataOps: 0, droppedDataOps: 0, keptDirOps: 0, droppedDirOps: 0, tornWrites: 0 }
     const names = survivingNames(this.dirs, mode, rng, counts)
     const { dirs, files } = reachableFiles(names, (inode) => crashData(inode, mode, rng, counts))
@@ -164,7 +180,7 @@ export class SimFs implements FileLayer {
    */
   restart(rng: Rng): { fs: SimFs; lock: LockOnBoot } {
     this.dead = true
-    const next = new SimFs(rng, { maxPause: this.maxPause })
+    const next = new SimFs(rng, this.options)
     next.nextInode = this.nextInode
     next.dirs.clear()
     for (const [path, dir] of restartedDirs(this.dirs)) next.dirs.set(path, dir)
@@ -178,6 +194,11 @@ export class SimFs implements FileLayer {
       else next.removeFile(lockPath)
     }
     return { fs: next, lock }
+  }
+
+  /** The options a crash or restart gives the next instance. */
+  private get options(): SimFsOptions {
+    return { maxPause: this.maxPause, dsync: this.dsync }
   }
 
   // ------------------------------------------------------------------ direct access for tests (not counted)
@@ -290,18 +311,29 @@ export class SimFs implements FileLayer {
     return error
   }
 
-  /** Waits a seeded number of event-loop turns, then fails if the power was cut meanwhile. */
-  private async settle(call: SimCall): Promise<void> {
+  /**
+   * Waits a seeded number of event-loop turns, then fails if the power was cut meanwhile; otherwise the call returns,
+   * and `returned` runs at that same moment (no turn in between in which a crash could fall).
+   */
+  private async settle(call: SimCall, returned: (() => void) | undefined): Promise<void> {
     const turns = this.maxPause > 0 && this.rng.chance(0.4) ? this.rng.int(1, this.maxPause) : 0
     for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve))
     if (this.dead) throw this.crashedError(call)
+    returned?.()
   }
 
-  /** Runs a call: count/crash/fault check, the effect (synchronously, at call time), then the seeded pause. */
-  private async run<T>(call: SimCall, effect: (fault: SimFaultSpec | undefined) => T): Promise<T> {
+  /**
+   * Runs a call: count/crash/fault check, the effect (synchronously, at call time), then the seeded pause, then
+   * `returned` if the call returns (the power is still on): what becomes true only once a call has returned.
+   */
+  private async run<T>(
+    call: SimCall,
+    effect: (fault: SimFaultSpec | undefined) => T,
+    returned?: (result: T) => void,
+  ): Promise<T> {
     const fault = this.enter(call)
     const result = effect(fault)
-    await this.settle(call)
+    await this.settle(call, returned && (() => returned(result)))
     return result
   }
 
@@ -317,8 +349,9 @@ export class SimFs implements FileLayer {
     return dir
   }
 
-  open(path: string, mode: OpenMode): Promise<FileHandleLike> {
-    const call: SimCall = { op: 'open', path, mode }
+  open(path: string, mode: OpenMode, options?: OpenOptions): Promise<FileHandleLike> {
+    const dsync = this.dsync && options?.dsync === true && mode !== 'r'
+    const call: SimCall = dsync ? { op: 'open', path, mode, dsync } : { op: 'open', path, mode }
     return this.run(call, (fault) => {
       if (fault) this.failWith(fault, call)
       const dir = this.dirOf(path, call)
@@ -330,11 +363,11 @@ export class SimFs implements FileLayer {
         const created: Entry = { kind: 'file', inode }
         dir.entries.set(name, created)
         dir.pending.push({ kind: 'link', name, entry: created })
-        return new SimHandle(this, inode, path, true)
+        return new SimHandle(this, inode, path, true, dsync)
       }
       if (this.dirs.has(posix.normalize(path))) throw fsError('EISDIR', 'is a directory', call)
       if (entry?.kind !== 'file') throw fsError('ENOENT', 'no such file or directory', call)
-      return new SimHandle(this, entry.inode, path, mode === 'r+')
+      return new SimHandle(this, entry.inode, path, mode === 'r+', dsync)
     })
   }
 
@@ -431,15 +464,25 @@ export class SimFs implements FileLayer {
   // ------------------------------------------------------------------ handle operations (used by SimHandle)
 
   /** @internal */
-  handleOp<T>(call: SimCall, effect: (fault: SimFaultSpec | undefined) => T): Promise<T> {
-    return this.run(call, effect)
+  handleOp<T>(
+    call: SimCall,
+    effect: (fault: SimFaultSpec | undefined) => T,
+    returned?: (result: T) => void,
+  ): Promise<T> {
+    return this.run(call, effect, returned)
   }
 
   /** @internal */
-  write(inode: Inode, bytes: Uint8Array, position: number): void {
+  write(inode: Inode, bytes: Uint8Array, position: number): DataOp {
     const op: DataOp = { kind: 'write', position, bytes: Uint8Array.from(bytes) }
     inode.data = applyOp(inode.data, op)
     inode.pending.push(op)
+    return op
+  }
+
+  /** @internal A write of a dsync handle returned: it is durable now. */
+  writeReturned(inode: Inode, op: DataOp): void {
+    writeReturned(inode, op)
   }
 
   /** @internal */

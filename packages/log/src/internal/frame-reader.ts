@@ -2,14 +2,8 @@
 // (or one frame, if a frame is bigger) in memory. Recovery, reads, followers and verify all use it. It decodes
 // (length and CRC) and reports where and why it stopped; what a stop means is the caller's decision.
 import type { FileHandleLike } from '../file-layer.js'
-import {
-  type DecodedFrame,
-  decodeFrame,
-  FRAME_OFFSET,
-  FRAME_PREFIX_BYTES,
-  type FrameProblem,
-  MAX_FRAME_BODY,
-} from './format.js'
+import { FRAME_OFFSET, FRAME_PREFIX_BYTES, MAX_FRAME_BODY } from './format.js'
+import { type DecodedFrame, decodeFrame, type FrameProblem } from './frame-codec.js'
 import { readFully } from './io.js'
 
 /** Bytes read at once (more only for a frame that is bigger). */

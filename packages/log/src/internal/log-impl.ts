@@ -22,7 +22,7 @@ import type {
 } from '../types.js'
 import type { AppendListeners } from './append-listeners.js'
 import type { Follower } from './follower.js'
-import { chainFromHex, chainToHex, encodeFrame, FrameType } from './format.js'
+import { chainFromHex, chainToHex } from './format.js'
 import type { Holds } from './holds.js'
 import { asLogError } from './log-io-errors.js'
 import type { CommitSource, FrameSink, SnapshotKeeper } from './log-parts.js'
@@ -120,12 +120,7 @@ export class LogImpl implements Log {
         this.#context({ bytes: payload.byteLength, limit: this.#maxPayloadBytes }),
       )
     }
-    const positions = this.#positions
-    const seq = positions.headSeq + 1
-    const { frame, chain } = encodeFrame(FrameType.commit, seq, positions.headChain, payload)
-    positions.appended(seq, chain)
-    this.#sink.push(frame, seq, chain)
-    return seq
+    return this.#sink.appendCommit(payload)
   }
 
   appendEncoded(frames: readonly Uint8Array[]): number {
@@ -133,10 +128,7 @@ export class LogImpl implements Log {
     const positions = this.#positions
     const head = { seq: positions.headSeq, chain: positions.headChain }
     const accepted = checkReceivedFrames(frames, head, this.#maxPayloadBytes, (extra) => this.#context(extra))
-    for (const { frame, seq, chain } of accepted) {
-      positions.appended(seq, chain)
-      this.#sink.push(frame, seq, chain)
-    }
+    for (const { frame, seq, chain } of accepted) this.#sink.appendFrame(frame, seq, chain)
     return positions.headSeq
   }
 

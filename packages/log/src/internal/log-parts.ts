@@ -14,12 +14,17 @@ export interface StoredCommit {
   readonly frame: Uint8Array
 }
 
-/** Where appended frames go. */
+/**
+ * Where appended commits go. The facade has checked them; the sink encodes them where they will be written from (so
+ * a frame is built once, in place) and moves the positions' head past them.
+ */
 export interface FrameSink {
   /** Set once a write failed (fail-stop): every later write is refused with it. */
   readonly failure: LogFailedError | undefined
-  /** Takes a frame the facade encoded; the positions' head is already past it. */
-  push(frame: Buffer, seq: number, chain: bigint): void
+  /** Encodes `payload` as the commit after the head, queues it and moves the head; returns its seq. */
+  appendCommit(payload: Uint8Array): number
+  /** Queues a commit frame received already encoded and checked to follow the head, and moves the head to it. */
+  appendFrame(frame: Uint8Array, seq: number, chain: bigint): void
   /** Resolves once everything pushed is as durable as the durability mode promises; rejects with the failure. */
   sync(): Promise<void>
   /** Resolves once everything pushed has reached the OS, so reading the files finds it. */
@@ -56,7 +61,10 @@ export interface SnapshotKeeper {
 /** A read-only log writes nothing: its sink has nothing to wait for. */
 export const NO_WRITES: FrameSink = {
   failure: undefined,
-  push() {
+  appendCommit() {
+    throw new Error('a read-only log has no sink for appends')
+  },
+  appendFrame() {
     throw new Error('a read-only log has no sink for appends')
   },
   sync: () => Promise.resolve(),

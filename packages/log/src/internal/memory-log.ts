@@ -2,7 +2,8 @@
 // memory, and the same retention rule as on files. It is sink, source and snapshot keeper at once; nothing in it
 // touches a file, and every append is written and "durable" the moment it is pushed.
 import type { Snapshot, SnapshotInfo } from '../types.js'
-import { chainFromHex, chainToHex, FRAME_HEADER_BYTES } from './format.js'
+import { chainFromHex, chainToHex, FRAME_HEADER_BYTES, FrameType } from './format.js'
+import { encodeFrame } from './frame-codec.js'
 import type { Holds } from './holds.js'
 import type { CommitSource, FrameSink, SnapshotKeeper, StoredCommit } from './log-parts.js'
 import type { LogPositions } from './positions.js'
@@ -40,10 +41,26 @@ export class MemoryLog implements FrameSink, CommitSource, SnapshotKeeper {
     this.#deps = deps
   }
 
-  push(frame: Buffer, seq: number, chain: bigint): void {
+  appendCommit(payload: Uint8Array): number {
+    const positions = this.#deps.positions
+    const seq = positions.headSeq + 1
+    const { frame, chain } = encodeFrame(FrameType.commit, seq, positions.headChain, payload)
+    this.#store(frame, seq, chain)
+    return seq
+  }
+
+  appendFrame(frame: Uint8Array, seq: number, chain: bigint): void {
+    // A copy: the caller's buffer may change once appendEncoded has returned.
+    this.#store(Buffer.from(frame), seq, chain)
+  }
+
+  /** The commit is appended, written and "durable" at once; listeners hear of it once per turn. */
+  #store(frame: Buffer, seq: number, chain: bigint): void {
     const commit: MemoryCommit = { seq, chain, hex: chainToHex(chain), frame }
     this.#frames.push(commit)
-    this.#deps.positions.stored(commit)
+    const positions = this.#deps.positions
+    positions.appended(seq, chain)
+    positions.stored(commit)
     if (this.#notifyScheduled) return
     this.#notifyScheduled = true
     queueMicrotask(() => {

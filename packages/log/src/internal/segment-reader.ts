@@ -7,14 +7,8 @@
 import { join } from 'node:path'
 import { LogCorruptionError, type LogErrorContext, LogReadError } from '../errors.js'
 import type { FileHandleLike, FileLayer } from '../file-layer.js'
-import {
-  chainToHex,
-  commitFollows,
-  FrameType,
-  SEGMENT_HEADER_BYTES,
-  SEGMENT_HEADER_OFFSET,
-  segmentFileName,
-} from './format.js'
+import { chainToHex, FrameType, SEGMENT_HEADER_BYTES, SEGMENT_HEADER_OFFSET, segmentFileName } from './format.js'
+import { commitFollows } from './frame-codec.js'
 import { type FrameAt, type FrameStop, readFrames } from './frame-reader.js'
 import { closeQuietly, openIfExists } from './io.js'
 import type { CommitSource, StoredCommit } from './log-parts.js'

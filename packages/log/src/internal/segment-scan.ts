@@ -4,7 +4,6 @@
 import { crc32c } from '@node-rs/crc32'
 import type { FileHandleLike } from '../file-layer.js'
 import {
-  commitFollows,
   FRAME_BODY_MIN,
   FRAME_HEADER_BYTES,
   FRAME_OFFSET,
@@ -12,11 +11,11 @@ import {
   FrameType,
   isFrameType,
   MAX_FRAME_BODY,
-  readMarker,
   readU64,
   SEGMENT_HEADER_BYTES,
   type SegmentHeader,
 } from './format.js'
+import { commitFollows, readMarker } from './frame-codec.js'
 import { readFrames } from './frame-reader.js'
 import { readFully } from './io.js'
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { nodeFileLayer } from '../src/file-layer.js'
 import { LogCorruptionError, openLog, verifyLog } from '../src/index.js'
 import { FrameType } from '../src/internal/format.js'
-import { readFrames } from '../src/internal/frame-reader.js'
+import { FrameCursor } from '../src/internal/frame-reader.js'
 import { bytes, readAll } from './support/text-commits.js'
 
 const segments = (dir: string) =>
@@ -20,8 +20,11 @@ async function framesOf(file: string) {
   const handle = await nodeFileLayer.open(file, 'r')
   const size = await handle.size()
   const out: { offset: number; end: number; type: number; seq: number }[] = []
-  for await (const f of readFrames(handle, 64, () => size)) {
-    out.push({ offset: f.offset, end: f.offset + f.frame.size, type: f.frame.type, seq: f.frame.seq })
+  const frames = new FrameCursor(handle, 64, () => size)
+  while (await frames.load()) {
+    for (let f = frames.next(); f !== undefined; f = frames.next()) {
+      out.push({ offset: frames.frameOffset, end: frames.frameOffset + f.size, type: f.type, seq: f.seq })
+    }
   }
   await handle.close()
   return out

@@ -5,7 +5,7 @@ import type { Snapshot, SnapshotInfo } from '../types.js'
 import { chainFromHex, chainToHex, FRAME_HEADER_BYTES, FrameType } from './format.js'
 import { encodeFrame } from './frame-codec.js'
 import type { Holds } from './holds.js'
-import type { CommitSource, FrameSink, SnapshotKeeper, StoredCommit } from './log-parts.js'
+import type { CommitSource, FrameSink, ReadCommit, SnapshotKeeper } from './log-parts.js'
 import type { LogPositions } from './positions.js'
 
 /** What memory mode needs from the log. */
@@ -27,6 +27,9 @@ interface MemoryCommit {
   readonly hex: string
   readonly frame: Buffer
 }
+
+/** Commits per batch a read hands out. */
+const READ_BATCH = 1024
 
 /** See the file header. */
 export class MemoryLog implements FrameSink, CommitSource, SnapshotKeeper {
@@ -87,12 +90,18 @@ export class MemoryLog implements FrameSink, CommitSource, SnapshotKeeper {
 
   abandon(): void {}
 
-  async *read(from: number, target: number): AsyncGenerator<StoredCommit, void, undefined> {
+  async *read(from: number, target: number, encoded: boolean): AsyncGenerator<ReadCommit[], void, undefined> {
     const first = this.#frames[0]
-    const index = first ? from + 1 - first.seq : 0
-    for (let i = Math.max(0, index); i < this.#frames.length && this.#frames[i]!.seq <= target; i++) {
-      const { seq, hex, frame } = this.#frames[i]!
-      yield { seq, chain: hex, frame, payload: frame.subarray(FRAME_HEADER_BYTES) }
+    let i = Math.max(0, first ? from + 1 - first.seq : 0)
+    while (i < this.#frames.length && this.#frames[i]!.seq <= target) {
+      const batch: ReadCommit[] = []
+      for (; i < this.#frames.length && this.#frames[i]!.seq <= target && batch.length < READ_BATCH; i++) {
+        const { seq, hex, frame } = this.#frames[i]!
+        batch.push(
+          encoded ? { seq, chain: hex, frame } : { seq, chain: hex, payload: frame.subarray(FRAME_HEADER_BYTES) },
+        )
+      }
+      yield batch
     }
   }
 

@@ -12,6 +12,7 @@ export interface FileHandleLike {
    */
   readonly dsync?: boolean
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>
+  /** Writes `buffer[offset, offset + length)` at `position`; the log may reuse `buffer` once the promise settles. */
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>
   datasync(): Promise<void>
   sync(): Promise<void>

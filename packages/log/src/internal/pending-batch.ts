@@ -1,7 +1,10 @@
 // The frames of group commit's next batch, encoded in place into the buffer the batch is written from: an append
 // builds its frame once, where it will be written, instead of allocating a frame and concatenating frames per
-// batch. Room for a marker is kept at the front and for a seal at the end, so taking the batch copies nothing. Two
-// buffers alternate: one collects appends while the other is being written, then the written one is reused.
+// batch. Room for a marker is kept at the front and for a seal at the end, so taking the batch copies nothing.
+//
+// Buffers come from a pool shared by every log of the process and go back to it once their batch is written: a busy
+// log reuses warm memory (a fresh buffer of a MiB costs hundreds of page faults), and an idle log holds none.
+
 import { FrameType } from './format.js'
 import {
   encodeFrameAt,
@@ -14,13 +17,36 @@ import {
 } from './frame-codec.js'
 import type { Point } from './positions.js'
 
-/** A new buffer's size. */
+/** The smallest buffer allocated. */
 const INITIAL_BYTES = 16 * 1024
-/**
- * The largest buffer kept for the next batches once written: a bigger one (a batch of large payloads) is dropped, so
- * an idle writable log holds at most two buffers of this size.
- */
-export const RETAINED_BATCH_BYTES = 1024 * 1024
+/** The largest buffer the pool keeps (a bigger one, for a batch of large payloads, is left to the GC). */
+export const POOLED_BUFFER_BYTES = 4 * 1024 * 1024
+/** The most bytes the pool keeps in all. */
+export const POOL_BYTES = 16 * 1024 * 1024
+
+/** Free buffers, the most recently returned last (the warmest). */
+const pool: FrameBuffer[] = []
+let pooledBytes = 0
+
+/** A buffer of at least `size` bytes: the warmest pooled one that is big enough, else a new one. */
+function takeBuffer(size: number): FrameBuffer {
+  for (let i = pool.length - 1; i >= 0; i--) {
+    const buffer = pool[i]!
+    if (buffer.bytes.byteLength < size) continue
+    pool.splice(i, 1)
+    pooledBytes -= buffer.bytes.byteLength
+    return buffer
+  }
+  return frameBuffer(Math.max(INITIAL_BYTES, size))
+}
+
+/** Returns a buffer nothing refers to any more, if the pool has room for it. */
+function giveBack(buffer: FrameBuffer): void {
+  const size = buffer.bytes.byteLength
+  if (size > POOLED_BUFFER_BYTES || pooledBytes + size > POOL_BYTES) return
+  pool.push(buffer)
+  pooledBytes += size
+}
 
 const EMPTY = new Uint8Array(0)
 
@@ -31,14 +57,15 @@ export interface BatchMarker extends Point {
 
 /** See the file header. */
 export class PendingBatch {
-  #buffer: FrameBuffer = frameBuffer(INITIAL_BYTES)
+  /** Where appends are encoded; taken from the pool at the first append of a batch. */
+  #buffer: FrameBuffer | undefined
   /** Where the queued frames end in `#buffer`; they start at MARKER_FRAME_BYTES. */
   #end = MARKER_FRAME_BYTES
   #frames = 0
   /** The buffer of the batch being written, until `written()`. */
   #inFlight: FrameBuffer | undefined
-  /** A written buffer, reused by the next batch. */
-  #spare: FrameBuffer | undefined
+  /** The size of the last batch taken: the next one is likely alike, so a new buffer starts that big. */
+  #lastSize = 0
 
   /** Frames queued. */
   get frames(): number {
@@ -53,7 +80,7 @@ export class PendingBatch {
   /** Encodes the commit of `payload` at `seq` after `prevChain`; returns its chain. */
   addCommit(seq: number, prevChain: bigint, payload: Uint8Array): bigint {
     const at = this.#reserve(frameSize(payload.byteLength))
-    const chain = encodeFrameAt(this.#buffer, at, FrameType.commit, seq, prevChain, payload)
+    const chain = encodeFrameAt(this.#buffer!, at, FrameType.commit, seq, prevChain, payload)
     this.#frames++
     return chain
   }
@@ -61,7 +88,7 @@ export class PendingBatch {
   /** Queues a frame that is already encoded (a copy of it). */
   addFrame(frame: Uint8Array): void {
     const at = this.#reserve(frame.byteLength)
-    this.#buffer.bytes.set(frame, at)
+    this.#buffer!.bytes.set(frame, at)
     this.#frames++
   }
 
@@ -70,7 +97,7 @@ export class PendingBatch {
    * flight until {@link written}, and appends go to another one.
    */
   take(marker: BatchMarker | undefined, seal: Point | undefined): Uint8Array {
-    const buffer = this.#buffer
+    const buffer = this.#buffer ?? takeBuffer(MARKER_FRAME_BYTES + SEAL_FRAME_BYTES)
     let start = MARKER_FRAME_BYTES
     if (marker) {
       start = 0
@@ -82,19 +109,17 @@ export class PendingBatch {
       end += SEAL_FRAME_BYTES
     }
     this.#inFlight = buffer
-    // Without a spare, a new buffer as big as this batch (within limits): the next one is likely alike.
-    this.#buffer = this.#spare ?? frameBuffer(Math.min(RETAINED_BATCH_BYTES, Math.max(INITIAL_BYTES, end)))
-    this.#spare = undefined
+    this.#buffer = undefined
+    this.#lastSize = end
     this.#end = MARKER_FRAME_BYTES
     this.#frames = 0
     return buffer.bytes.subarray(start, end)
   }
 
-  /** The batch taken last was written: its buffer may be reused (unless it grew past RETAINED_BATCH_BYTES). */
+  /** The batch taken last was written: its buffer goes back to the pool. */
   written(): void {
-    const done = this.#inFlight
+    if (this.#inFlight) giveBack(this.#inFlight)
     this.#inFlight = undefined
-    if (done && done.bytes.byteLength <= RETAINED_BATCH_BYTES) this.#spare = done
   }
 
   /** Drops everything queued (the log failed: it is never written). */
@@ -107,9 +132,12 @@ export class PendingBatch {
   #reserve(size: number): number {
     const at = this.#end
     const need = at + size + SEAL_FRAME_BYTES
-    if (need > this.#buffer.bytes.byteLength) {
-      const grown = frameBuffer(Math.max(need, 2 * this.#buffer.bytes.byteLength))
-      grown.bytes.set(this.#buffer.bytes.subarray(0, at))
+    const buffer = this.#buffer
+    if (buffer === undefined) this.#buffer = takeBuffer(Math.max(need, this.#lastSize))
+    else if (need > buffer.bytes.byteLength) {
+      const grown = frameBuffer(Math.max(need, 2 * buffer.bytes.byteLength))
+      grown.bytes.set(buffer.bytes.subarray(0, at))
+      giveBack(buffer)
       this.#buffer = grown
     }
     this.#end = at + size

@@ -48,6 +48,7 @@ import {
   writeReturned,
 } from './sim-disk.js'
 import { SimHandle } from './sim-handle.js'
+import { SimTree } from './sim-tree.js'
 import {
   type CrashMode,
   type CrashOptions,
@@ -84,7 +85,7 @@ export interface SimFsOptions {
  * const again = await openLog('/db/log', { fileLayer: rebooted })
  * ```
  */
-export class SimFs implements FileLayer {
+export class SimFs extends SimTree implements FileLayer {
   /** Calls counted by this instance. */
   readonly counters: SimCounters = {
     calls: Object.fromEntries(SIM_OPS.map((op) => [op, 0])) as Record<SimOp, number>,
@@ -93,12 +94,10 @@ export class SimFs implements FileLayer {
   }
   /** Faults that fired on this instance, in order. */
   readonly fired: FiredFault[] = []
-  private readonly dirs = new Map<string, Dir>()
   private faults: { spec: SimFaultSpec; seen: number }[] = []
   private crashAt: number | undefined
   private deadSince: SimCall | undefined
   private dead = false
-  private nextInode = 1
   private readonly rng: Rng
   private readonly maxPause: number
   private readonly dsync: boolean
@@ -108,10 +107,10 @@ export class SimFs implements FileLayer {
    * @param options see {@link SimFsOptions}; crashes and restarts keep them.
    */
   constructor(rng: Rng, options: SimFsOptions = {}) {
+    super()
     this.rng = rng
     this.maxPause = options.maxPause ?? 3
     this.dsync = options.dsync ?? true
-    this.dirs.set('/', { durable: new Map(), entries: new Map(), pending: [] })
   }
 
   /** A simulated file system holding `files` (absolute paths), all durable; parent directories are created. */
@@ -199,85 +198,6 @@ export class SimFs implements FileLayer {
   /** The options a crash or restart gives the next instance. */
   private get options(): SimFsOptions {
     return { maxPause: this.maxPause, dsync: this.dsync }
-  }
-
-  // ------------------------------------------------------------------ direct access for tests (not counted)
-
-  /** Current bytes of a file (what a reader sees now), or `undefined`. Not counted, never fails. */
-  readFile(path: string): Uint8Array | undefined {
-    const entry = this.lookup(path)
-    return entry?.kind === 'file' ? Uint8Array.from(entry.inode.data) : undefined
-  }
-
-  /** Names in a directory now, sorted. Not counted, never fails. */
-  list(dir: string): string[] {
-    return [...(this.dirs.get(posix.normalize(dir))?.entries.keys() ?? [])].sort()
-  }
-
-  /** Creates or replaces a file with durable `bytes` (name and data both durable). Not counted. */
-  putFile(path: string, bytes: Uint8Array): void {
-    const norm = posix.normalize(path)
-    const parent = posix.dirname(norm)
-    this.ensureDir(parent)
-    const dir = this.dirs.get(parent)!
-    const data = Uint8Array.from(bytes)
-    const existing = dir.entries.get(posix.basename(norm))
-    const inode: Inode =
-      existing?.kind === 'file'
-        ? existing.inode
-        : { id: this.nextInode++, durable: data, data, pending: [], lost: false }
-    inode.durable = inode.data = data
-    inode.pending = []
-    const entry: Entry = { kind: 'file', inode }
-    dir.entries.set(posix.basename(norm), entry)
-    dir.durable.set(posix.basename(norm), entry)
-  }
-
-  /** Removes a file durably. Not counted. */
-  removeFile(path: string): void {
-    const norm = posix.normalize(path)
-    const dir = this.dirs.get(posix.dirname(norm))
-    dir?.entries.delete(posix.basename(norm))
-    dir?.durable.delete(posix.basename(norm))
-  }
-
-  /** Unsynced operations now pending: data operations per file and directory operations (for tests of the sim). */
-  pendingCounts(): { dataOps: number; dirOps: number } {
-    let dataOps = 0
-    let dirOps = 0
-    const seen = new Set<Inode>()
-    for (const dir of this.dirs.values()) {
-      dirOps += dir.pending.length
-      for (const entry of dir.entries.values()) {
-        if (entry.kind === 'file' && !seen.has(entry.inode)) {
-          seen.add(entry.inode)
-          dataOps += entry.inode.pending.length
-        }
-      }
-    }
-    return { dataOps, dirOps }
-  }
-
-  /** Creates a directory (and its parents), durably. Not counted. */
-  putDir(path: string): void {
-    this.ensureDir(path)
-  }
-
-  private ensureDir(path: string): void {
-    const norm = posix.normalize(path)
-    if (this.dirs.has(norm)) return
-    const parent = posix.dirname(norm)
-    this.ensureDir(parent)
-    this.dirs.set(norm, { durable: new Map(), entries: new Map(), pending: [] })
-    const p = this.dirs.get(parent)!
-    p.entries.set(posix.basename(norm), { kind: 'dir' })
-    p.durable.set(posix.basename(norm), { kind: 'dir' })
-  }
-
-  private lookup(path: string): Entry | undefined {
-    const norm = posix.normalize(path)
-    if (this.dirs.has(norm)) return { kind: 'dir' }
-    return this.dirs.get(posix.dirname(norm))?.entries.get(posix.basename(norm))
   }
 
   // ------------------------------------------------------------------ the file layer

@@ -40,6 +40,8 @@ export class SegmentCursor {
   #frames: FrameCursor | undefined
   /** A seal, the target or the end of the frames was met: no more batches. */
   #done = false
+  /** Damage met after commits of the same window: thrown by the next call, once those commits were handed out. */
+  #damage: Error | undefined
 
   constructor(
     deps: SegmentCursorDeps,
@@ -72,6 +74,7 @@ export class SegmentCursor {
 
   /** The next commits wanted (at most a window's worth, never empty), or `undefined` once the segment is done. */
   async nextBatch(): Promise<ReadCommit[] | undefined> {
+    if (this.#damage) throw this.#damage
     while (!this.#done) {
       const frames = this.#frames!
       const batch = this.#takeWindow(frames)
@@ -92,7 +95,15 @@ export class SegmentCursor {
     const batch: ReadCommit[] = []
     let end = -1
     for (let frame = frames.next(); frame !== undefined; frame = frames.next()) {
-      const taken = this.#take(frame, frames)
+      let taken: ReadCommit | 'end' | undefined
+      try {
+        taken = this.#take(frame, frames)
+      } catch (error) {
+        // The commits before the damage are handed out first, as a read one commit at a time would.
+        if (batch.length === 0) throw error
+        this.#damage = error as Error
+        break
+      }
       if (taken === 'end') {
         this.#done = true
         break

@@ -75,6 +75,7 @@ function goalsSection(goals: Readonly<Record<string, GoalResult>>): string[] {
     goal.value === null ? 'n/a' : formatNumber(goal.value),
     goalTarget(goal),
     goal.met === null ? 'n/a' : goal.met ? 'met' : '**missed**',
+    goal.met === false ? (goal.whenMissed ?? 'see the workload’s notes') : '',
   ])
   if (rows.length === 0) return []
   const missed = Object.values(goals).filter((g) => g.met === false).length
@@ -82,10 +83,10 @@ function goalsSection(goals: Readonly<Record<string, GoalResult>>): string[] {
     '## Goals',
     '',
     `${rows.length - missed} of ${rows.length} goals met in this run. Each is checked against the ratio or metric ` +
-      'named in its workload’s section; the notes under each table say how the figures come about and, where ' +
-      'homedb falls short, why.',
+      'named in its workload’s section; beside a missed goal is what stands in the way, and the notes under each ' +
+      'table say how the figures come about.',
     '',
-    ...markdownTable(['goal', 'from', 'figure', 'target', 'result'], rows),
+    ...markdownTable(['goal', 'from', 'figure', 'target', 'result', 'why, when missed'], rows),
     '',
   ]
 }

@@ -108,13 +108,16 @@ export function computeRatios(
   for (const [name, spec] of Object.entries(specs)) {
     const to = (typeof spec.to === 'string' ? [spec.to] : spec.to).filter((system) => system in entries)
     if (!(spec.of in entries) || to.length === 0) continue
-    const of = figure(entries[spec.of], unit)
-    const candidates = to.map((system) => figure(entries[system], unit)).filter((v): v is number => v !== undefined)
+    const value = (system: string): number | undefined =>
+      spec.metric === undefined ? figure(entries[system], unit) : entries[system]?.metrics?.[spec.metric.name]
+    const of = value(spec.of)
+    const candidates = to.map(value).filter((v): v is number => v !== undefined)
     if (of === undefined || candidates.length === 0) {
       out[name] = null
       continue
     }
-    const best = HIGHER_IS_BETTER[unit] ? Math.max(...candidates) : Math.min(...candidates)
+    const higherIsBetter = spec.metric?.higherIsBetter ?? HIGHER_IS_BETTER[unit]
+    const best = higherIsBetter ? Math.max(...candidates) : Math.min(...candidates)
     out[name] = of / best
   }
   return out

@@ -61,6 +61,11 @@ export type SystemRun<P extends Params> = (params: P, ctx: RunContext) => Promis
 export interface RatioSpec {
   readonly of: string
   readonly to: string | readonly string[]
+  /**
+   * Divide this secondary metric of the systems (their medians) instead of the headline figure, e.g. a latency
+   * percentile; `higherIsBetter` says which of several `to` systems is the best.
+   */
+  readonly metric?: { readonly name: string; readonly higherIsBetter: boolean }
 }
 
 /**
@@ -78,6 +83,11 @@ export interface GoalSpec {
   readonly metric?: { readonly system: string; readonly name: string }
   readonly atLeast?: number
   readonly atMost?: number
+  /**
+   * What stands in the way when the goal is missed (a mechanism, not a number), printed in the goals table beside a
+   * missed goal, e.g. which part of the work belongs to which package and what is known to cost.
+   */
+  readonly whenMissed?: string
 }
 
 /** A benchmark workload and every system that runs it. */

@@ -23,6 +23,9 @@ describe('power loss at random points', () => {
       expect(stats.crashesMidCall).toBeGreaterThan(seeds.length / 2)
       expect(Object.values(stats.crashModes).every((n) => n > 0)).toBe(true)
       expect(stats.snapshots).toBeGreaterThan(seeds.length)
+      // Both ways 'fsync' mode makes a batch durable: an O_DSYNC write, and a write followed by an fdatasync.
+      expect(stats.dsyncRuns).toBeGreaterThan(0)
+      expect(stats.dsyncRuns).toBeLessThan(seeds.length)
     }
   })
 })

@@ -17,7 +17,7 @@ import {
   seededRng,
 } from '@homedb/testkit'
 import { TortureFailure } from './log-model.js'
-import { emptyStats, type RunStats, replayCommand } from './power-loss.js'
+import { dsyncFor, emptyStats, type RunStats, replayCommand } from './power-loss.js'
 
 interface Item {
   n: number
@@ -174,6 +174,8 @@ function mutate(db: TortureDb, s: State, rng: Rng): void {
 export interface TablesRunOptions {
   faults: boolean
   flipProbability?: number
+  /** Whether the simulated file system gives O_DSYNC writes; default: decided by the seed (`dsyncFor`). */
+  dsync?: boolean
 }
 
 const ABORT = new Error('aborted on purpose')
@@ -232,11 +234,15 @@ async function run(
     ? (false as const)
     : { ratio: rng.pick([1, 2, 4]), minBytes: rng.pick([512, 2048]) }
   const logId = Buffer.from(rng.bytes(16)).toString('hex')
-  let fs = new SimFs(rng.fork())
+  const dsync = options.dsync ?? dsyncFor(seed)
+  let fs = new SimFs(rng.fork(), { dsync })
   fs.putDir('/db')
   let flips: BitFlip[] = []
   const boots = rng.int(2, 4)
-  note(`segmentBytes ${segmentBytes}, autoCompact ${JSON.stringify(autoCompact)}, ${boots} boots`)
+  note(
+    `segmentBytes ${segmentBytes}, autoCompact ${JSON.stringify(autoCompact)}, ${boots} boots, ${dsync ? 'O_DSYNC writes' : 'write + fdatasync'}`,
+  )
+  if (dsync) stats.dsyncRuns++
 
   const reboot = async (db: TortureDb | undefined, kind: 'crash' | 'restart', midCall: boolean) => {
     stats.fsCalls += fs.counters.total

@@ -35,7 +35,8 @@ describe('tables regressions', () => {
   it('snapshots a set larger than a chunk exactly, though writes touch it while it is written out (seed 900133)', async () => {
     // Failed before compaction kept reading a collection from the live table after a write had touched it: the
     // reopened db held members written after the snapshot's seq (and lacked removed ones).
-    const stats = await runTablesSeed(900133, { faults: false })
+    // On the file system it was found on: no O_DSYNC, a write and an fdatasync per batch.
+    const stats = await runTablesSeed(900133, { faults: false, dsync: false })
     expect(stats.snapshots).toBeGreaterThan(0)
   })
 })

@@ -178,6 +178,12 @@ const mapFs: SystemRun<BulkInsertParams> = async (p, ctx) => {
   }
 }
 
+/** What stands between homedb's inserts and the floor, for the goals table. */
+const BULK_GAP =
+  'per inserted value @homedb/tables walks it three times (validate, freeze, encode) and allocates an operation ' +
+  "and a change record; with default options automatic compaction also runs during the load (issue 14's tables " +
+  'levers: single-pass validate/freeze/encode, fewer allocations per operation)'
+
 /** Bulk inserts in transactions of 1 000 rows. */
 export const bulkInsert = defineWorkload<BulkInsertParams>({
   name: 'bulk-insert',
@@ -228,21 +234,31 @@ export const bulkInsert = defineWorkload<BulkInsertParams>({
   goals: {
     'bulk-insert ≥ 1.5× best peer': {
       text: 'inserts/s in transactions of 1 000 ≥ 1.5× the best peer persisting each transaction (better-sqlite3 FULL and NORMAL, lmdb)',
-      source: 'issue 7',
+      source: 'issues 7, 14',
       ratio: 'bulk-insert homedb/best peer persisting each txn',
       atLeast: 1.5,
+      whenMissed: BULK_GAP,
+    },
+    'bulk-insert ≥ 0.8× Map + msgpackr + fs floor': {
+      text: 'inserts/s in transactions of 1 000 ≥ 0.8× the Map + msgpackr + fs floor (map-fs)',
+      source: 'issue 14',
+      ratio: 'bulk-insert homedb/map-fs',
+      atLeast: 0.8,
+      whenMissed: BULK_GAP,
     },
     'bulk-insert ahead of better-sqlite3': {
       text: 'inserts/s ahead of better-sqlite3 (WAL, NORMAL, prepared statement)',
       source: 'issue 4',
       ratio: 'bulk-insert homedb/sqlite-normal',
       atLeast: 1,
+      whenMissed: BULK_GAP,
     },
     'bulk-insert ahead of lmdb': {
       text: 'inserts/s ahead of lmdb',
       source: 'issue 4',
       ratio: 'bulk-insert homedb/lmdb',
       atLeast: 1,
+      whenMissed: BULK_GAP,
     },
   },
 })

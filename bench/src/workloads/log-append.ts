@@ -1,10 +1,11 @@
-// Workload (issue 3): append throughput of @homedb/log in 'os' mode against plain fs.writeSync of the very same
-// framed bytes in the same batch sizes: what framing, checksums, the chain and the async write path cost.
+// Workload (issues 3 and 14): append throughput of @homedb/log in 'os' mode against plain fs.writeSync of the very
+// same framed bytes in the same batch sizes, with and without computing each frame's CRC32C first: what framing,
+// checksums, the chain and the async write path cost.
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { payloads } from '../records.js'
-import { defineWorkload, opsPerSec, type RatioSpec, type SystemRun } from '../workload.js'
+import { defineWorkload, opsPerSec, type RatioSpec, type RunContext, type SystemRun } from '../workload.js'
 import { commitFrames } from './support/log-frames.js'
 import { runSize } from './support/measure.js'
 
@@ -60,54 +61,70 @@ function homedbSystem(size: number, batch: number): SystemRun<LogAppendParams> {
   }
 }
 
+/** The log's commit frames for `appends` payloads (written untimed by the log itself and read back byte for byte). */
+async function framesOf(ctx: RunContext, size: number, appends: number): Promise<Buffer[]> {
+  const { openLog } = await import('@homedb/log')
+  const source = join(ctx.tmpDir(), 'source')
+  const log = await openLog(source, { durability: 'os' })
+  const pool = payloads(POOL, size)
+  for (let i = 0; i < appends; ) {
+    for (const end = Math.min(appends, i + 1000); i < end; i++) log.append(pool[i % POOL]!)
+    await log.sync()
+  }
+  await log.close()
+  const frames = commitFrames(source)
+  if (frames.length !== appends) throw new Error(`read back ${frames.length} frames, expected ${appends}`)
+  return frames
+}
+
+function writeAll(fd: number, buf: Buffer): void {
+  let done = 0
+  while (done < buf.byteLength) done += writeSync(fd, buf, done)
+}
+
+/** `fs.writeSync` of the log's own frames, concatenated per batch untimed: the floor for writing these bytes. */
 function writeSyncSystem(size: number, batch: number): SystemRun<LogAppendParams> {
   return async (p, ctx) => {
-    const { openLog } = await import('@homedb/log')
     const appends = runSize(ctx, appendsPerRun(p, size, batch), 20_000)
-    // Untimed: let the log frame the same payloads, read its frames back and group them into the same batches.
-    const source = join(ctx.tmpDir(), 'source')
-    const log = await openLog(source, { durability: 'os' })
-    const pool = payloads(POOL, size)
-    for (let i = 0; i < appends; ) {
-      for (const end = Math.min(appends, i + 1000); i < end; i++) log.append(pool[i % POOL]!)
-      await log.sync()
-    }
-    await log.close()
-    const frames = commitFrames(source)
-    if (frames.length !== appends) throw new Error(`read back ${frames.length} frames, expected ${appends}`)
+    const frames = await framesOf(ctx, size, appends)
     const batches: Buffer[] = []
     for (let i = 0; i < appends; i += batch) batches.push(Buffer.concat(frames.slice(i, i + batch)))
     const fd = openSync(join(ctx.tmpDir(), 'plain.log'), 'wx')
-    const crcFd = openSync(join(ctx.tmpDir(), 'crc.log'), 'wx')
     try {
       const start = performance.now()
-      for (const buf of batches) {
-        let done = 0
-        while (done < buf.byteLength) done += writeSync(fd, buf, done)
-      }
+      for (const buf of batches) writeAll(fd, buf)
       const elapsed = performance.now() - start
-      // Secondary: the same, but each frame's CRC32C is computed (and stored) before its batch is written, with the
-      // CRC library the log uses: the least any checksummed format pays per frame. Not the goal's baseline.
-      const crc32c = crcFromLog()
-      const crcStart = performance.now()
+      return opsPerSec(appends, elapsed, { mbPerSec: (appends * (size + FRAME_OVERHEAD)) / 1e6 / (elapsed / 1000) })
+    } finally {
+      closeSync(fd)
+    }
+  }
+}
+
+/**
+ * The same, but each frame's CRC32C is computed (and stored) before its batch is concatenated and written, with the
+ * CRC library the log uses: the least any checksummed format pays per frame (issue 14's floor for appends).
+ */
+function writeSyncCrcSystem(size: number, batch: number): SystemRun<LogAppendParams> {
+  return async (p, ctx) => {
+    const appends = runSize(ctx, appendsPerRun(p, size, batch), 20_000)
+    const frames = await framesOf(ctx, size, appends)
+    const crc32c = crcFromLog()
+    const fd = openSync(join(ctx.tmpDir(), 'crc.log'), 'wx')
+    try {
+      const start = performance.now()
       for (let i = 0; i < appends; i += batch) {
         const end = Math.min(appends, i + batch)
         for (let j = i; j < end; j++) {
           const frame = frames[j]!
           frame.writeUInt32LE(crc32c(frame.subarray(8)), 4)
         }
-        const buf = end - i === 1 ? frames[i]! : Buffer.concat(frames.slice(i, end))
-        let done = 0
-        while (done < buf.byteLength) done += writeSync(crcFd, buf, done)
+        writeAll(fd, end - i === 1 ? frames[i]! : Buffer.concat(frames.slice(i, end)))
       }
-      const crcElapsed = performance.now() - crcStart
-      return opsPerSec(appends, elapsed, {
-        mbPerSec: (appends * (size + FRAME_OVERHEAD)) / 1e6 / (elapsed / 1000),
-        withCrcOpsPerSec: appends / (crcElapsed / 1000),
-      })
+      const elapsed = performance.now() - start
+      return opsPerSec(appends, elapsed, { mbPerSec: (appends * (size + FRAME_OVERHEAD)) / 1e6 / (elapsed / 1000) })
     } finally {
       closeSync(fd)
-      closeSync(crcFd)
     }
   }
 }
@@ -119,9 +136,17 @@ for (const size of SIZES) {
     const v = variant(size, batch)
     systems[`homedb-log-${v}`] = homedbSystem(size, batch)
     systems[`writeSync-${v}`] = writeSyncSystem(size, batch)
+    systems[`writeSync-crc-${v}`] = writeSyncCrcSystem(size, batch)
     ratios[`log-append homedb/writeSync ${v}`] = { of: `homedb-log-${v}`, to: `writeSync-${v}` }
+    ratios[`log-append homedb/writeSync+crc ${v}`] = { of: `homedb-log-${v}`, to: `writeSync-crc-${v}` }
   }
 }
+
+/** What stands between a batched append and the writeSync + CRC32C floor, for the goals table. */
+const APPEND_GAP =
+  'per append the log also computes the xxh64 chain (a second N-API call), checks the payload and moves its ' +
+  'positions; per batch it hands the write to a threadpool thread and waits for it (the floor writes on the main ' +
+  'thread), which a loaded machine makes slower'
 
 /** @homedb/log 'os'-mode appends vs fs.writeSync of the same frames. */
 export const logAppend = defineWorkload<LogAppendParams>({
@@ -133,10 +158,15 @@ export const logAppend = defineWorkload<LogAppendParams>({
     'resolves once the batch is written to the OS (no fdatasync, except the one that seals each full segment). ' +
     '`writeSync-<size>B-b<batch>`: the same commit frames, read back byte for byte from a log written untimed, ' +
     'pre-concatenated per batch, written with one `fs.writeSync` per batch to one plain file: the floor for ' +
-    'writing these bytes. Payloads are pseudo-random bytes; `b1` awaits every append alone, `b1000` appends ' +
-    '1000 per turn. `mbPerSec` counts frame bytes (payload + 28-byte header). `withCrcOpsPerSec` (writeSync ' +
-    'systems only, not the goal’s baseline) repeats the writes after computing every frame’s CRC32C with ' +
-    'the `@node-rs/crc32` build the log uses and concatenating each batch: the least a checksummed format pays.',
+    'writing these bytes. `writeSync-crc-<size>B-b<batch>`: the same, but every frame\u2019s CRC32C is computed ' +
+    '(with the `@node-rs/crc32` build the log uses) and stored, and each batch concatenated, in the timed part: the ' +
+    'least a checksummed format pays, and the goal\u2019s baseline. Payloads are pseudo-random bytes; `b1` awaits ' +
+    'every append alone, `b1000` appends 1000 per turn. `mbPerSec` counts frame bytes (payload + 28-byte header).',
+  notes:
+    'An append encodes its frame once, in place, into the buffer its batch is written from (header fields, the ' +
+    'payload copied once, the xxh64 chain and the CRC32C computed there); a batch is one write handed to a libuv ' +
+    'threadpool thread. Awaiting every append alone (`b1`) pays that round trip per append, which no synchronous ' +
+    'floor does: the log never blocks the event loop on I/O.',
   unit: 'opsPerSec',
   params: (quick) => ({
     sizes: SIZES,
@@ -149,29 +179,19 @@ export const logAppend = defineWorkload<LogAppendParams>({
   systems,
   ratios,
   goals: {
-    'log-append 100B-b1000 ≥ 0.7× writeSync': {
-      text: "log appends ('os', 100 B, 1000 per turn) ≥ 0.7× fs.writeSync of the same frames",
-      source: 'issue 3',
-      ratio: 'log-append homedb/writeSync 100B-b1000',
-      atLeast: 0.7,
+    'log-append 100B-b1000 ≥ 0.5× writeSync+crc': {
+      text: "log appends ('os', 100 B, 1000 per turn) ≥ 0.5× fs.writeSync + CRC32C of the same frames",
+      source: 'issue 14',
+      ratio: 'log-append homedb/writeSync+crc 100B-b1000',
+      atLeast: 0.5,
+      whenMissed: APPEND_GAP,
     },
-    'log-append 1024B-b1000 ≥ 0.7× writeSync': {
-      text: "log appends ('os', 1 KiB, 1000 per turn) ≥ 0.7× fs.writeSync of the same frames",
-      source: 'issue 3',
-      ratio: 'log-append homedb/writeSync 1024B-b1000',
-      atLeast: 0.7,
-    },
-    'log-append 100B-b1 ≥ 0.7× writeSync': {
-      text: "log appends ('os', 100 B, each awaited) ≥ 0.7× fs.writeSync of the same frames",
-      source: 'issue 3',
-      ratio: 'log-append homedb/writeSync 100B-b1',
-      atLeast: 0.7,
-    },
-    'log-append 1024B-b1 ≥ 0.7× writeSync': {
-      text: "log appends ('os', 1 KiB, each awaited) ≥ 0.7× fs.writeSync of the same frames",
-      source: 'issue 3',
-      ratio: 'log-append homedb/writeSync 1024B-b1',
-      atLeast: 0.7,
+    'log-append 1024B-b1000 ≥ 0.5× writeSync+crc': {
+      text: "log appends ('os', 1 KiB, 1000 per turn) ≥ 0.5× fs.writeSync + CRC32C of the same frames",
+      source: 'issue 14',
+      ratio: 'log-append homedb/writeSync+crc 1024B-b1000',
+      atLeast: 0.5,
+      whenMissed: APPEND_GAP,
     },
   },
 })

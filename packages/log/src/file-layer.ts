@@ -1,10 +1,18 @@
 // The one door through which @homedb/log touches the file system, so tests can count calls and inject faults.
-import { watch as fsWatch } from 'node:fs'
+import { constants, watch as fsWatch } from 'node:fs'
 import * as fsp from 'node:fs/promises'
 
 /** An open file. Offsets are absolute (positional I/O). */
 export interface FileHandleLike {
+  /**
+   * Optional: `true` when every `write` of this handle is durable once it resolves, as if an `fdatasync` of the
+   * written range followed it (the file was opened with `{ dsync: true }` and the layer honours it, e.g. with
+   * `O_DSYNC`). The log then skips the fdatasync after each batch it writes. Leave it unset, as every handle of a
+   * layer that ignores `dsync` does, and the log fdatasyncs after each batch as usual.
+   */
+  readonly dsync?: boolean
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>
+  /** Writes `buffer[offset, offset + length)` at `position`; the log may reuse `buffer` once the promise settles. */
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>
   datasync(): Promise<void>
   sync(): Promise<void>
@@ -16,9 +24,19 @@ export interface FileHandleLike {
 /** Open modes: `'r'` read, `'r+'` read and write an existing file, `'wx'` create exclusively (fails if it exists). */
 export type OpenMode = 'r' | 'r+' | 'wx'
 
+/** Optional flags of {@link FileLayer.open}. */
+export interface OpenOptions {
+  /**
+   * Asks for writes that are durable when they resolve (`O_DSYNC`), for `'r+'` and `'wx'`. A layer that cannot give
+   * them ignores the flag and returns a handle without {@link FileHandleLike.dsync}; the log then fdatasyncs itself.
+   */
+  readonly dsync?: boolean
+}
+
 /** Every file operation @homedb/log performs. Implement it to simulate crashes or inject I/O errors. */
 export interface FileLayer {
-  open(path: string, mode: OpenMode): Promise<FileHandleLike>
+  /** Opens `path`; `options.dsync` may be ignored (see {@link OpenOptions}). */
+  open(path: string, mode: OpenMode, options?: OpenOptions): Promise<FileHandleLike>
   readdir(dir: string): Promise<string[]>
   mkdir(dir: string): Promise<void>
   rename(from: string, to: string): Promise<void>
@@ -36,8 +54,21 @@ export interface FileLayer {
   watch?(dir: string, onChange: () => void): { close(): void }
 }
 
+/**
+ * The numeric flags of `'r+'` or `'wx'` plus `O_DSYNC` (a write returns once its data, and the metadata needed to
+ * read it back, is on stable storage), or `undefined` where the platform has no `O_DSYNC` (Windows).
+ */
+function dsyncFlags(mode: 'r+' | 'wx'): number | undefined {
+  const { O_DSYNC, O_RDWR, O_WRONLY, O_CREAT, O_EXCL, O_TRUNC } = constants
+  if (O_DSYNC === undefined) return undefined
+  return mode === 'r+' ? O_RDWR | O_DSYNC : O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_DSYNC
+}
+
 class NodeFileHandle implements FileHandleLike {
-  constructor(private readonly handle: fsp.FileHandle) {}
+  constructor(
+    private readonly handle: fsp.FileHandle,
+    readonly dsync: boolean,
+  ) {}
   async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     return (await this.handle.read(buffer, offset, length, position)).bytesRead
   }
@@ -70,8 +101,10 @@ class NodeFileHandle implements FileHandleLike {
  * ```
  */
 export const nodeFileLayer: FileLayer = {
-  async open(path, mode) {
-    return new NodeFileHandle(await fsp.open(path, mode))
+  async open(path, mode, options) {
+    const flags = options?.dsync === true && mode !== 'r' ? dsyncFlags(mode) : undefined
+    if (flags === undefined) return new NodeFileHandle(await fsp.open(path, mode), false)
+    return new NodeFileHandle(await fsp.open(path, flags, 0o666), true)
   },
   readdir: (dir) => fsp.readdir(dir),
   async mkdir(dir) {

@@ -14,7 +14,7 @@ export {
   LogSnapshotError,
   LogStateError,
 } from './errors.js'
-export { type FileHandleLike, type FileLayer, nodeFileLayer, type OpenMode } from './file-layer.js'
+export { type FileHandleLike, type FileLayer, nodeFileLayer, type OpenMode, type OpenOptions } from './file-layer.js'
 export { openLog } from './open-log.js'
 export {
   type Commit,

@@ -43,7 +43,13 @@ async function openFiles(dir: string, o: ResolvedOptions): Promise<Log> {
   }
   const releaseLock = o.readOnly ? undefined : await acquireLock(fs, dir)
   try {
-    const recovered = await recoverFiles(fs, dir, { writable: !o.readOnly, mustExist: o.mustExist, create: o.create })
+    const recovered = await recoverFiles(fs, dir, {
+      writable: !o.readOnly,
+      // 'fsync' mode writes the active segment through O_DSYNC where the file layer can (FORMAT.md › Writing).
+      dsync: !o.readOnly && o.durability === 'fsync',
+      mustExist: o.mustExist,
+      create: o.create,
+    })
     return fileLog(dir, o, recovered, releaseLock)
   } catch (error) {
     await releaseLock?.()

@@ -128,6 +128,18 @@ export interface Log {
   sync(): Promise<void>
   /** Commits with seq > `from` (default 0) up to the head at the time the read reaches it, streamed. */
   read(options?: { from?: number }): AsyncIterableIterator<Commit>
+  /**
+   * Like `read`, in batches: each step hands out the commits of one read window (up to about 1 MiB of frames; never an
+   * empty batch), checked like `read`'s. For replay loops: a step per batch instead of one per commit.
+   *
+   * @example
+   * ```ts
+   * for await (const batch of log.readBatches({ from: snapshot.seq })) {
+   *   for (const { seq, payload } of batch) apply(seq, payload)
+   * }
+   * ```
+   */
+  readBatches(options?: { from?: number }): AsyncIterableIterator<readonly Commit[]>
   /** Like `read`, then waits for new commits until `signal` aborts or the log closes. */
   tail(options?: { from?: number; signal?: AbortSignal }): AsyncIterableIterator<Commit>
   /** Like `read`, but yields each commit's encoded frame, byte for byte as stored. */

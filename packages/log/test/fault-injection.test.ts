@@ -1,10 +1,12 @@
 // I/O errors injected through the file layer: every failing operation (batch write and fdatasync, segment roll,
 // snapshot and compaction, recovery at open) must put the log in the fail-stop state — or fail the open — and
-// leave files from which a plain reopen recovers every commit acknowledged before the fault. Also counts calls
-// to prove group commit: 256 awaiting appenders of one turn cost one write and one fdatasync.
+// leave files from which a plain reopen recovers every commit acknowledged before the fault, both where the file
+// layer gives O_DSYNC writes (a batch is one durable write) and where it does not (a write, then an fdatasync).
+// Also counts calls to prove group commit: 256 awaiting appenders of one turn cost one write (and one fdatasync
+// without O_DSYNC).
 import { closeSync, existsSync, openSync, readdirSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { type FaultSpec, FaultyFileLayer, isSegment, isSnapshot, tempDir } from '@homedb/testkit'
+import { type FaultSpec, FaultyFileLayer, isSegment, isSnapshot, tempDir, wrapFileLayer } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import {
   type Durability,
@@ -22,6 +24,15 @@ const SEGMENT_BYTES = 1024
 const CODES = ['EIO', 'ENOSPC'] as const
 
 const freshDir = (): string => tempDir('faults')
+
+/** The real file system on a platform without O_DSYNC: `{ dsync: true }` is ignored, as a layer may. */
+const withoutDsync = wrapFileLayer(nodeFileLayer, { open: (path, mode) => nodeFileLayer.open(path, mode) })
+
+/** The two ways 'fsync' mode makes a batch durable, each tested with the same faults (where they apply). */
+const LAYERS = [
+  { name: 'with O_DSYNC', base: nodeFileLayer, dsync: true },
+  { name: 'without O_DSYNC', base: withoutDsync, dsync: false },
+] as const
 
 const open = (dir: string, fileLayer?: FaultyFileLayer, durability: Durability = 'fsync') =>
   openLog(dir, { durability, segmentBytes: SEGMENT_BYTES, ...(fileLayer ? { fileLayer } : {}) })
@@ -127,6 +138,8 @@ interface RuntimeCase {
   before?: (log: Log) => Promise<void>
   /** What runs into the fault: appending, or taking a snapshot at the head. */
   trigger: 'append' | 'snapshot'
+  /** Only where the log fdatasyncs what it wrote (without O_DSYNC): with it there is no such call to fail. */
+  fdatasyncs?: true
 }
 
 const runtimeCases: RuntimeCase[] = [
@@ -140,7 +153,7 @@ const runtimeCases: RuntimeCase[] = [
     fault: (code) => ({ op: 'write', code, torn: true, when: (c) => isSegment(c.path) && c.position !== 0 }),
     trigger: 'append',
   },
-  { what: 'a batch fdatasync fails', fault: (code) => ({ op: 'datasync', code }), trigger: 'append' },
+  { what: 'a batch fdatasync fails', fault: (code) => ({ op: 'datasync', code }), trigger: 'append', fdatasyncs: true },
   {
     what: 'opening the next segment at a roll fails',
     fault: (code) => ({ op: 'open', code, when: (c) => c.mode === 'wx' && isSegment(c.path) }),
@@ -161,6 +174,7 @@ const runtimeCases: RuntimeCase[] = [
       return { op: 'datasync', code, when: (c) => created.has(c.path) }
     },
     trigger: 'append',
+    fdatasyncs: true,
   },
   { what: 'the directory fsync at a roll fails', fault: (code) => ({ op: 'syncDir', code }), trigger: 'append' },
   {
@@ -222,42 +236,47 @@ const openCases = [
   { what: 'the fdatasync after recovery', op: 'datasync' as const, cutsTail: true },
 ]
 
-describe.each(CODES)('an injected %s', (code) => {
-  for (const { what, fault, before, trigger } of runtimeCases) {
-    it(`stops the log when ${what} (append throws LOG_FAILED, sync rejects); a reopen keeps every acknowledged commit`, async () => {
-      const dir = freshDir()
-      const layer = new FaultyFileLayer(nodeFileLayer)
-      const log = await open(dir, layer)
-      let acked: number[] = []
-      try {
-        // Enough commits for several rolls, so a snapshot at the head releases segments.
-        acked = await commit(log, 24)
-        await before?.(log)
-        acked.push(...(await commit(log, 3)))
-        const armed = layer.arm(fault(code, layer))
-        let lost = 0
-        if (trigger === 'append') {
-          const result = await commitUntilFailure(log)
-          acked.push(...result.acked)
-          lost = result.lost
-          expect(result.error).toBeInstanceOf(LogFailedError)
-        } else {
-          await expect(log.snapshot(stateAt(log.head.seq))).rejects.toMatchObject({ code: 'LOG_FAILED' })
+describe.each(CODES.flatMap((code) => LAYERS.map((layer) => ({ code, ...layer }))))(
+  'an injected $code, $name',
+  ({ code, base, dsync }) => {
+    for (const { what, fault, before, trigger } of runtimeCases.filter((c) => !dsync || !c.fdatasyncs)) {
+      it(`stops the log when ${what} (append throws LOG_FAILED, sync rejects); a reopen keeps every acknowledged commit`, async () => {
+        const dir = freshDir()
+        const layer = new FaultyFileLayer(base)
+        const log = await open(dir, layer)
+        let acked: number[] = []
+        try {
+          // Enough commits for several rolls, so a snapshot at the head releases segments.
+          acked = await commit(log, 24)
+          await before?.(log)
+          acked.push(...(await commit(log, 3)))
+          const armed = layer.arm(fault(code, layer))
+          let lost = 0
+          if (trigger === 'append') {
+            const result = await commitUntilFailure(log)
+            acked.push(...result.acked)
+            lost = result.lost
+            expect(result.error).toBeInstanceOf(LogFailedError)
+          } else {
+            await expect(log.snapshot(stateAt(log.head.seq))).rejects.toMatchObject({ code: 'LOG_FAILED' })
+          }
+          expect(armed.fired, 'the fault fired exactly once').toHaveLength(1)
+          await expectFailStopped(log, code)
+          // close() resolves only if everything appended is durable; it releases lock and files either way.
+          if (lost > 0) await expect(log.close()).rejects.toBe(log.failure)
+          else await log.close()
+        } finally {
+          await log.close().catch(() => undefined)
         }
-        expect(armed.fired, 'the fault fired exactly once').toHaveLength(1)
-        await expectFailStopped(log, code)
-        // close() resolves only if everything appended is durable; it releases lock and files either way.
-        if (lost > 0) await expect(log.close()).rejects.toBe(log.failure)
-        else await log.close()
-      } finally {
-        await log.close().catch(() => undefined)
-      }
-      expect(log.closed).toBe(true)
-      expect([...layer.openHandles.values()], 'close() leaves no file open').toEqual([])
-      await expectRecovered(dir, acked)
-    })
-  }
+        expect(log.closed).toBe(true)
+        expect([...layer.openHandles.values()], 'close() leaves no file open').toEqual([])
+        await expectRecovered(dir, acked)
+      })
+    }
+  },
+)
 
+describe.each(CODES)('an injected %s', (code) => {
   describe('at open', () => {
     for (const { what, op, cutsTail } of openCases) {
       it(`fails the open when ${what} fails, holds no lock, and a plain reopen keeps every acknowledged commit`, async () => {
@@ -392,10 +411,11 @@ describe('close() after an I/O error', () => {
 })
 
 describe('group commit, counted through the file layer', () => {
-  async function commitConcurrently(durability: Durability, writers: number) {
+  async function commitConcurrently(durability: Durability, writers: number, base = nodeFileLayer) {
     const dir = freshDir()
-    const layer = new FaultyFileLayer(nodeFileLayer)
+    const layer = new FaultyFileLayer(base, { record: true })
     const log = await openLog(dir, { durability, fileLayer: layer })
+    const segmentOpens = layer.calls.filter((c) => c.op === 'open' && isSegment(c.path) && c.mode !== 'r')
     // A few earlier batches, so the next one also carries a batch marker (still in the same write).
     await commit(log, 3)
     layer.resetCounts()
@@ -408,22 +428,37 @@ describe('group commit, counted through the file layer', () => {
     const seqs = await Promise.all(all)
     const counts = { ...layer.counts }
     await log.close()
-    return { dir, seqs, counts, first }
+    return { dir, seqs, counts, first, segmentOpens }
   }
 
-  it("makes 256 awaiting appenders of one turn share one write and exactly one fdatasync in 'fsync' mode", async () => {
-    const { dir, seqs, counts, first } = await commitConcurrently('fsync', 256)
+  it("makes 256 awaiting appenders of one turn share one write, durable through O_DSYNC, in 'fsync' mode", async () => {
+    const { dir, seqs, counts, first, segmentOpens } = await commitConcurrently('fsync', 256)
+    expect(segmentOpens.map((c) => c.dsync)).toEqual([true])
     expect(seqs).toEqual(Array.from({ length: 256 }, (_, i) => first + i))
-    expect(counts.datasync).toBe(1)
     expect(counts.write).toBe(1)
+    expect(counts.datasync).toBe(0)
     expect(counts.sync).toBe(0)
     const log = await open(dir)
     expect(log.head.seq).toBe(first + 255)
     await log.close()
   })
 
-  it("writes 256 appenders of one turn with one write and no fdatasync in 'os' mode", async () => {
-    const { seqs, counts, first } = await commitConcurrently('os', 256)
+  it("makes 256 awaiting appenders of one turn share one write and exactly one fdatasync in 'fsync' mode without O_DSYNC", async () => {
+    const { dir, seqs, counts, first, segmentOpens } = await commitConcurrently('fsync', 256, withoutDsync)
+    // The log asked for O_DSYNC; the layer did not give it, so the log fdatasyncs each batch itself.
+    expect(segmentOpens.map((c) => c.dsync)).toEqual([true])
+    expect(seqs).toEqual(Array.from({ length: 256 }, (_, i) => first + i))
+    expect(counts.write).toBe(1)
+    expect(counts.datasync).toBe(1)
+    expect(counts.sync).toBe(0)
+    const log = await open(dir)
+    expect(log.head.seq).toBe(first + 255)
+    await log.close()
+  })
+
+  it("writes 256 appenders of one turn with one write and no fdatasync in 'os' mode, without O_DSYNC", async () => {
+    const { seqs, counts, first, segmentOpens } = await commitConcurrently('os', 256)
+    expect(segmentOpens.map((c) => c.dsync)).toEqual([undefined])
     expect(seqs).toEqual(Array.from({ length: 256 }, (_, i) => first + i))
     expect(counts.datasync).toBe(0)
     expect(counts.sync).toBe(0)

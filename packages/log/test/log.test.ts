@@ -153,6 +153,30 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
     await log.close()
   })
 
+  it('reads in batches exactly the commits read() gives, from any seq, in order and in non-empty batches', async () => {
+    const log = await open()
+    for (let i = 1; i <= 2500; i++) {
+      log.append(bytes(`commit ${i} ${'x'.repeat(i % 97)}`))
+      if (i % 50 === 0) await log.sync() // a batch per 50, so segments roll
+    }
+    for (const from of [0, 1, 1023, 1024, 1777, 2499, 2500, 2600]) {
+      const batches: (readonly { seq: number; chain: string; payload: Uint8Array }[])[] = []
+      for await (const batch of log.readBatches({ from })) batches.push(batch)
+      expect(batches.every((b) => b.length > 0)).toBe(true)
+      const flat = batches.flat()
+      expect(flat.map((c) => c.seq)).toEqual(Array.from({ length: Math.max(0, 2500 - from) }, (_, i) => from + i + 1))
+      const one: { seq: number; chain: string; payload: string }[] = []
+      for await (const c of log.read({ from })) one.push({ seq: c.seq, chain: c.chain, payload: text(c.payload) })
+      expect(flat.map((c) => ({ seq: c.seq, chain: c.chain, payload: text(c.payload) }))).toEqual(one)
+      if (from === 0) expect(batches.length, 'more than one batch').toBeGreaterThan(1)
+    }
+    const error = await (async () => {
+      for await (const _ of log.readBatches({ from: -1 })) expect.unreachable()
+    })().catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'LOG_CONFIG', context: { from: -1 } })
+    await log.close()
+  })
+
   it('refuses to read from a seq that is not a non-negative integer, with a config error', async () => {
     const log = await open()
     log.append(bytes('a'))

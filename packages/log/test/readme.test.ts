@@ -24,6 +24,22 @@ describe('README examples', () => {
     expect(report.damage).toEqual([])
   })
 
+  it('replays in batches: every commit once, in order, a batch per step', async () => {
+    const log = await openLog(tempDir('log'))
+    for (let i = 0; i < 3; i++) log.append(text(`commit ${i}`))
+    await log.sync()
+    const seen: [number, number][] = []
+    for await (const batch of log.readBatches({ from: 0 })) {
+      for (const { seq, payload } of batch) seen.push([seq, payload.byteLength])
+    }
+    expect(seen).toEqual([
+      [1, 8],
+      [2, 8],
+      [3, 8],
+    ])
+    await log.close()
+  })
+
   it('256 concurrent writers each see their commit durable', async () => {
     const log = await openLog(tempDir('log'))
     await Promise.all(

@@ -3,11 +3,12 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { dirBytes, tempDir } from '@homedb/testkit'
+import { crc32c } from '@node-rs/crc32'
 import { describe, expect, it } from 'vitest'
 import { nodeFileLayer } from '../src/file-layer.js'
 import { LogCorruptionError, openLog, verifyLog } from '../src/index.js'
 import { FrameType } from '../src/internal/format.js'
-import { readFrames } from '../src/internal/frame-reader.js'
+import { FrameCursor } from '../src/internal/frame-reader.js'
 import { bytes, readAll } from './support/text-commits.js'
 
 const segments = (dir: string) =>
@@ -20,8 +21,11 @@ async function framesOf(file: string) {
   const handle = await nodeFileLayer.open(file, 'r')
   const size = await handle.size()
   const out: { offset: number; end: number; type: number; seq: number }[] = []
-  for await (const f of readFrames(handle, 64, () => size)) {
-    out.push({ offset: f.offset, end: f.offset + f.frame.size, type: f.frame.type, seq: f.frame.seq })
+  const frames = new FrameCursor(handle, 64, () => size)
+  while (await frames.load()) {
+    for (let f = frames.next(); f !== undefined; f = frames.next()) {
+      out.push({ offset: frames.frameOffset, end: frames.frameOffset + f.size, type: f.type, seq: f.seq })
+    }
   }
   await handle.close()
   return out
@@ -192,6 +196,38 @@ describe('recovery', () => {
       context: { offset: frames[3]!.offset },
     })
     expect((await verifyLog(dir)).damage[0]).toMatchObject({ kind: 'corruption', offset: frames[3]!.offset })
+    await reopened.close()
+  })
+
+  it('hands out every commit before a frame that breaks the chain, then refuses it (CRC intact, chain wrong)', async () => {
+    const dir = tempDir('log')
+    const log = await openLog(dir, { durability: 'os', segmentBytes: 1024 })
+    for (let i = 0; i < 100; i++) {
+      log.append(bytes(`entry ${i}`))
+      if (i % 5 === 0) await log.sync()
+    }
+    await log.close()
+    const first = join(dir, segments(dir)[0]!)
+    const frames = (await framesOf(first)).filter((f) => f.type === FrameType.commit)
+    const damaged = frames[4]!
+    // Another payload of the same length with a CRC that matches it: only the chain can tell.
+    const data = readFileSync(first)
+    data[damaged.offset + 28]! ^= 1
+    data.writeUInt32LE(crc32c(data.subarray(damaged.offset + 8, damaged.end)), damaged.offset + 4)
+    writeFileSync(first, data)
+    const reopened = await openLog(dir)
+    const seen: number[] = []
+    const error = await (async () => {
+      for await (const c of reopened.read()) seen.push(c.seq)
+    })().catch((e: unknown) => e)
+    expect(seen).toEqual(frames.slice(0, 4).map((f) => f.seq))
+    expect(error).toMatchObject({ code: 'LOG_CORRUPT', context: { offset: damaged.offset, problem: 'chain' } })
+    const batches: number[] = []
+    const again = await (async () => {
+      for await (const batch of reopened.readBatches()) batches.push(...batch.map((c) => c.seq))
+    })().catch((e: unknown) => e)
+    expect(batches).toEqual(seen)
+    expect(again).toMatchObject({ code: 'LOG_CORRUPT' })
     await reopened.close()
   })
 

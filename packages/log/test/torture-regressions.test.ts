@@ -5,13 +5,8 @@
 import { type FileLayer, SimFs, seededRng, wrapFileLayer } from '@homedb/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type Log, LogError, openLog, verifyLog } from '../src/index.js'
-import {
-  decodeSegmentHeader,
-  encodeFrame,
-  encodeSegmentHeader,
-  FrameType,
-  segmentFileName,
-} from '../src/internal/format.js'
+import { decodeSegmentHeader, encodeSegmentHeader, FrameType, segmentFileName } from '../src/internal/format.js'
+import { encodeFrame } from '../src/internal/frame-codec.js'
 
 /** Each test gets its own log directory, and whatever it opened is closed after it, pass or fail. */
 let DIR = '/db/log'

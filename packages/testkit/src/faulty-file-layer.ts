@@ -41,6 +41,8 @@ export interface FileCall {
   readonly path: string
   /** `open` only. */
   readonly mode?: OpenMode
+  /** `open` only: the open asked for durable writes (`{ dsync: true }`). */
+  readonly dsync?: boolean
   /** `rename` only. */
   readonly to?: string
   /** `read`/`write`: bytes asked for; `truncate`: the new length. */
@@ -122,7 +124,10 @@ export class FaultyFileLayer implements FileLayer {
     this.#record = options.record ?? false
     this.counts = Object.fromEntries(FILE_OPS.map((op) => [op, 0])) as Record<FileOp, number>
     const layer = wrapFileLayer(inner, {
-      open: (path, mode) => this.run({ op: 'open', path, mode }, () => inner.open(path, mode)),
+      open: (path, mode, options) =>
+        this.run(options?.dsync ? { op: 'open', path, mode, dsync: true } : { op: 'open', path, mode }, () =>
+          inner.open(path, mode, options),
+        ),
       readdir: (dir) => this.run({ op: 'readdir', path: dir }, () => inner.readdir(dir)),
       mkdir: (dir) => this.run({ op: 'mkdir', path: dir }, () => inner.mkdir(dir)),
       rename: (from, to) => this.run({ op: 'rename', path: from, to }, () => inner.rename(from, to)),

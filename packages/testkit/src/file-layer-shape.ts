@@ -5,8 +5,15 @@
 /** Open modes: `'r'` read, `'r+'` read and write an existing file, `'wx'` create exclusively. */
 export type OpenMode = 'r' | 'r+' | 'wx'
 
+/** Flags of `open` (the log's `OpenOptions`): `dsync` asks for writes that are durable when they resolve. */
+export interface OpenOptions {
+  readonly dsync?: boolean
+}
+
 /** An open file with positional I/O (the log's `FileHandleLike`). */
 export interface FileHandleLike {
+  /** `true` when every write is durable once it resolves (opened with `{ dsync: true }` by a layer that honours it). */
+  readonly dsync?: boolean
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>
   datasync(): Promise<void>
@@ -18,7 +25,7 @@ export interface FileHandleLike {
 
 /** Every file operation the log performs (the log's `FileLayer`). */
 export interface FileLayer {
-  open(path: string, mode: OpenMode): Promise<FileHandleLike>
+  open(path: string, mode: OpenMode, options?: OpenOptions): Promise<FileHandleLike>
   readdir(dir: string): Promise<string[]>
   mkdir(dir: string): Promise<void>
   rename(from: string, to: string): Promise<void>

@@ -12,9 +12,9 @@ export {
   isSegment,
   isSnapshot,
 } from './faulty-file-layer.js'
-export type { FileHandleLike, FileLayer, OpenMode } from './file-layer-shape.js'
+export type { FileHandleLike, FileLayer, OpenMode, OpenOptions } from './file-layer-shape.js'
 export { type Rng, SEED_ENV, seededRng, seedFromEnv, withSeed } from './rng.js'
-export { SimFs } from './sim-fs.js'
+export { SimFs, type SimFsOptions } from './sim-fs.js'
 export {
   type BitFlip,
   CRASH_MODES,

@@ -68,6 +68,43 @@ export function applyOp(data: Uint8Array, op: DataOp): Uint8Array {
   return out
 }
 
+/**
+ * A write of a dsync (O_DSYNC) handle returned: its bytes, and the file length that reaches them, are durable; the
+ * file's other unsynced operations stay unsynced. Unsynced writes made before it that overlap its range lose the
+ * overlapping bytes (this write supersedes them there, on disk as in the file), so `durable ⊕ pending` still equals
+ * the file's current bytes; the rest of them, like anything written after it, stays as unsynced as it was. An
+ * unsynced truncate before it is made durable with everything up to the write (a journal commit carries the
+ * metadata in order). A write that is no longer pending (an fdatasync made it durable first, or a failed one dropped
+ * it) changes nothing.
+ */
+export function writeReturned(inode: Inode, op: DataOp): void {
+  const index = inode.pending.indexOf(op)
+  if (index < 0 || op.kind !== 'write') return
+  const earlier = inode.pending.slice(0, index)
+  const later = inode.pending.slice(index + 1)
+  if (earlier.some((e) => e.kind === 'truncate')) {
+    for (const e of inode.pending.slice(0, index + 1)) inode.durable = applyOp(inode.durable, e)
+    inode.pending = later
+    return
+  }
+  const from = op.position
+  const to = op.position + op.bytes.byteLength
+  inode.durable = applyOp(inode.durable, op)
+  inode.pending = [...earlier.flatMap((e) => outside(e, from, to)), ...later]
+}
+
+/** The parts of a write outside [from, to). */
+function outside(op: DataOp, from: number, to: number): DataOp[] {
+  if (op.kind !== 'write') return [op]
+  const start = op.position
+  const end = start + op.bytes.byteLength
+  if (end <= from || start >= to) return [op]
+  const parts: DataOp[] = []
+  if (start < from) parts.push({ kind: 'write', position: start, bytes: op.bytes.subarray(0, from - start) })
+  if (end > to) parts.push({ kind: 'write', position: to, bytes: op.bytes.subarray(to - start) })
+  return parts
+}
+
 function withLength(data: Uint8Array, length: number): Uint8Array {
   const out = new Uint8Array(length)
   out.set(data.subarray(0, Math.min(length, data.byteLength)))

@@ -14,6 +14,11 @@
 //   random byte), `sectors` (each 512-byte sector that changed keeps its old or new content at random, with a
 //   random final length). Rarely, and flagged in the report, random bits of durable segment or snapshot bytes are
 //   flipped too (media corruption).
+// - A handle opened with `{ dsync: true }` (O_DSYNC) has writes that are durable when they return: the write lands
+//   in the file's unsynced operations at call time like any other, and becomes durable only once the call has
+//   returned, so a power cut while it is in flight can still drop or tear it (`writeReturned` in sim-disk.ts has the
+//   exact rule). `{ dsync: false }` in the constructor models a platform without O_DSYNC: the flag is ignored and
+//   handles do not report `dsync`.
 // - Faults: EIO or ENOSPC on the nth call of any operation. A failed write may land half its bytes first; a failed
 //   fdatasync may "lose" the file's dirty pages (Linux marks them clean: they never reach the disk and are evicted
 //   before the next boot).
@@ -24,7 +29,7 @@
 // - Everything random comes from the seeded generator given to the constructor, and calls resolve after a seeded
 //   number of `setImmediate` turns, so concurrent callers interleave differently per seed but identically per replay.
 import { posix } from 'node:path'
-import type { FileHandleLike, FileLayer, OpenMode } from './file-layer-shape.js'
+import type { FileHandleLike, FileLayer, OpenMode, OpenOptions } from './file-layer-shape.js'
 import type { Rng } from './rng.js'
 import {
   applyOp,
@@ -40,8 +45,10 @@ import {
   reachableFiles,
   restartedDirs,
   survivingNames,
+  writeReturned,
 } from './sim-disk.js'
 import { SimHandle } from './sim-handle.js'
+import { SimTree } from './sim-tree.js'
 import {
   type CrashMode,
   type CrashOptions,
@@ -58,6 +65,14 @@ import {
   type SimOp,
 } from './sim-types.js'
 
+/** Options of {@link SimFs}. */
+export interface SimFsOptions {
+  /** Most `setImmediate` turns a call waits before it resolves (default 3; 0 = none). */
+  readonly maxPause?: number
+  /** Whether `open(…, { dsync: true })` is honoured (default true; false models a platform without O_DSYNC). */
+  readonly dsync?: boolean
+}
+
 /**
  * An in-memory {@link FileLayer} with power-loss semantics and fault injection; see the file header.
  *
@@ -70,7 +85,7 @@ import {
  * const again = await openLog('/db/log', { fileLayer: rebooted })
  * ```
  */
-export class SimFs implements FileLayer {
+export class SimFs extends SimTree implements FileLayer {
   /** Calls counted by this instance. */
   readonly counters: SimCounters = {
     calls: Object.fromEntries(SIM_OPS.map((op) => [op, 0])) as Record<SimOp, number>,
@@ -79,27 +94,27 @@ export class SimFs implements FileLayer {
   }
   /** Faults that fired on this instance, in order. */
   readonly fired: FiredFault[] = []
-  private readonly dirs = new Map<string, Dir>()
   private faults: { spec: SimFaultSpec; seen: number }[] = []
   private crashAt: number | undefined
   private deadSince: SimCall | undefined
   private dead = false
-  private nextInode = 1
   private readonly rng: Rng
   private readonly maxPause: number
+  private readonly dsync: boolean
 
   /**
    * @param rng drives latency and torn-write lengths; give each boot its own fork.
-   * @param options.maxPause most `setImmediate` turns a call waits before it resolves (default 3; 0 = none).
+   * @param options see {@link SimFsOptions}; crashes and restarts keep them.
    */
-  constructor(rng: Rng, options: { maxPause?: number } = {}) {
+  constructor(rng: Rng, options: SimFsOptions = {}) {
+    super()
     this.rng = rng
     this.maxPause = options.maxPause ?? 3
-    this.dirs.set('/', { durable: new Map(), entries: new Map(), pending: [] })
+    this.dsync = options.dsync ?? true
   }
 
   /** A simulated file system holding `files` (absolute paths), all durable; parent directories are created. */
-  static withFiles(rng: Rng, files: ReadonlyMap<string, Uint8Array>, options: { maxPause?: number } = {}): SimFs {
+  static withFiles(rng: Rng, files: ReadonlyMap<string, Uint8Array>, options: SimFsOptions = {}): SimFs {
     const fs = new SimFs(rng, options)
     for (const [path, bytes] of files) fs.putFile(path, bytes)
     return fs
@@ -138,7 +153,7 @@ export class SimFs implements FileLayer {
    */
   crash(mode: CrashMode, rng: Rng, options: CrashOptions = {}): { fs: SimFs; report: CrashReport } {
     this.dead = true
-    const next = new SimFs(rng, { maxPause: this.maxPause })
+    const next = new SimFs(rng, this.options)
     const counts: CrashCounts = { keptDataOps: 0, droppedDataOps: 0, keptDirOps: 0, droppedDirOps: 0, tornWrites: 0 }
     const names = survivingNames(this.dirs, mode, rng, counts)
     const { dirs, files } = reachableFiles(names, (inode) => crashData(inode, mode, rng, counts))
@@ -164,7 +179,7 @@ export class SimFs implements FileLayer {
    */
   restart(rng: Rng): { fs: SimFs; lock: LockOnBoot } {
     this.dead = true
-    const next = new SimFs(rng, { maxPause: this.maxPause })
+    const next = new SimFs(rng, this.options)
     next.nextInode = this.nextInode
     next.dirs.clear()
     for (const [path, dir] of restartedDirs(this.dirs)) next.dirs.set(path, dir)
@@ -180,83 +195,9 @@ export class SimFs implements FileLayer {
     return { fs: next, lock }
   }
 
-  // ------------------------------------------------------------------ direct access for tests (not counted)
-
-  /** Current bytes of a file (what a reader sees now), or `undefined`. Not counted, never fails. */
-  readFile(path: string): Uint8Array | undefined {
-    const entry = this.lookup(path)
-    return entry?.kind === 'file' ? Uint8Array.from(entry.inode.data) : undefined
-  }
-
-  /** Names in a directory now, sorted. Not counted, never fails. */
-  list(dir: string): string[] {
-    return [...(this.dirs.get(posix.normalize(dir))?.entries.keys() ?? [])].sort()
-  }
-
-  /** Creates or replaces a file with durable `bytes` (name and data both durable). Not counted. */
-  putFile(path: string, bytes: Uint8Array): void {
-    const norm = posix.normalize(path)
-    const parent = posix.dirname(norm)
-    this.ensureDir(parent)
-    const dir = this.dirs.get(parent)!
-    const data = Uint8Array.from(bytes)
-    const existing = dir.entries.get(posix.basename(norm))
-    const inode: Inode =
-      existing?.kind === 'file'
-        ? existing.inode
-        : { id: this.nextInode++, durable: data, data, pending: [], lost: false }
-    inode.durable = inode.data = data
-    inode.pending = []
-    const entry: Entry = { kind: 'file', inode }
-    dir.entries.set(posix.basename(norm), entry)
-    dir.durable.set(posix.basename(norm), entry)
-  }
-
-  /** Removes a file durably. Not counted. */
-  removeFile(path: string): void {
-    const norm = posix.normalize(path)
-    const dir = this.dirs.get(posix.dirname(norm))
-    dir?.entries.delete(posix.basename(norm))
-    dir?.durable.delete(posix.basename(norm))
-  }
-
-  /** Unsynced operations now pending: data operations per file and directory operations (for tests of the sim). */
-  pendingCounts(): { dataOps: number; dirOps: number } {
-    let dataOps = 0
-    let dirOps = 0
-    const seen = new Set<Inode>()
-    for (const dir of this.dirs.values()) {
-      dirOps += dir.pending.length
-      for (const entry of dir.entries.values()) {
-        if (entry.kind === 'file' && !seen.has(entry.inode)) {
-          seen.add(entry.inode)
-          dataOps += entry.inode.pending.length
-        }
-      }
-    }
-    return { dataOps, dirOps }
-  }
-
-  /** Creates a directory (and its parents), durably. Not counted. */
-  putDir(path: string): void {
-    this.ensureDir(path)
-  }
-
-  private ensureDir(path: string): void {
-    const norm = posix.normalize(path)
-    if (this.dirs.has(norm)) return
-    const parent = posix.dirname(norm)
-    this.ensureDir(parent)
-    this.dirs.set(norm, { durable: new Map(), entries: new Map(), pending: [] })
-    const p = this.dirs.get(parent)!
-    p.entries.set(posix.basename(norm), { kind: 'dir' })
-    p.durable.set(posix.basename(norm), { kind: 'dir' })
-  }
-
-  private lookup(path: string): Entry | undefined {
-    const norm = posix.normalize(path)
-    if (this.dirs.has(norm)) return { kind: 'dir' }
-    return this.dirs.get(posix.dirname(norm))?.entries.get(posix.basename(norm))
+  /** The options a crash or restart gives the next instance. */
+  private get options(): SimFsOptions {
+    return { maxPause: this.maxPause, dsync: this.dsync }
   }
 
   // ------------------------------------------------------------------ the file layer
@@ -290,18 +231,29 @@ export class SimFs implements FileLayer {
     return error
   }
 
-  /** Waits a seeded number of event-loop turns, then fails if the power was cut meanwhile. */
-  private async settle(call: SimCall): Promise<void> {
+  /**
+   * Waits a seeded number of event-loop turns, then fails if the power was cut meanwhile; otherwise the call returns,
+   * and `returned` runs at that same moment (no turn in between in which a crash could fall).
+   */
+  private async settle(call: SimCall, returned: (() => void) | undefined): Promise<void> {
     const turns = this.maxPause > 0 && this.rng.chance(0.4) ? this.rng.int(1, this.maxPause) : 0
     for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve))
     if (this.dead) throw this.crashedError(call)
+    returned?.()
   }
 
-  /** Runs a call: count/crash/fault check, the effect (synchronously, at call time), then the seeded pause. */
-  private async run<T>(call: SimCall, effect: (fault: SimFaultSpec | undefined) => T): Promise<T> {
+  /**
+   * Runs a call: count/crash/fault check, the effect (synchronously, at call time), then the seeded pause, then
+   * `returned` if the call returns (the power is still on): what becomes true only once a call has returned.
+   */
+  private async run<T>(
+    call: SimCall,
+    effect: (fault: SimFaultSpec | undefined) => T,
+    returned?: (result: T) => void,
+  ): Promise<T> {
     const fault = this.enter(call)
     const result = effect(fault)
-    await this.settle(call)
+    await this.settle(call, returned && (() => returned(result)))
     return result
   }
 
@@ -317,8 +269,9 @@ export class SimFs implements FileLayer {
     return dir
   }
 
-  open(path: string, mode: OpenMode): Promise<FileHandleLike> {
-    const call: SimCall = { op: 'open', path, mode }
+  open(path: string, mode: OpenMode, options?: OpenOptions): Promise<FileHandleLike> {
+    const dsync = this.dsync && options?.dsync === true && mode !== 'r'
+    const call: SimCall = dsync ? { op: 'open', path, mode, dsync } : { op: 'open', path, mode }
     return this.run(call, (fault) => {
       if (fault) this.failWith(fault, call)
       const dir = this.dirOf(path, call)
@@ -330,11 +283,11 @@ export class SimFs implements FileLayer {
         const created: Entry = { kind: 'file', inode }
         dir.entries.set(name, created)
         dir.pending.push({ kind: 'link', name, entry: created })
-        return new SimHandle(this, inode, path, true)
+        return new SimHandle(this, inode, path, true, dsync)
       }
       if (this.dirs.has(posix.normalize(path))) throw fsError('EISDIR', 'is a directory', call)
       if (entry?.kind !== 'file') throw fsError('ENOENT', 'no such file or directory', call)
-      return new SimHandle(this, entry.inode, path, mode === 'r+')
+      return new SimHandle(this, entry.inode, path, mode === 'r+', dsync)
     })
   }
 
@@ -431,15 +384,25 @@ export class SimFs implements FileLayer {
   // ------------------------------------------------------------------ handle operations (used by SimHandle)
 
   /** @internal */
-  handleOp<T>(call: SimCall, effect: (fault: SimFaultSpec | undefined) => T): Promise<T> {
-    return this.run(call, effect)
+  handleOp<T>(
+    call: SimCall,
+    effect: (fault: SimFaultSpec | undefined) => T,
+    returned?: (result: T) => void,
+  ): Promise<T> {
+    return this.run(call, effect, returned)
   }
 
   /** @internal */
-  write(inode: Inode, bytes: Uint8Array, position: number): void {
+  write(inode: Inode, bytes: Uint8Array, position: number): DataOp {
     const op: DataOp = { kind: 'write', position, bytes: Uint8Array.from(bytes) }
     inode.data = applyOp(inode.data, op)
     inode.pending.push(op)
+    return op
+  }
+
+  /** @internal A write of a dsync handle returned: it is durable now. */
+  writeReturned(inode: Inode, op: DataOp): void {
+    writeReturned(inode, op)
   }
 
   /** @internal */

@@ -2,13 +2,14 @@
 // is closed: every call goes through the file system that opened it, which counts it, fails it after a crash or an
 // armed fault, and applies it to the model.
 import type { FileHandleLike } from './file-layer-shape.js'
-import { applyOp, type Inode } from './sim-disk.js'
+import { applyOp, type DataOp, type Inode } from './sim-disk.js'
 import { fsError, type SimCall, type SimFaultSpec } from './sim-types.js'
 
 /** What a handle needs from the file system that opened it. */
 export interface SimHandleHost {
-  handleOp<T>(call: SimCall, effect: (fault: SimFaultSpec | undefined) => T): Promise<T>
-  write(inode: Inode, bytes: Uint8Array, position: number): void
+  handleOp<T>(call: SimCall, effect: (fault: SimFaultSpec | undefined) => T, returned?: (result: T) => void): Promise<T>
+  write(inode: Inode, bytes: Uint8Array, position: number): DataOp
+  writeReturned(inode: Inode, op: DataOp): void
   truncate(inode: Inode, length: number): void
   noteRead(bufferLength: number): void
   tornLength(length: number): number
@@ -16,7 +17,10 @@ export interface SimHandleHost {
   checkAlive(call: SimCall): void
 }
 
-/** An open file of the simulated file system; every call goes through its host (counting, crash, faults). */
+/**
+ * An open file of the simulated file system; every call goes through its host (counting, crash, faults). With
+ * `dsync`, each write is durable once it has returned (O_DSYNC).
+ */
 export class SimHandle implements FileHandleLike {
   private closed = false
   constructor(
@@ -24,6 +28,7 @@ export class SimHandle implements FileHandleLike {
     private readonly inode: Inode,
     private readonly path: string,
     private readonly writable: boolean,
+    readonly dsync: boolean,
   ) {}
 
   private usable(call: SimCall): void {
@@ -44,18 +49,24 @@ export class SimHandle implements FileHandleLike {
   }
 
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
-    const call: SimCall = { op: 'write', path: this.path, position, length }
-    return this.fs.handleOp(call, (fault) => {
+    const call: SimCall = this.dsync
+      ? { op: 'write', path: this.path, position, length, dsync: true }
+      : { op: 'write', path: this.path, position, length }
+    let written: DataOp | undefined
+    const effect = (fault: SimFaultSpec | undefined): number => {
       this.usable(call)
       if (!this.writable) throw fsError('EBADF', 'file opened read-only', call)
       const bytes = buffer.subarray(offset, offset + length)
       if (fault) {
+        // A failed write may land part of its bytes, never durably: a failed call does not return.
         if (fault.torn) this.fs.write(this.inode, bytes.subarray(0, this.fs.tornLength(length)), position)
         this.fs.failCall(fault, call)
       }
-      this.fs.write(this.inode, bytes, position)
+      written = this.fs.write(this.inode, bytes, position)
       return length
-    })
+    }
+    if (!this.dsync) return this.fs.handleOp(call, effect)
+    return this.fs.handleOp(call, effect, () => this.fs.writeReturned(this.inode, written!))
   }
 
   private flush(op: 'datasync' | 'sync'): Promise<void> {

@@ -28,6 +28,8 @@ export interface SimCall {
   readonly to?: string
   readonly position?: number
   readonly length?: number
+  /** `open`: the handle asked for, and got, durable writes; `write`: a write of such a handle. */
+  readonly dsync?: boolean
 }
 
 /** An injectable I/O error code. */

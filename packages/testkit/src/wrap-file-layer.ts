@@ -1,7 +1,7 @@
 // The one way the kit builds a file layer from another: forward every call to `base`, except those `overrides`
 // replaces (LevelDB's EnvWrapper). Counting, fault-injecting and observing layers are all made with it, so none of
 // them has to list the operations it does not care about, and a new operation reaches all of them at once.
-import type { FileHandleLike, FileLayer, OpenMode } from './file-layer-shape.js'
+import type { FileHandleLike, FileLayer, OpenMode, OpenOptions } from './file-layer-shape.js'
 
 /** Replacements for some of a layer's operations, and for some operations of every handle it opens. */
 export interface FileLayerOverrides {
@@ -16,7 +16,8 @@ export interface FileLayerOverrides {
   watch?: FileLayer['watch'] | null
   /**
    * Called with every handle the layer opens (after `open`, the overridden one if any); the operations it returns
-   * replace the handle's own. Each replacement calls `handle` to go through.
+   * replace the handle's own. Each replacement calls `handle` to go through. The wrapped handle reports the inner
+   * one's `dsync` unless the replacements say otherwise.
    */
   handle?: (handle: FileHandleLike, path: string, mode: OpenMode) => Partial<FileHandleLike>
 }
@@ -39,12 +40,13 @@ export interface FileLayerOverrides {
  * ```
  */
 export function wrapFileLayer(base: FileLayer, overrides: FileLayerOverrides = {}): FileLayer {
-  const open = overrides.open ?? ((path: string, mode: OpenMode) => base.open(path, mode))
+  const open =
+    overrides.open ?? ((path: string, mode: OpenMode, options?: OpenOptions) => base.open(path, mode, options))
   const handleOverrides = overrides.handle
   const layer: FileLayer = {
     open: handleOverrides
-      ? async (path, mode) => {
-          const handle = await open(path, mode)
+      ? async (path, mode, options) => {
+          const handle = await open(path, mode, options)
           return wrapHandle(handle, handleOverrides(handle, path, mode))
         }
       : open,
@@ -60,9 +62,11 @@ export function wrapFileLayer(base: FileLayer, overrides: FileLayerOverrides = {
   return layer
 }
 
-/** A handle that forwards to `handle` except where `overrides` says otherwise. */
+/** A handle that forwards to `handle` except where `overrides` says otherwise (its `dsync` included). */
 export function wrapHandle(handle: FileHandleLike, overrides: Partial<FileHandleLike> = {}): FileHandleLike {
+  const dsync = overrides.dsync ?? handle.dsync
   return {
+    ...(dsync === undefined ? {} : { dsync }),
     read: overrides.read ?? ((buffer, offset, length, position) => handle.read(buffer, offset, length, position)),
     write: overrides.write ?? ((buffer, offset, length, position) => handle.write(buffer, offset, length, position)),
     datasync: overrides.datasync ?? (() => handle.datasync()),

@@ -1,7 +1,8 @@
-// The simulated file system itself: what survives a crash in each mode, directory durability, faults, stopping
-// the world, determinism and the lock left behind at a boot. The torture runs are only as good as these rules.
+// The simulated file system itself: what survives a crash in each mode, directory durability, dsync (O_DSYNC)
+// writes, faults, stopping the world, determinism and the lock left behind at a boot. The torture runs are only as
+// good as these rules.
 import { describe, expect, it } from 'vitest'
-import { type CrashMode, isInjected, isSimCrash, SimFs, seededRng } from '../src/index.js'
+import { CRASH_MODES, type CrashMode, isInjected, isSimCrash, SimFs, seededRng } from '../src/index.js'
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 const text = (data: Uint8Array | undefined) => (data === undefined ? undefined : new TextDecoder().decode(data))
@@ -192,5 +193,96 @@ describe('SimFs stops the world and injects faults', () => {
       }
     }
     expect(kinds.size).toBeGreaterThan(1)
+  })
+})
+
+describe('SimFs dsync (O_DSYNC) writes', () => {
+  /** A sim with /d durable, /d/f created durably and opened again with `{ dsync: true }`. */
+  async function dsyncFile(options: { maxPause?: number; dsync?: boolean; seed?: number } = {}) {
+    const fs = new SimFs(seededRng(options.seed ?? 1), {
+      maxPause: options.maxPause ?? 0,
+      dsync: options.dsync ?? true,
+    })
+    fs.putDir('/d')
+    const plain = await fs.open('/d/f', 'wx')
+    await plain.datasync()
+    await fs.syncDir('/d')
+    const handle = await fs.open('/d/f', 'r+', { dsync: true })
+    return { fs, plain, handle }
+  }
+
+  it('makes a write durable once it returned, in every crash mode', async () => {
+    for (const mode of CRASH_MODES) {
+      const { fs, handle } = await dsyncFile()
+      expect(handle.dsync).toBe(true)
+      await handle.write(bytes('aa'), 0, 2, 0)
+      await handle.write(bytes('bb'), 0, 2, 2)
+      expect(fs.pendingCounts().dataOps).toBe(0)
+      expect(text(fs.crash(mode, seededRng(3)).fs.readFile('/d/f'))).toBe('aabb')
+    }
+  })
+
+  it('can still drop or tear a write that a power cut meets in flight, and that write never returns', async () => {
+    const outcomes = new Set<string>()
+    for (let seed = 0; seed < 64; seed++) {
+      const { fs, handle } = await dsyncFile({ maxPause: 3, seed })
+      await handle.write(bytes('aaaa'), 0, 4, 0)
+      const inFlight = handle.write(bytes('bbbb'), 0, 4, 4).then(
+        () => 'returned',
+        (error: unknown) => (isSimCrash(error) ? 'crashed' : String(error)),
+      )
+      const mode: CrashMode = seed % 2 === 0 ? 'drop' : 'torn'
+      const after = text(fs.crash(mode, seededRng(seed)).fs.readFile('/d/f'))!
+      const call = await inFlight
+      if (call === 'returned') expect(after).toBe('aaaabbbb')
+      else {
+        expect(call).toBe('crashed')
+        expect('aaaabbbb'.startsWith(after) && after.length >= 4).toBe(true)
+        outcomes.add(after.length === 4 ? 'dropped' : after.length < 8 ? 'torn' : 'kept')
+      }
+      outcomes.add(call)
+    }
+    expect(outcomes).toContain('returned')
+    expect(outcomes).toContain('crashed')
+    expect(outcomes).toContain('dropped')
+    expect(outcomes).toContain('torn')
+  })
+
+  it('leaves earlier unsynced writes elsewhere in the file unsynced', async () => {
+    const { fs, plain, handle } = await dsyncFile()
+    await plain.write(bytes('aaaa'), 0, 4, 0)
+    await handle.write(bytes('bb'), 0, 2, 4)
+    expect(text(fs.crash('drop', seededRng(1)).fs.readFile('/d/f'))).toBe('\0\0\0\0bb')
+  })
+
+  it('supersedes the part of an earlier unsynced write it overwrites, and keeps the rest of it unsynced', async () => {
+    const { fs, plain, handle } = await dsyncFile()
+    await plain.write(bytes('aaaaaa'), 0, 6, 0)
+    await handle.write(bytes('bb'), 0, 2, 2)
+    expect(text(fs.readFile('/d/f'))).toBe('aabbaa')
+    expect(text(fs.crash('drop', seededRng(1)).fs.readFile('/d/f'))).toBe('\0\0bb')
+    const again = await dsyncFile()
+    await again.plain.write(bytes('aaaaaa'), 0, 6, 0)
+    await again.handle.write(bytes('bb'), 0, 2, 2)
+    expect(text(again.fs.crash('keep-all', seededRng(1)).fs.readFile('/d/f'))).toBe('aabbaa')
+  })
+
+  it('makes an earlier unsynced truncate durable with the write, as a journal commit does', async () => {
+    const { fs, plain, handle } = await dsyncFile()
+    await plain.write(bytes('aaaaaa'), 0, 6, 0)
+    await plain.datasync()
+    await plain.truncate(2)
+    await handle.write(bytes('bb'), 0, 2, 4)
+    expect(text(fs.crash('drop', seededRng(1)).fs.readFile('/d/f'))).toBe('aa\0\0bb')
+  })
+
+  it('ignores dsync when built without it (a platform without O_DSYNC), across crashes too', async () => {
+    const { fs, handle } = await dsyncFile({ dsync: false })
+    expect(handle.dsync).toBe(false)
+    await handle.write(bytes('aa'), 0, 2, 0)
+    const { fs: after } = fs.crash('drop', seededRng(1))
+    expect(after.readFile('/d/f')).toEqual(new Uint8Array(0))
+    after.putDir('/e')
+    expect((await after.open('/e/g', 'wx', { dsync: true })).dsync).toBe(false)
   })
 })

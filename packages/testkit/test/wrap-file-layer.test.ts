@@ -66,6 +66,20 @@ describe('wrapFileLayer', () => {
     expect(base.readFile('/d/f')).toEqual(bytes('abc'))
   })
 
+  it('passes { dsync } to the base layer and reports the handle it got, through handle replacements too', async () => {
+    const base = disk()
+    const layer = wrapFileLayer(base, { handle: (handle) => ({ read: (...args) => handle.read(...args) }) })
+    const dsync = await layer.open('/d/a', 'wx', { dsync: true })
+    const plain = await layer.open('/d/b', 'wx')
+    expect(dsync.dsync).toBe(true)
+    expect(plain.dsync).toBe(false)
+    await dsync.write(bytes('x'), 0, 1, 0)
+    expect(base.pendingCounts().dataOps, 'the dsync write went to a dsync handle of the base').toBe(0)
+    // A layer that drops the option gets, and reports, a plain handle: the log then fdatasyncs itself.
+    const dropping = wrapFileLayer(base, { open: (path, mode) => base.open(path, mode) })
+    expect((await dropping.open('/d/c', 'wx', { dsync: true })).dsync).toBe(false)
+  })
+
   it("forwards the base layer's watch, and `watch: null` takes it away", () => {
     const watching = wrapFileLayer(disk(), { watch: () => ({ close: () => undefined }) })
     expect(wrapFileLayer(watching).watch).toBeTypeOf('function')
@@ -136,6 +150,13 @@ describe('FaultyFileLayer', () => {
     await expect(handle.write(bytes('abcdefgh'), 0, 8, 0)).rejects.toMatchObject({ code: 'EIO' })
     expect(base.readFile('/d/f')).toEqual(bytes('abcd'))
     await handle.close()
+  })
+
+  it('passes { dsync } through, records it on the open call and reports the handle it got', async () => {
+    const layer = new FaultyFileLayer(disk(), { record: true })
+    const handle = await layer.open('/d/a', 'wx', { dsync: true })
+    expect(handle.dsync).toBe(true)
+    expect(layer.calls).toEqual([{ op: 'open', path: '/d/a', mode: 'wx', dsync: true }])
   })
 
   it('releases a handle whose close fails, and tracks the handles left open', async () => {

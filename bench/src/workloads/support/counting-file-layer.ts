@@ -1,5 +1,6 @@
 // A FileLayer for @homedb/log that forwards to the real file system and counts the calls that reach the disk's
-// cache flush (fdatasync, fsync, directory fsync), so workloads can report fdatasync calls per commit exactly.
+// cache flush (fdatasync, fsync, directory fsync, and writes through an O_DSYNC handle, each of which is durable
+// when it returns and so flushes like an fdatasync), so workloads can report flushes per commit exactly.
 import type { FileLayer } from '@homedb/log'
 import { wrapFileLayer } from '@homedb/testkit'
 
@@ -13,11 +14,13 @@ export interface SyncCounts {
   syncDir: number
   /** `write()` calls. */
   writes: number
+  /** `write()` calls on handles opened with O_DSYNC (also counted in `writes`). */
+  dsyncWrites: number
 }
 
 /** Wraps `inner` (normally `nodeFileLayer`) and counts its flushes and writes in `counts`. */
 export function countingFileLayer(inner: FileLayer): { layer: FileLayer; counts: SyncCounts } {
-  const counts: SyncCounts = { datasync: 0, fsync: 0, syncDir: 0, writes: 0 }
+  const counts: SyncCounts = { datasync: 0, fsync: 0, syncDir: 0, writes: 0, dsyncWrites: 0 }
   const layer = wrapFileLayer(inner, {
     // The workloads measure writers: no directory watch, as before.
     watch: null,
@@ -28,6 +31,7 @@ export function countingFileLayer(inner: FileLayer): { layer: FileLayer; counts:
     handle: (handle) => ({
       write(buffer, offset, length, position) {
         counts.writes++
+        if (handle.dsync === true) counts.dsyncWrites++
         return handle.write(buffer, offset, length, position)
       },
       datasync() {
@@ -43,7 +47,7 @@ export function countingFileLayer(inner: FileLayer): { layer: FileLayer; counts:
   return { layer, counts }
 }
 
-/** Flushes (fdatasync + fsync + directory fsync) counted so far. */
+/** Flushes (fdatasync + fsync + directory fsync + O_DSYNC writes) counted so far. */
 export function flushes(counts: SyncCounts): number {
-  return counts.datasync + counts.fsync + counts.syncDir
+  return counts.datasync + counts.fsync + counts.syncDir + counts.dsyncWrites
 }

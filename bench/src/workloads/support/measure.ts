@@ -22,25 +22,37 @@ export async function settle(ms = 20): Promise<void> {
 /**
  * Runs `writers` concurrent loops until `durationMs` has passed: each loop awaits `commit(k)` (k is a global
  * counter, so every commit writes its own key) and counts it once it resolved. Commits still in flight at the
- * deadline are finished and counted; the elapsed time runs to the last one.
+ * deadline are finished and counted; the elapsed time runs to the last one. With `latenciesUs`, each commit's time
+ * from its call to its acknowledgement is pushed there, in µs.
  */
 export async function concurrentCommits(
   writers: number,
   durationMs: number,
   commit: (k: number) => Promise<unknown> | undefined,
+  latenciesUs?: number[],
 ): Promise<{ commits: number; elapsedMs: number }> {
   let next = 0
   let commits = 0
   const start = performance.now()
   const deadline = start + durationMs
   const loop = async (): Promise<void> => {
-    while (performance.now() < deadline) {
+    for (let now = performance.now(); now < deadline; ) {
       await commit(next++)
       commits++
+      const done = performance.now()
+      latenciesUs?.push((done - now) * 1000)
+      now = done
     }
   }
   await Promise.all(Array.from({ length: writers }, loop))
   return { commits, elapsedMs: performance.now() - start }
+}
+
+/** The p50, p99 and p99.9 of `samples` (nearest rank), as metrics named `<prefix>P50Us` and so on. */
+export function latencyPercentiles(samples: number[], prefix = 'latency'): Record<string, number> {
+  const sorted = Float64Array.from(samples).sort()
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN
+  return { [`${prefix}P50Us`]: at(0.5), [`${prefix}P99Us`]: at(0.99), [`${prefix}P999Us`]: at(0.999) }
 }
 
 /**

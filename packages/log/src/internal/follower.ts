@@ -10,8 +10,9 @@
 import { join } from 'node:path'
 import type { LogErrorContext } from '../errors.js'
 import type { FileHandleLike, FileLayer } from '../file-layer.js'
-import { commitFollows, FrameType, parseSegmentFileName, SEGMENT_HEADER_BYTES, segmentFileName } from './format.js'
-import { readFrames } from './frame-reader.js'
+import { FrameType, parseSegmentFileName, SEGMENT_HEADER_BYTES, segmentFileName } from './format.js'
+import { commitFollows } from './frame-codec.js'
+import { FrameCursor } from './frame-reader.js'
 import { closeQuietly, openIfExists } from './io.js'
 import { asLogError } from './log-io-errors.js'
 import type { LogPositions, Point } from './positions.js'
@@ -176,15 +177,18 @@ export class Follower {
     if (size <= this.#offset) return
     let { seq, chain } = this.#deps.positions.written
     let end = this.#offset
-    for await (const { frame, buffer, at, offset } of readFrames(handle, this.#offset, () => size)) {
-      if (frame.type === FrameType.commit) {
-        if (commitFollows(buffer, at, frame, seq, chain) !== 'ok') break
-        seq = frame.seq
-        chain = frame.chain
-      } else if (frame.seq !== seq || frame.chain !== chain) break
-      else if (frame.type === FrameType.seal) this.#sealed = true
-      end = offset + frame.size
-      if (this.#sealed) break
+    const frames = new FrameCursor(handle, this.#offset, () => size)
+    follow: while (await frames.load()) {
+      for (let frame = frames.next(); frame !== undefined; frame = frames.next()) {
+        if (frame.type === FrameType.commit) {
+          if (commitFollows(frames.buffer, frames.at, frame, seq, chain) !== 'ok') break follow
+          seq = frame.seq
+          chain = frame.chain
+        } else if (frame.seq !== seq || frame.chain !== chain) break follow
+        else if (frame.type === FrameType.seal) this.#sealed = true
+        end = frames.frameOffset + frame.size
+        if (this.#sealed) break follow
+      }
     }
     this.#offset = end
     this.#deps.positions.followed({ seq, chain })

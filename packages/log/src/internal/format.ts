@@ -1,9 +1,8 @@
-// Byte layout of segment headers, frames and snapshot files (see ../../FORMAT.md), and the chain hash.
-// Everything that encodes or decodes on-disk bytes lives here so the rules exist exactly once; the offset tables
-// below are the ones FORMAT.md prints, field for field.
+// Byte layout of segment headers, frames and snapshot files (see ../../FORMAT.md): the offset tables FORMAT.md prints,
+// field for field, the header and snapshot codecs and the file names. Frames themselves (encoding, decoding, the
+// chain hash) are in frame-codec.ts, which takes its offsets from here: every rule about bytes exists exactly once.
 import { randomBytes } from 'node:crypto'
 import { crc32c } from '@node-rs/crc32'
-import { xxh64 } from '@node-rs/xxhash'
 
 /** The format version every header carries (FORMAT.md describes version 1). */
 export const FORMAT_VERSION = 1
@@ -90,8 +89,6 @@ export function isFrameType(type: number | undefined): type is FrameTypeValue {
   return type === FrameType.commit || type === FrameType.seal || type === FrameType.marker
 }
 
-const U64_MASK = (1n << 64n) - 1n
-
 /** A new log's id: 128 random bits, as 32 lowercase hex digits (FORMAT.md › Segment header › `logId`). */
 export function newLogId(): string {
   return randomBytes(SEGMENT_HEADER_OFFSET.baseSeq - SEGMENT_HEADER_OFFSET.logId).toString('hex')
@@ -109,7 +106,8 @@ export function chainFromHex(hex: string): bigint {
   return BigInt(`0x${hex}`)
 }
 
-function writeU64(buf: Buffer, offset: number, value: number): void {
+/** Writes a u64 below 2^53 (seqs, offsets) at `offset`. */
+export function writeU64(buf: Buffer, offset: number, value: number): void {
   buf.writeUInt32LE(value % 0x1_0000_0000, offset)
   buf.writeUInt32LE(Math.floor(value / 0x1_0000_0000), offset + 4)
 }
@@ -123,107 +121,6 @@ export function readU64(buf: Uint8Array, offset: number): number {
 /** A Buffer view of the same bytes (no copy). */
 export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-}
-
-/** chain_n = xxh64(seq_n ‖ payload_n, seed = chain_{n-1}); `seqAndPayload` is the frame body from the seq field on. */
-function nextChain(prev: bigint, seqAndPayload: Uint8Array): bigint {
-  return xxh64(asBuffer(seqAndPayload), prev) & U64_MASK
-}
-
-/**
- * Encodes a frame. For commits the chain is computed from `prevChain`; for seal and marker frames `chain` is
- * the current head chain and the seq is the current head seq (they consume no seq).
- */
-export function encodeFrame(
-  type: FrameTypeValue,
-  seq: number,
-  chainOrPrev: bigint,
-  payload: Uint8Array,
-): { frame: Buffer; chain: bigint } {
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.byteLength)
-  frame.writeUInt32LE(FRAME_BODY_MIN + payload.byteLength, FRAME_OFFSET.length)
-  frame.writeUInt8(type, FRAME_OFFSET.type)
-  frame.fill(0, FRAME_OFFSET.reserved, FRAME_OFFSET.chain)
-  writeU64(frame, FRAME_OFFSET.seq, seq)
-  frame.set(payload, FRAME_OFFSET.payload)
-  const chain = type === FrameType.commit ? nextChain(chainOrPrev, frame.subarray(FRAME_OFFSET.seq)) : chainOrPrev
-  frame.writeBigUInt64LE(chain, FRAME_OFFSET.chain)
-  frame.writeUInt32LE(crc32c(frame.subarray(FRAME_OFFSET.type)), FRAME_OFFSET.crc)
-  return { frame, chain }
-}
-
-/** Why a frame could not be read at some offset. */
-/** Why a frame could not be read at some offset. */
-export type FrameProblem = 'eof' | 'zeros' | 'short' | 'length' | 'crc' | 'type'
-
-/** A frame that decoded: its length and CRC check out. */
-export interface DecodedFrame {
-  type: FrameTypeValue
-  seq: number
-  chain: bigint
-  /** Total bytes of the frame (header + payload). */
-  size: number
-  /** The payload, a view into the input. */
-  payload: Uint8Array
-}
-
-/**
- * Decodes the frame starting at `offset` of `buf` (whose valid bytes end at `end`). Checks the length and the CRC;
- * seq and chain continuity are the caller's business (see {@link commitFollows}).
- */
-export function decodeFrame(buf: Uint8Array, offset: number, end: number): DecodedFrame | FrameProblem {
-  if (offset === end) return 'eof'
-  if (end - offset < FRAME_PREFIX_BYTES) return allZero(buf, offset, end) ? 'zeros' : 'short'
-  const view = asBuffer(buf)
-  const bodyLength = view.readUInt32LE(offset + FRAME_OFFSET.length)
-  if (bodyLength === 0) return allZero(buf, offset, Math.min(end, offset + FRAME_HEADER_BYTES)) ? 'zeros' : 'length'
-  if (bodyLength < FRAME_BODY_MIN || bodyLength > MAX_FRAME_BODY) return 'length'
-  const size = FRAME_PREFIX_BYTES + bodyLength
-  if (end - offset < size) return 'short'
-  const body = view.subarray(offset + FRAME_OFFSET.type, offset + size)
-  if (crc32c(body) !== view.readUInt32LE(offset + FRAME_OFFSET.crc)) return 'crc'
-  const type = body[0]
-  if (!isFrameType(type)) return 'type'
-  return {
-    type,
-    seq: readU64(view, offset + FRAME_OFFSET.seq),
-    chain: view.readBigUInt64LE(offset + FRAME_OFFSET.chain),
-    size,
-    payload: view.subarray(offset + FRAME_OFFSET.payload, offset + size),
-  }
-}
-
-/** Checks that a decoded commit frame follows (`prevSeq`, `prevChain`). The frame bytes are `buf[offset, offset+size)`. */
-export function commitFollows(
-  buf: Uint8Array,
-  offset: number,
-  frame: DecodedFrame,
-  prevSeq: number,
-  prevChain: bigint,
-): 'ok' | 'seq' | 'chain' {
-  if (frame.seq !== prevSeq + 1) return 'seq'
-  const expected = nextChain(prevChain, buf.subarray(offset + FRAME_OFFSET.seq, offset + frame.size))
-  return expected === frame.chain ? 'ok' : 'chain'
-}
-
-function allZero(buf: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (buf[i] !== 0) return false
-  return true
-}
-
-/** FORMAT.md › Frame › marker: the payload is one u64, `syncedTo`. */
-const MARKER_PAYLOAD_BYTES = 8
-
-/** Payload of a batch marker: the segment offset known durable when the batch was written. */
-export function markerPayload(syncedTo: number): Buffer {
-  const payload = Buffer.alloc(MARKER_PAYLOAD_BYTES)
-  writeU64(payload, 0, syncedTo)
-  return payload
-}
-
-/** The `syncedTo` a marker's payload records, or `undefined` if the payload is not a marker's. */
-export function readMarker(payload: Uint8Array): number | undefined {
-  return payload.byteLength === MARKER_PAYLOAD_BYTES ? readU64(payload, 0) : undefined
 }
 
 /** The fields of a segment header that vary. */

@@ -1,18 +1,21 @@
-// Group commit: the only writer of segment files after open. Frames appended in one event-loop turn become one
-// batch, written with one write and, in 'fsync' mode, one fdatasync; every waiter of the batch resolves together.
-// It also seals and rolls segments, and stops for good at the first failed write (fail-stop).
+// Group commit: the only writer of segment files after open. Commits appended in one event-loop turn become one
+// batch, encoded in place into the buffer it is written from (pending-batch.ts) and written with one write; in
+// 'fsync' mode that write is durable when it returns (the active segment is opened with O_DSYNC), or, where the file
+// layer cannot give that, one fdatasync follows it. Every waiter of the batch resolves together. It also seals and
+// rolls segments, and stops for good at the first failed write (fail-stop).
 //
-// What it may assume: it is the only writer of the active segment (the writer lock), appends arrive already encoded
-// and in seq order (the facade checked and encoded them), and the positions' head is past every pushed frame. What
-// it guarantees: a waiter resolves only after its commit's batch was fdatasynced ('fsync') or written ('os'); a
-// batch never spans segments; a failed write or fdatasync is never retried (FORMAT.md › Writing).
+// What it may assume: it is the only writer of the active segment (the writer lock), and appends arrive checked (by
+// the facade) and in seq order. What it guarantees: a waiter resolves only after its commit's batch was durably
+// written ('fsync') or written ('os'); a batch never spans segments; a failed write or fdatasync is never retried
+// (FORMAT.md › Writing).
 import type { LogErrorContext } from '../errors.js'
 import { LogFailedError } from '../errors.js'
 import type { FileHandleLike, FileLayer } from '../file-layer.js'
-import { encodeFrame, FrameType, markerPayload, SEGMENT_HEADER_BYTES } from './format.js'
+import { SEGMENT_HEADER_BYTES } from './format.js'
 import { violated } from './invariant.js'
 import { closeQuietly, writeFully } from './io.js'
 import type { FrameSink } from './log-parts.js'
+import { type BatchMarker, PendingBatch } from './pending-batch.js'
 import type { LogPositions, Point } from './positions.js'
 import { createSegment } from './segment-file.js'
 import { type SegmentSet, segmentRef } from './segment-set.js'
@@ -35,15 +38,13 @@ export interface GroupCommitDeps {
   readonly segmentBytes: number
   readonly segments: SegmentSet
   readonly positions: LogPositions
-  /** The active segment as the open left it: open for writing, valid up to `validEnd`. */
+  /** The active segment as the open left it: open for writing (with `dsync` in 'fsync' mode), valid up to `validEnd`. */
   readonly active: { readonly handle: FileHandleLike; readonly validEnd: number }
   /** Told after each batch is written and its waiters settled (the facade notifies `onAppend` listeners). */
   readonly onWritten: () => void
   /** Where the log is, for error context. */
   readonly context: () => LogErrorContext
 }
-
-const EMPTY = new Uint8Array(0)
 
 /** See the file header. */
 export class GroupCommit implements FrameSink {
@@ -56,8 +57,8 @@ export class GroupCommit implements FrameSink {
   #writtenOffset: number
   #syncedOffset: number
   #markedSynced: number
-  #pending: Buffer[] = []
-  #pendingBytes = 0
+  /** Appended frames not yet taken into a batch: the head is past them, `written` is not. */
+  readonly #pending = new PendingBatch()
   #flushScheduled = false
   #flushing: Promise<void> | undefined
   #durableWaiters: SeqWaiter[] = []
@@ -88,9 +89,18 @@ export class GroupCommit implements FrameSink {
     return this.#writtenOffset
   }
 
-  push(frame: Buffer): void {
-    this.#pending.push(frame)
-    this.#pendingBytes += frame.byteLength
+  appendCommit(payload: Uint8Array): number {
+    const positions = this.#deps.positions
+    const seq = positions.headSeq + 1
+    const chain = this.#pending.addCommit(seq, positions.headChain, payload)
+    positions.appended(seq, chain)
+    this.#scheduleFlush()
+    return seq
+  }
+
+  appendFrame(frame: Uint8Array, seq: number, chain: bigint): void {
+    this.#pending.addFrame(frame)
+    this.#deps.positions.appended(seq, chain)
     this.#scheduleFlush()
   }
 
@@ -132,8 +142,7 @@ export class GroupCommit implements FrameSink {
       { ...this.#deps.context(), operation, file: this.#deps.segments.active.name },
       error,
     )
-    this.#pending = []
-    this.#pendingBytes = 0
+    this.#pending.clear()
     this.abandon(this.#failure)
     return this.#failure
   }
@@ -166,7 +175,7 @@ export class GroupCommit implements FrameSink {
   }
 
   #wantsFlush(): boolean {
-    return (this.#pending.length > 0 || this.#rollWaiters.length > 0) && !this.#failure && this.#handle !== undefined
+    return (this.#pending.frames > 0 || this.#rollWaiters.length > 0) && !this.#failure && this.#handle !== undefined
   }
 
   #scheduleFlush(): void {
@@ -184,17 +193,23 @@ export class GroupCommit implements FrameSink {
     })
   }
 
-  /** Writes pending frames in batches: one write (+ one fdatasync in 'fsync' mode) per batch, until none is left. */
+  /**
+   * Writes pending frames in batches until none is left: one write per batch, durable when it returns on a dsync
+   * handle; otherwise followed by one fdatasync in 'fsync' mode (and before every roll).
+   */
   async #flushLoop(): Promise<void> {
     try {
       while (this.#wantsFlush()) {
         const handle = this.#handle!
         const batch = this.#takeBatch()
         await writeFully(handle, batch.bytes, this.#writtenOffset)
+        this.#pending.written()
         this.#writtenOffset += batch.bytes.byteLength
         this.#deps.positions.wrote(batch.end)
         settle(this.#writtenWaiters, batch.end.seq)
-        if (this.#deps.durability === 'fsync' || batch.roll) {
+        if (handle.dsync === true) {
+          this.#syncedOffset = this.#writtenOffset
+        } else if (this.#deps.durability === 'fsync' || batch.roll) {
           await handle.datasync()
           this.#syncedOffset = this.#writtenOffset
         }
@@ -210,31 +225,26 @@ export class GroupCommit implements FrameSink {
   }
 
   /** Everything pending as one buffer: a marker first if the previous batch was synced, a seal last if it rolls. */
-  #takeBatch(): { bytes: Buffer; end: Point; roll: boolean } {
+  #takeBatch(): { bytes: Uint8Array; end: Point; roll: boolean } {
     const { positions, durability, segmentBytes } = this.#deps
-    const parts: Buffer[] = []
-    if (durability === 'fsync' && this.#syncedOffset > this.#markedSynced && this.#pending.length > 0) {
-      const { seq, chain } = positions.written
-      parts.push(encodeFrame(FrameType.marker, seq, chain, markerPayload(this.#syncedOffset)).frame)
+    let marker: BatchMarker | undefined
+    if (durability === 'fsync' && this.#syncedOffset > this.#markedSynced && this.#pending.frames > 0) {
+      marker = { ...positions.written, syncedTo: this.#syncedOffset }
       this.#markedSynced = this.#syncedOffset
     }
     const end = { seq: positions.headSeq, chain: positions.headChain }
-    parts.push(...this.#pending)
-    const bytes = this.#pendingBytes
-    this.#pending = []
-    this.#pendingBytes = 0
     // A batch never spans segments: the one that crosses `segmentBytes` ends the segment (FORMAT.md › Writing).
-    const roll = this.#rollWaiters.length > 0 || this.#writtenOffset + bytes >= segmentBytes
-    if (roll) parts.push(encodeFrame(FrameType.seal, end.seq, end.chain, EMPTY).frame)
-    return { bytes: parts.length === 1 ? parts[0]! : Buffer.concat(parts), end, roll }
+    const roll = this.#rollWaiters.length > 0 || this.#writtenOffset + this.#pending.bytes >= segmentBytes
+    return { bytes: this.#pending.take(marker, roll ? end : undefined), end, roll }
   }
 
-  /** The active segment was sealed and fdatasynced at `at`: create the next one and make it active. */
+  /** The active segment was sealed and made durable at `at`: create the next one and make it active. */
   async #roll(at: Point): Promise<void> {
     const { fs, dir, logId, segments } = this.#deps
     const asked = this.#rollWaiters.length
     const number = segments.active.number + 1
-    const handle = await createSegment(fs, dir, { number, logId, baseSeq: at.seq, baseChain: at.chain })
+    const header = { number, logId, baseSeq: at.seq, baseChain: at.chain }
+    const handle = await createSegment(fs, dir, header, { dsync: this.#deps.durability === 'fsync' })
     const old = this.#handle
     this.#handle = handle
     segments.rolled(segmentRef(number, at.seq, at.chain))
@@ -253,7 +263,7 @@ export class GroupCommit implements FrameSink {
       violated('markedSynced≤syncedOffset≤writtenOffset', values)
     }
     const { positions } = this.#deps
-    if (this.#pending.length === 0 && positions.written.seq !== positions.headSeq) {
+    if (this.#pending.frames === 0 && positions.written.seq !== positions.headSeq) {
       violated('pending-covers-head', { transition, written: positions.written.seq, head: positions.headSeq })
     }
   }

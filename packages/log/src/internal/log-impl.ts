@@ -22,10 +22,10 @@ import type {
 } from '../types.js'
 import type { AppendListeners } from './append-listeners.js'
 import type { Follower } from './follower.js'
-import { chainFromHex, chainToHex, encodeFrame, FrameType } from './format.js'
+import { chainFromHex, chainToHex } from './format.js'
 import type { Holds } from './holds.js'
 import { asLogError } from './log-io-errors.js'
-import type { CommitSource, FrameSink, SnapshotKeeper } from './log-parts.js'
+import type { CommitSource, FrameSink, ReadCommit, SnapshotKeeper } from './log-parts.js'
 import type { LogPositions } from './positions.js'
 import { checkReceivedFrames } from './received-frames.js'
 
@@ -120,12 +120,7 @@ export class LogImpl implements Log {
         this.#context({ bytes: payload.byteLength, limit: this.#maxPayloadBytes }),
       )
     }
-    const positions = this.#positions
-    const seq = positions.headSeq + 1
-    const { frame, chain } = encodeFrame(FrameType.commit, seq, positions.headChain, payload)
-    positions.appended(seq, chain)
-    this.#sink.push(frame, seq, chain)
-    return seq
+    return this.#sink.appendCommit(payload)
   }
 
   appendEncoded(frames: readonly Uint8Array[]): number {
@@ -133,10 +128,7 @@ export class LogImpl implements Log {
     const positions = this.#positions
     const head = { seq: positions.headSeq, chain: positions.headChain }
     const accepted = checkReceivedFrames(frames, head, this.#maxPayloadBytes, (extra) => this.#context(extra))
-    for (const { frame, seq, chain } of accepted) {
-      positions.appended(seq, chain)
-      this.#sink.push(frame, seq, chain)
-    }
+    for (const { frame, seq, chain } of accepted) this.#sink.appendFrame(frame, seq, chain)
     return positions.headSeq
   }
 
@@ -149,11 +141,15 @@ export class LogImpl implements Log {
   }
 
   read(options: { from?: number } = {}): AsyncIterableIterator<Commit> {
-    return this.#readCommits(options.from ?? 0, false) as AsyncIterableIterator<Commit>
+    return this.#each(options.from ?? 0, false) as AsyncIterableIterator<Commit>
+  }
+
+  readBatches(options: { from?: number } = {}): AsyncIterableIterator<readonly Commit[]> {
+    return this.#batches(options.from ?? 0, false) as AsyncIterableIterator<readonly Commit[]>
   }
 
   readEncoded(options: { from?: number } = {}): AsyncIterableIterator<EncodedCommit> {
-    return this.#readCommits(options.from ?? 0, true) as AsyncIterableIterator<EncodedCommit>
+    return this.#each(options.from ?? 0, true) as AsyncIterableIterator<EncodedCommit>
   }
 
   async *tail(options: { from?: number; signal?: AbortSignal } = {}): AsyncGenerator<Commit> {
@@ -233,38 +229,37 @@ export class LogImpl implements Log {
     if (failure) throw failure
   }
 
-  async *#readCommits(from: number, encoded: boolean): AsyncGenerator<Commit | EncodedCommit> {
-    try {
-      yield* this.#readFrom(from, encoded)
-    } catch (error) {
-      throw asLogError(error, 'read', this.#context({ from }))
-    }
+  /** The commits after `from` one at a time: one generator step per commit, over the batches. */
+  async *#each(from: number, encoded: boolean): AsyncGenerator<ReadCommit> {
+    for await (const batch of this.#batches(from, encoded)) for (const commit of batch) yield commit
   }
 
-  /** Commits after `from` up to the written position, which it follows while it moves. */
-  async *#readFrom(from: number, encoded: boolean): AsyncGenerator<Commit | EncodedCommit> {
-    if (!Number.isSafeInteger(from) || from < 0) {
-      throw new LogConfigError(`from must be a non-negative integer, got ${from}`, this.#context({ from }))
-    }
-    let pos = from
-    // What this process appended is readable from the files once written.
-    if (!this.readOnly && !this.#closed) await this.#sink.written()
-    for (;;) {
-      const target = this.#positions.written.seq
-      if (pos >= target) return
-      const start = this.#positions.start.seq
-      if (pos < start) {
-        throw new LogReadError(
-          `commits after seq ${pos} are gone (the log starts at seq ${start}); load the snapshot first`,
-          this.#context({ from: pos, start }),
-        )
+  /** The commits after `from` up to the written position, which it follows while it moves, in batches. */
+  async *#batches(from: number, encoded: boolean): AsyncGenerator<ReadCommit[]> {
+    try {
+      if (!Number.isSafeInteger(from) || from < 0) {
+        throw new LogConfigError(`from must be a non-negative integer, got ${from}`, this.#context({ from }))
       }
-      for await (const c of this.#source.read(pos, target)) {
-        pos = c.seq
-        yield encoded
-          ? { seq: c.seq, chain: c.chain, frame: c.frame }
-          : { seq: c.seq, chain: c.chain, payload: c.payload }
+      let pos = from
+      // What this process appended is readable from the files once written.
+      if (!this.readOnly && !this.#closed) await this.#sink.written()
+      for (;;) {
+        const target = this.#positions.written.seq
+        if (pos >= target) return
+        const start = this.#positions.start.seq
+        if (pos < start) {
+          throw new LogReadError(
+            `commits after seq ${pos} are gone (the log starts at seq ${start}); load the snapshot first`,
+            this.#context({ from: pos, start }),
+          )
+        }
+        for await (const batch of this.#source.read(pos, target, encoded)) {
+          pos = batch[batch.length - 1]!.seq
+          yield batch
+        }
       }
+    } catch (error) {
+      throw asLogError(error, 'read', this.#context({ from }))
     }
   }
 
@@ -279,7 +274,7 @@ export class LogImpl implements Log {
     if (seq < start.seq) {
       throw new LogSnapshotError(`seq ${seq} is older than the log's start ${start.seq}`, this.#context({ atSeq: seq }))
     }
-    for await (const c of this.#readCommits(seq - 1, true)) return chainFromHex(c.chain)
+    for await (const [c] of this.#batches(seq - 1, true)) return chainFromHex(c!.chain)
     throw new LogSnapshotError(`no commit with seq ${seq}`, this.#context({ atSeq: seq }))
   }
 

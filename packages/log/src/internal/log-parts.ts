@@ -2,24 +2,22 @@
 // read back from, and where snapshots are kept. Files implement them with separate pieces (group-commit.ts,
 // segment-reader.ts, retention.ts), memory mode with one small class (memory-log.ts); the facade never knows which.
 import type { LogFailedError } from '../errors.js'
-import type { Snapshot, SnapshotInfo } from '../types.js'
+import type { Commit, EncodedCommit, Snapshot, SnapshotInfo } from '../types.js'
 
-/** A commit as a store hands it back: enough for both `read` and `readEncoded`. */
-export interface StoredCommit {
-  readonly seq: number
-  /** Chain after this commit, in hex. */
-  readonly chain: string
-  readonly payload: Uint8Array
-  /** The whole encoded frame, byte for byte as stored. */
-  readonly frame: Uint8Array
-}
+/** A commit as a read hands it out: with its payload (`read`), or its whole encoded frame (`readEncoded`). */
+export type ReadCommit = Commit | EncodedCommit
 
-/** Where appended frames go. */
+/**
+ * Where appended commits go. The facade has checked them; the sink encodes them where they will be written from (so
+ * a frame is built once, in place) and moves the positions' head past them.
+ */
 export interface FrameSink {
   /** Set once a write failed (fail-stop): every later write is refused with it. */
   readonly failure: LogFailedError | undefined
-  /** Takes a frame the facade encoded; the positions' head is already past it. */
-  push(frame: Buffer, seq: number, chain: bigint): void
+  /** Encodes `payload` as the commit after the head, queues it and moves the head; returns its seq. */
+  appendCommit(payload: Uint8Array): number
+  /** Queues a commit frame received already encoded and checked to follow the head, and moves the head to it. */
+  appendFrame(frame: Uint8Array, seq: number, chain: bigint): void
   /** Resolves once everything pushed is as durable as the durability mode promises; rejects with the failure. */
   sync(): Promise<void>
   /** Resolves once everything pushed has reached the OS, so reading the files finds it. */
@@ -35,10 +33,11 @@ export interface FrameSink {
 /** Where commits are read back from. */
 export interface CommitSource {
   /**
-   * Commits with `from < seq ≤ target`, in order, `target` being at most the written position. Throws
-   * `LOG_NEED_SNAPSHOT` for commits released meanwhile and `LOG_CORRUPT` for damage met on the way.
+   * Commits with `from < seq ≤ target`, in order, in batches (each a fresh, non-empty array), `target` being at most
+   * the written position: with their payload, or with their encoded frame if `encoded`. Throws `LOG_NEED_SNAPSHOT`
+   * for commits released meanwhile and `LOG_CORRUPT` for damage met on the way.
    */
-  read(from: number, target: number): AsyncGenerator<StoredCommit, void, undefined>
+  read(from: number, target: number, encoded: boolean): AsyncGenerator<ReadCommit[], void, undefined>
 }
 
 /** Where snapshots are kept, and what they allow to release. */
@@ -56,7 +55,10 @@ export interface SnapshotKeeper {
 /** A read-only log writes nothing: its sink has nothing to wait for. */
 export const NO_WRITES: FrameSink = {
   failure: undefined,
-  push() {
+  appendCommit() {
+    throw new Error('a read-only log has no sink for appends')
+  },
+  appendFrame() {
     throw new Error('a read-only log has no sink for appends')
   },
   sync: () => Promise.resolve(),

@@ -2,9 +2,10 @@
 // memory, and the same retention rule as on files. It is sink, source and snapshot keeper at once; nothing in it
 // touches a file, and every append is written and "durable" the moment it is pushed.
 import type { Snapshot, SnapshotInfo } from '../types.js'
-import { chainFromHex, chainToHex, FRAME_HEADER_BYTES } from './format.js'
+import { chainFromHex, chainToHex, FRAME_HEADER_BYTES, FrameType } from './format.js'
+import { encodeFrame } from './frame-codec.js'
 import type { Holds } from './holds.js'
-import type { CommitSource, FrameSink, SnapshotKeeper, StoredCommit } from './log-parts.js'
+import type { CommitSource, FrameSink, ReadCommit, SnapshotKeeper } from './log-parts.js'
 import type { LogPositions } from './positions.js'
 
 /** What memory mode needs from the log. */
@@ -27,6 +28,9 @@ interface MemoryCommit {
   readonly frame: Buffer
 }
 
+/** Commits per batch a read hands out. */
+const READ_BATCH = 1024
+
 /** See the file header. */
 export class MemoryLog implements FrameSink, CommitSource, SnapshotKeeper {
   readonly failure = undefined
@@ -40,10 +44,26 @@ export class MemoryLog implements FrameSink, CommitSource, SnapshotKeeper {
     this.#deps = deps
   }
 
-  push(frame: Buffer, seq: number, chain: bigint): void {
+  appendCommit(payload: Uint8Array): number {
+    const positions = this.#deps.positions
+    const seq = positions.headSeq + 1
+    const { frame, chain } = encodeFrame(FrameType.commit, seq, positions.headChain, payload)
+    this.#store(frame, seq, chain)
+    return seq
+  }
+
+  appendFrame(frame: Uint8Array, seq: number, chain: bigint): void {
+    // A copy: the caller's buffer may change once appendEncoded has returned.
+    this.#store(Buffer.from(frame), seq, chain)
+  }
+
+  /** The commit is appended, written and "durable" at once; listeners hear of it once per turn. */
+  #store(frame: Buffer, seq: number, chain: bigint): void {
     const commit: MemoryCommit = { seq, chain, hex: chainToHex(chain), frame }
     this.#frames.push(commit)
-    this.#deps.positions.stored(commit)
+    const positions = this.#deps.positions
+    positions.appended(seq, chain)
+    positions.stored(commit)
     if (this.#notifyScheduled) return
     this.#notifyScheduled = true
     queueMicrotask(() => {
@@ -70,12 +90,18 @@ export class MemoryLog implements FrameSink, CommitSource, SnapshotKeeper {
 
   abandon(): void {}
 
-  async *read(from: number, target: number): AsyncGenerator<StoredCommit, void, undefined> {
+  async *read(from: number, target: number, encoded: boolean): AsyncGenerator<ReadCommit[], void, undefined> {
     const first = this.#frames[0]
-    const index = first ? from + 1 - first.seq : 0
-    for (let i = Math.max(0, index); i < this.#frames.length && this.#frames[i]!.seq <= target; i++) {
-      const { seq, hex, frame } = this.#frames[i]!
-      yield { seq, chain: hex, frame, payload: frame.subarray(FRAME_HEADER_BYTES) }
+    let i = Math.max(0, first ? from + 1 - first.seq : 0)
+    while (i < this.#frames.length && this.#frames[i]!.seq <= target) {
+      const batch: ReadCommit[] = []
+      for (; i < this.#frames.length && this.#frames[i]!.seq <= target && batch.length < READ_BATCH; i++) {
+        const { seq, hex, frame } = this.#frames[i]!
+        batch.push(
+          encoded ? { seq, chain: hex, frame } : { seq, chain: hex, payload: frame.subarray(FRAME_HEADER_BYTES) },
+        )
+      }
+      yield batch
     }
   }
 

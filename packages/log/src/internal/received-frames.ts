@@ -2,10 +2,14 @@
 // follows the one before it (seq + 1, chain), starting from the head. Checked all before any is appended, so a
 // rejected batch changes nothing.
 import { type LogErrorContext, LogInputError } from '../errors.js'
-import { asBuffer, chainToHex, commitFollows, decodeFrame, FrameType } from './format.js'
+import { asBuffer, chainToHex, FrameType } from './format.js'
+import { commitFollows, decodeFrame } from './frame-codec.js'
 import type { Point } from './positions.js'
 
-/** A received frame that checked out, copied (the caller's buffer may change afterwards). */
+/**
+ * A received frame that checked out: a view of the caller's bytes, so the sink copies it before appendEncoded returns
+ * (the caller's buffer may change afterwards).
+ */
 export interface AcceptedFrame {
   readonly frame: Buffer
   readonly seq: number
@@ -50,7 +54,7 @@ export function checkReceivedFrames(
     }
     seq = decoded.seq
     chain = decoded.chain
-    accepted.push({ frame: Buffer.from(buf), seq, chain })
+    accepted.push({ frame: buf, seq, chain })
   }
   return accepted
 }

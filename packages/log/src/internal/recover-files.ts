@@ -26,7 +26,10 @@ import { checkSnapshotFile, type ListedSnapshot, snapshotsIn } from './snapshot-
 export interface RecoveredFiles {
   readonly logId: string
   readonly segments: SegmentRef[]
-  /** The active (last) segment: open ('r+' when writable), and the offset where its valid frames end. */
+  /**
+   * The active (last) segment: open ('r+' when writable, with `dsync` if asked for), and the offset where its valid
+   * frames end.
+   */
   readonly active: { readonly handle: FileHandleLike; readonly validEnd: number; readonly sealed: boolean }
   readonly head: Point
   readonly recovery: RecoveryReport
@@ -37,6 +40,8 @@ export interface RecoveredFiles {
 /** What the open was asked for. */
 export interface RecoverOptions {
   readonly writable: boolean
+  /** Open the active segment for durable writes (O_DSYNC: 'fsync' mode); the file layer may not honour it. */
+  readonly dsync: boolean
   readonly mustExist: boolean
   /** For a directory holding no log yet: the new log's id (random if undefined) and the position it starts at. */
   readonly create: { readonly logId: string | undefined; readonly start: Point }
@@ -141,7 +146,7 @@ async function createLog(
   }
   const { start } = o.create
   const header = { number: 1, logId: o.create.logId ?? newLogId(), baseSeq: start.seq }
-  const handle = await createSegment(fs, dir, { ...header, baseChain: start.chain })
+  const handle = await createSegment(fs, dir, { ...header, baseChain: start.chain }, { dsync: o.dsync })
   return {
     logId: header.logId,
     segments: [segmentRef(1, start.seq, start.chain)],
@@ -164,7 +169,7 @@ async function recoverLast(
   const segments = found.segments
   const last = segments[segments.length - 1]!
   const recovery: RecoveryReport = { truncatedBytes: 0, droppedCommits: 0 }
-  const handle = await fs.open(join(dir, last.name), o.writable ? 'r+' : 'r')
+  const handle = await fs.open(join(dir, last.name), o.writable ? 'r+' : 'r', { dsync: o.writable && o.dsync })
   let scan: SegmentScan
   let decision: RecoveryDecision
   try {
@@ -186,12 +191,8 @@ async function recoverLast(
     // FORMAT.md › Recovery 6: the last segment is sealed, so the next one is created now.
     await handle.close()
     const next = segmentRef(last.number + 1, scan.seq, scan.chain)
-    const created = await createSegment(fs, dir, {
-      number: next.number,
-      logId,
-      baseSeq: scan.seq,
-      baseChain: scan.chain,
-    })
+    const header = { number: next.number, logId, baseSeq: scan.seq, baseChain: scan.chain }
+    const created = await createSegment(fs, dir, header, { dsync: o.dsync })
     segments.push(next)
     active = { handle: created, validEnd: SEGMENT_HEADER_BYTES, sealed: false }
   }

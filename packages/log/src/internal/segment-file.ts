@@ -1,7 +1,7 @@
 // Segment files as files: creating one durably with its header, and reading a segment's header back. The open,
 // the roll, read-only following and verifyLog all go through these.
 import { join } from 'node:path'
-import type { FileHandleLike, FileLayer } from '../file-layer.js'
+import type { FileHandleLike, FileLayer, OpenOptions } from '../file-layer.js'
 import {
   decodeSegmentHeader,
   encodeSegmentHeader,
@@ -13,14 +13,20 @@ import {
 import { closeQuietly, readFully, writeFully } from './io.js'
 
 /**
- * Creates segment `header.number` in `dir` and makes it durable (header written and fdatasynced, directory
- * fsynced) before returning its open handle. On failure the handle is closed and the error rethrown.
+ * Creates segment `header.number` in `dir` and makes it durable (header written and fdatasynced, or written
+ * through a dsync handle; directory fsynced) before returning its open handle, opened with `options` (`dsync` in
+ * 'fsync' mode). On failure the handle is closed and the error rethrown.
  */
-export async function createSegment(fs: FileLayer, dir: string, header: SegmentHeader): Promise<FileHandleLike> {
-  const handle = await fs.open(join(dir, segmentFileName(header.number)), 'wx')
+export async function createSegment(
+  fs: FileLayer,
+  dir: string,
+  header: SegmentHeader,
+  options: OpenOptions,
+): Promise<FileHandleLike> {
+  const handle = await fs.open(join(dir, segmentFileName(header.number)), 'wx', options)
   try {
     await writeFully(handle, encodeSegmentHeader(header), 0)
-    await handle.datasync()
+    if (handle.dsync !== true) await handle.datasync()
     await fs.syncDir(dir)
     return handle
   } catch (error) {

@@ -4,7 +4,6 @@
 import { crc32c } from '@node-rs/crc32'
 import type { FileHandleLike } from '../file-layer.js'
 import {
-  commitFollows,
   FRAME_BODY_MIN,
   FRAME_HEADER_BYTES,
   FRAME_OFFSET,
@@ -12,12 +11,12 @@ import {
   FrameType,
   isFrameType,
   MAX_FRAME_BODY,
-  readMarker,
   readU64,
   SEGMENT_HEADER_BYTES,
   type SegmentHeader,
 } from './format.js'
-import { readFrames } from './frame-reader.js'
+import { commitFollows, readMarker } from './frame-codec.js'
+import { FrameCursor } from './frame-reader.js'
 import { readFully } from './io.js'
 
 /** Why a scan stopped: the end of the file, a frame that does not decode, or one that does not follow. */
@@ -59,46 +58,45 @@ export async function scanSegment(
   let maxSynced = SEGMENT_HEADER_BYTES
   let stop: StopReason = 'eof'
   let validEnd = SEGMENT_HEADER_BYTES
-  const frames = readFrames(handle, SEGMENT_HEADER_BYTES, () => size)
-  for (;;) {
-    const next = await frames.next()
-    if (next.done) {
-      stop = next.value.problem === 'eof' ? 'eof' : next.value.problem
-      validEnd = next.value.offset
-      break
-    }
-    const { frame, buffer, at, offset } = next.value
-    if (sealed) {
-      stop = 'after-seal'
-      validEnd = offset
-      break
-    }
-    if (frame.type === FrameType.commit) {
-      const follows = commitFollows(buffer, at, frame, seq, chain)
-      if (follows !== 'ok') {
-        stop = follows
+  const frames = new FrameCursor(handle, SEGMENT_HEADER_BYTES, () => size)
+  scan: while (await frames.load()) {
+    for (let frame = frames.next(); frame !== undefined; frame = frames.next()) {
+      const offset = frames.frameOffset
+      if (sealed) {
+        stop = 'after-seal'
         validEnd = offset
-        break
+        break scan
       }
-      seq = frame.seq
-      chain = frame.chain
-      commits++
-      onCommit?.(seq)
-    } else {
-      if (frame.seq !== seq || frame.chain !== chain) {
-        stop = frame.seq !== seq ? 'seq' : 'chain'
-        validEnd = offset
-        break
+      if (frame.type === FrameType.commit) {
+        const follows = commitFollows(frames.buffer, frames.at, frame, seq, chain)
+        if (follows !== 'ok') {
+          stop = follows
+          validEnd = offset
+          break scan
+        }
+        seq = frame.seq
+        chain = frame.chain
+        commits++
+        onCommit?.(seq)
+      } else {
+        if (frame.seq !== seq || frame.chain !== chain) {
+          stop = frame.seq !== seq ? 'seq' : 'chain'
+          validEnd = offset
+          break scan
+        }
+        if (frame.type === FrameType.seal) sealed = true
+        else {
+          const synced = readMarker(frame.payload)
+          if (synced !== undefined && synced <= offset) maxSynced = Math.max(maxSynced, synced)
+        }
       }
-      if (frame.type === FrameType.seal) sealed = true
-      else {
-        const synced = readMarker(frame.payload)
-        if (synced !== undefined && synced <= offset) maxSynced = Math.max(maxSynced, synced)
-      }
+      validEnd = offset + frame.size
     }
-    validEnd = offset + frame.size
   }
-  await frames.return(undefined as never)
+  if (frames.stop) {
+    stop = frames.stop.problem
+    validEnd = frames.stop.offset
+  }
   const beyond = { commits: 0, maxSynced: 0, lastOffset: validEnd }
   if (stop !== 'eof' && lookPast && validEnd < size) await lookBeyond(handle, validEnd, size, seq, beyond)
   return { header, validEnd, seq, chain, commits, sealed, maxSynced, stop, beyond }

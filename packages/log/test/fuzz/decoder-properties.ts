@@ -3,12 +3,10 @@
 import { SimFs, seededRng } from '@homedb/testkit'
 import fc from 'fast-check'
 import {
-  decodeFrame,
   decodeSegmentHeader,
   decodeSnapshotHeader,
   decodeSnapshotTrailer,
   encodeChunkHeader,
-  encodeFrame,
   encodeSegmentHeader,
   encodeSnapshotHeader,
   encodeSnapshotTrailer,
@@ -16,6 +14,7 @@ import {
   FrameType,
   type FrameTypeValue,
 } from '../../src/internal/format.js'
+import { decodeFrame, encodeFrame } from '../../src/internal/frame-codec.js'
 import { parseLockFile } from '../../src/internal/lock.js'
 import { checkSnapshotFile } from '../../src/internal/snapshot-file.js'
 import { byteMutation, mutate, u32Value, violation } from './byte-mutations.js'

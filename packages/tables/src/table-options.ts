@@ -3,7 +3,7 @@
 // the db can never store (functions, Maps, Sets, class instances), so the mistake shows in the editor, not at the
 // first insert.
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import type { Key } from './types.js'
+import type { Key } from './key.js'
 
 /**
  * A run-time check of a table's keys (or a lookupMap's second keys, or a lookupSet's members): `'string'` or

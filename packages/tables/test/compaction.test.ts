@@ -70,7 +70,7 @@ async function snapshotState(dir: string): Promise<{ seq: number; state: Record<
   const fresh = await openDb(S, { autoCompact: false })
   const core = coreOf(fresh)
   for await (const item of decodeSnapshot(snap.chunks(), snap.seq))
-    if ('ops' in item) core.applyOps(item.ops, snap.seq, undefined)
+    if ('ops' in item) core.replay.applyOps(item.ops, snap.seq, undefined)
   await log.close()
   return { seq: snap.seq, state: dump(fresh) }
 }

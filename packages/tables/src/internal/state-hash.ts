@@ -3,8 +3,8 @@
 // a table's entry hashes are added (mod 2^64), so the order that built the state does not matter; the tables'
 // (name, kind, entry count, sum) are then hashed in name order.
 import { xxh64 } from '@node-rs/xxhash'
+import type { TableKind } from '../table-kind.js'
 import { encodeValue } from './codec.js'
-import type { DbCore } from './db-core.js'
 import { OP, type Op } from './opcodes.js'
 
 const U64 = (1n << 64n) - 1n
@@ -44,19 +44,22 @@ function entryOf(op: Op, index: { table: string; key: unknown; next: number }): 
   }
 }
 
-/** The state hash of a core: 16 lowercase hex digits. */
-export function stateHashOf(core: DbCore): string {
+/**
+ * The state hash of a db whose tables are `tables` and whose state serialisation (every table's operations that
+ * rebuild it, see compactor.ts) is `stateOps`: 16 lowercase hex digits.
+ */
+export function stateHashOf(tables: ReadonlyMap<string, { readonly kind: TableKind }>, stateOps: Iterable<Op>): string {
   const sums = new Map<string, TableSum>()
-  for (const name of core.tables.keys()) sums.set(name, { count: 0, sum: 0n })
+  for (const name of tables.keys()) sums.set(name, { count: 0, sum: 0n })
   const index = { table: '', key: undefined as unknown, next: 0 }
-  for (const op of core.stateOps()) {
+  for (const op of stateOps) {
     const table = sums.get(op[0] as string)!
     table.count++
     table.sum = (table.sum + xxh64(encodeValue(entryOf(op, index)) as Buffer)) & U64
   }
   const summary = [...sums.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, s]) => [name, core.tables.get(name)!.kind, s.count, s.sum.toString(16).padStart(16, '0')])
+    .map(([name, s]) => [name, tables.get(name)!.kind, s.count, s.sum.toString(16).padStart(16, '0')])
   return xxh64(encodeValue(summary) as Buffer)
     .toString(16)
     .padStart(16, '0')

@@ -1,7 +1,7 @@
 // Checks keys and values before a mutation touches anything, and deep-freezes accepted values, in one walk.
 // The rule it enforces: a value is accepted only if the codec (codec.ts) gives back an equal value after replay.
 import { TablesInputError } from '../errors.js'
-import type { Key } from '../types.js'
+import type { Key } from '../key.js'
 
 /** Deepest nesting accepted, so neither this walk nor msgpackr can overflow the stack. */
 export const MAX_DEPTH = 1000

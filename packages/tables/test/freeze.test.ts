@@ -1,6 +1,6 @@
+import { tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { list, lookupMap, lookupTable, openDb, schema, single } from '../src/index.js'
-import { tempDir } from './support/temp-dir.js'
 
 interface Doc {
   title: string
@@ -47,7 +47,7 @@ describe('freeze', () => {
   })
 
   it('freezes values replayed from the log', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(S, { dir })
     db.docs.insert('a', doc())
     db.log.push(doc())
@@ -60,7 +60,7 @@ describe('freeze', () => {
   })
 
   it('with freeze: false, stores values without freezing them (still validated)', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(S, { dir, freeze: false })
     const d = doc()
     db.docs.insert('a', d)

@@ -1,4 +1,5 @@
 // The README's examples, run as written (with a temporary directory instead of ./data/core).
+import { tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
@@ -13,7 +14,6 @@ import {
   single,
   TablesError,
 } from '../src/index.js'
-import { tempDir } from './support/temp-dir.js'
 
 interface Account {
   name: string
@@ -47,7 +47,7 @@ const Core = schema({
 
 describe('README examples', () => {
   it('quick start, tables, transactions, events and errors', async () => {
-    const db = await openDb(Core, { dir: tempDir() })
+    const db = await openDb(Core, { dir: tempDir('tables') })
 
     db.account.insert({ name: 'Ada', plan: 'pro' })
     db.metadata.insert('f1', { name: 'notes.md', size: 12, tags: ['work'] })
@@ -94,7 +94,7 @@ describe('README examples', () => {
   })
 
   it('typing the db, the update intents, both transaction forms, nesting and durable events', async () => {
-    const db: Db<typeof Core> = await openDb(Core, { dir: tempDir() })
+    const db: Db<typeof Core> = await openDb(Core, { dir: tempDir('tables') })
     const rename = (d: Db<typeof Core>, id: string, name: string) =>
       d.metadata.update(id, (meta) => ({ ...meta, name }))
     db.metadata.insert('f1', { name: 'notes.md', size: 12, tags: ['work'] })

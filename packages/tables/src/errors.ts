@@ -21,6 +21,11 @@ export interface TablesErrorContext {
   logCode?: string
   /** What a table's Standard Schema reported (`TABLES_SCHEMA_REJECTED`, or a key its key check rejected). */
   issues?: readonly StandardSchemaV1.Issue[]
+  /**
+   * Set on a `TABLES_CORRUPT_OP` whose log cannot rebuild a state because commits are missing from its files (no
+   * snapshot covers its start, or its snapshot is ahead of it): damage that a restore (`bootstrap`) heals.
+   */
+  incomplete?: boolean
   /** Anything else worth knowing. */
   [name: string]: unknown
 }

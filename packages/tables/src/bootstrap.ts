@@ -134,7 +134,9 @@ async function isHealthy(fs: FileLayer, dir: string): Promise<boolean> {
  * restore all or nothing: until it is removed at the end, the directory never opens as a healthy log.
  *
  * @example
- * ```ts
+ * ```ts check
+ * import { homeSource } from '@homedb/replication'
+ *
  * const report = await restoreLog('./data/core', homeSource({ home, user: 'alice', token }))
  * console.log(report.head.seq, report.movedAside)
  * ```

@@ -110,7 +110,7 @@ export class Database<D extends TableDefs = TableDefs> {
    * @example
    * ```ts
    * const index = await db.transaction(() => {
-   *   db.metadata.insert('a', { size: 1 })
+   *   db.metadata.insert('a', { name: 'a.md', size: 1, tags: [] })
    *   return db.events.push({ at: Date.now(), what: 'created a' })
    * })
    * ```
@@ -180,7 +180,7 @@ export class Database<D extends TableDefs = TableDefs> {
    * @example
    * ```ts
    * await replica.waitFor(db.seq)
-   * console.log(replica.stateHash() === db.stateHash()) // true
+   * console.log(replica.stateHash() === db.stateHash()) // -> true
    * ```
    */
   stateHash(): string {

@@ -42,6 +42,8 @@ const FOLLOW_DB_OPTIONS = Object.keys({
  *
  * @example
  * ```ts
+ * import { openLog } from '@homedb/log'
+ *
  * const log = await openLog('./data/core', { readOnly: true })
  * const follower = await followDb(Core, log)
  * follower.onCommit(({ seq }) => console.log('writer committed', seq))

@@ -122,7 +122,8 @@ export type StorableShape<T, Depth extends unknown[] = []> = unknown extends T
  * @example
  * ```ts
  * lookupTable<string, { name: string; tags: string[] }>() // fine
- * lookupTable<string, Map<string, number>>() // error: does not satisfy the constraint "not storable: a Map …"
+ * // @ts-expect-error: does not satisfy the constraint "not storable: a Map …"
+ * lookupTable<string, Map<string, number>>()
  * ```
  */
 export type Storable<V> = [V] extends [StorableShape<V>] ? unknown : StorableShape<V>

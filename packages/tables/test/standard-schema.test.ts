@@ -131,6 +131,24 @@ describe.each(libraries)('a %s schema', (_, FileSchema) => {
   })
 })
 
+describe('the messages a refused write gives (as the README quotes them)', () => {
+  it('names the table, the key, the schema library and the path of a rejected value, and a member of the wrong type', async () => {
+    const File = z.object({ name: z.string(), size: z.number().int().nonnegative(), tags: z.array(z.string()) })
+    const Checked = schema({
+      files: lookupTable({ key: 'string', schema: File }),
+      children: lookupSet<string, string>({ key: 'string', member: 'string' }),
+    })
+    const checked = await openDb(Checked)
+    expect(() => checked.files.insert('f6', JSON.parse('{"name":"f6","size":"big","tags":[]}'))).toThrow(
+      'table "files", key "f6": the schema (zod) rejected the value: $.size: Invalid input: expected number, received string',
+    )
+    expect(() => checked.children.insert('root', 42 as never)).toThrow(
+      "member 42 is a number, but the table's members are strings",
+    )
+    await checked.close()
+  })
+})
+
 describe('stored values are the schema output', () => {
   it('stores defaults and transforms the schema applies', async () => {
     const Core = schema({

@@ -67,6 +67,7 @@ import {
  * const log = await openLog('/db/log', { fileLayer: fs })
  * log.append(bytes); await log.sync()
  * const { fs: rebooted } = fs.crash('subset', rng)   // the old instance is dead from here on
+ * await log.close().catch(() => {})                 // its handles died with the power
  * const again = await openLog('/db/log', { fileLayer: rebooted })
  * ```
  */

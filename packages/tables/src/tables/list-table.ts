@@ -17,8 +17,8 @@ type Change = ListChange<unknown>
  *
  * @example
  * ```ts
- * const i = db.events.push({ what: 'opened' }) // index of the new value
- * db.events.get(i)
+ * const i = db.events.push({ at: Date.now(), what: 'opened' }) // index of the new value
+ * db.events.get(i)?.what // -> 'opened'
  * db.events.pop()
  * ```
  */

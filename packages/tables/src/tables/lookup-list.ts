@@ -26,8 +26,8 @@ type Change = LookupListChange<Key, unknown>
  *
  * @example
  * ```ts
- * db.history.push('doc1', { at: 1 })
- * db.history.get('doc1')?.length // 1
+ * db.history.push('doc1', { at: 1, by: 'ada' })
+ * db.history.get('doc1')?.length // -> 1
  * db.history.clearKey('doc1')
  * ```
  */

@@ -32,8 +32,8 @@ type Change = LookupMapChange<Key, Key, unknown>
  * @example
  * ```ts
  * db.shares.insert('doc1', 'bob', { mode: 'read' })
- * db.shares.get('doc1', 'bob')?.mode // 'read'
- * db.shares.get('doc1')?.size // 1
+ * db.shares.get('doc1', 'bob')?.mode // -> 'read'
+ * db.shares.get('doc1')?.size // -> 1
  * ```
  */
 export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<

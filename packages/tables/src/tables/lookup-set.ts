@@ -29,9 +29,10 @@ type Change = LookupSetChange<Key, Key>
  *
  * @example
  * ```ts
- * db.children.insert('folder', 'file1') // true: added
- * db.children.insert('folder', 'file1') // false: already there, nothing written
- * db.children.has('folder', 'file1') // true
+ * db.children.insert('folder', 'file1') // -> true
+ * // Already there: nothing is written.
+ * db.children.insert('folder', 'file1') // -> false
+ * db.children.has('folder', 'file1') // -> true
  * ```
  */
 export class LookupSet<K extends Key, V extends Key> extends KeyedTable<'lookupSet', K, Set<Key>, ReadonlySet<V>> {

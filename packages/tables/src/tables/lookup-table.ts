@@ -20,8 +20,9 @@ type Change = LookupTableChange<Key, unknown>
  *
  * @example
  * ```ts
- * db.metadata.insert('a', { size: 1 })
- * db.metadata.get('a') === db.metadata.get('a') // true: the stored object itself
+ * db.metadata.insert('a', { name: 'a.md', size: 1, tags: [] })
+ * // The stored object itself, not a copy:
+ * db.metadata.get('a') === db.metadata.get('a') // -> true
  * for (const [id, meta] of db.metadata) console.log(id, meta.size)
  * ```
  */
@@ -113,7 +114,8 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
    *
    * @example
    * ```ts
-   * db.files.update('f1', (file) => ({ ...file, name: 'renamed.md' }))
+   * db.metadata.insert('f1', { name: 'notes.md', size: 12, tags: [] })
+   * db.metadata.update('f1', (file) => ({ ...file, name: 'renamed.md' })) // -> { name: 'renamed.md', size: 12, tags: [] }
    * ```
    */
   update(key: K, fn: Updater<V>): DeepReadonly<V> {

@@ -16,8 +16,8 @@ type Change = SingleChange<unknown>
  *
  * @example
  * ```ts
- * db.account.insert({ name: 'Ada' })
- * db.account.get()?.name // 'Ada'
+ * db.account.insert({ name: 'Ada', plan: 'pro' })
+ * db.account.get()?.name // -> 'Ada'
  * db.account.clear()
  * ```
  */

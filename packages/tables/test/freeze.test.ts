@@ -30,6 +30,30 @@ describe('freeze', () => {
     expect(db.docs.get('a')?.title).toBe('t')
   })
 
+  it('freezes a whole value even when a getter in it writes to the db while the value is checked', async () => {
+    const db = await openDb(S)
+    // Reading `note` (the check does, and the encoder later) tries a refused write and a valid one: each is a check of
+    // its own inside the outer one, which must neither freeze the outer value early nor forget what it accepted.
+    const value = {
+      title: 't',
+      tags: ['a'],
+      meta: { n: 1 },
+      get note() {
+        expect(() => db.one.insert({ title: 'bad', tags: [], meta: { n: () => 1 } } as never)).toThrow(
+          expect.objectContaining({ code: 'TABLES_INVALID_VALUE' }),
+        )
+        db.log.push(doc())
+        return 'read'
+      },
+    }
+    db.docs.insert('a', value)
+    expect(Object.isFrozen(value)).toBe(true)
+    expect(Object.isFrozen(value.tags)).toBe(true)
+    expect(Object.isFrozen(value.meta)).toBe(true)
+    expect(db.log.length).toBeGreaterThan(0)
+    await db.close()
+  })
+
   it('freezes values in every table kind', async () => {
     const db = await openDb(S)
     const values = [doc(), doc(), doc()]

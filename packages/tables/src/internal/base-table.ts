@@ -19,7 +19,8 @@ import { acceptValue, checkKey, type ValueSite } from './validate.js'
 /**
  * Applies one operation to memory. `out`, when given, receives the change records (old and new values) in order;
  * they also serve as the undo records. `fromLog` means the operation was decoded from the log: its arguments are
- * checked for shape (throwing {@link OpError}) and its values frozen if the db freezes.
+ * checked for shape (throwing a TablesReplayError, which replay completes with the seq) and its values frozen if the
+ * db freezes.
  */
 export const APPLY: unique symbol = Symbol('homedb.tables.apply')
 /** Reverts one change record produced by {@link APPLY} (transactions roll back newest first). */
@@ -28,9 +29,6 @@ export const UNDO: unique symbol = Symbol('homedb.tables.undo')
 export const CAPTURE: unique symbol = Symbol('homedb.tables.capture')
 /** Empties the table without recording anything (a follower reloading from a snapshot). */
 export const RESET: unique symbol = Symbol('homedb.tables.reset')
-
-/** A malformed operation read from the log; the core turns it into a TablesReplayError with the seq. */
-export class OpError extends TablesReplayError {}
 
 /** A change record seen loosely, for the mutation methods that read its `previous` or `index`. */
 export type LooseChange = { readonly op: string; readonly previous?: unknown; readonly index?: number }
@@ -118,6 +116,8 @@ export abstract class BaseTable<Kind extends TableKind = TableKind> {
 
   /** Throws a replay error for an operation whose arguments are malformed. */
   protected badOp(op: Op, reason: string): never {
-    throw new OpError(`table "${this.name}": malformed operation ${String(op[1])}: ${reason}`, { table: this.name })
+    throw new TablesReplayError(`table "${this.name}": malformed operation ${String(op[1])}: ${reason}`, {
+      table: this.name,
+    })
   }
 }

@@ -143,7 +143,7 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
   }
 
   /**
-   * Applies `op` if it is a whole-key operation (see APPLY in table-base.ts); false if it is not one of them.
+   * Applies `op` if it is a whole-key operation (see APPLY in base-table.ts); false if it is not one of them.
    * @internal
    */
   protected applyKeyOp(op: Op, out: TableChange[] | undefined, fromLog: boolean): boolean {

@@ -38,6 +38,7 @@ export interface CompactorDeps {
 /** The compaction of one db; see the file header. */
 export class Compactor implements ReplayAccounting {
   readonly #deps: CompactorDeps
+  readonly #policy: AutoCompact
   /** Captures of every table while a compaction writes its snapshot; undefined otherwise. */
   #captures: Map<string, TableCapture> | undefined
   #running: Promise<CompactInfo> | undefined
@@ -49,12 +50,13 @@ export class Compactor implements ReplayAccounting {
 
   constructor(deps: CompactorDeps) {
     this.#deps = deps
+    this.#policy = deps.policy
   }
 
   /** Must be called before every operation applied to a table; `txn` identifies its transaction (or the lone op). */
-  beforeApply(table: string, op: Op, txn: object): void {
+  beforeApply(table: BaseTable, op: Op, txn: object): void {
     const captures = this.#captures
-    if (captures !== undefined) captures.get(table)?.willApply(op, txn)
+    if (captures !== undefined) captures.get(table.name)?.willApply(op, txn)
   }
 
   /** The transaction (or lone operation) `txn` was rolled back. */
@@ -66,7 +68,7 @@ export class Compactor implements ReplayAccounting {
   /** A commit of `bytes` payload bytes was appended: counts it and starts an automatic compaction if it is due. */
   appended(bytes: number): void {
     this.#bytesSinceSnapshot += bytes
-    const policy = this.#deps.policy
+    const policy = this.#policy
     if (policy !== false && this.#running === undefined) this.#maybeCompact(policy)
   }
 

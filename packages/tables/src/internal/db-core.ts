@@ -137,7 +137,7 @@ export class DbCore implements TableHost, DatabaseCore {
     if (txn !== undefined) {
       const changes = txn.changes
       const from = changes.length
-      this.compactor.beforeApply(table.name, op, txn)
+      this.compactor.beforeApply(table, op, txn)
       table[APPLY](op, changes, false)
       for (let i = from; i < changes.length; i++) txn.tables.push(table)
       txn.ops.push(op)
@@ -145,7 +145,7 @@ export class DbCore implements TableHost, DatabaseCore {
     }
     const out: TableChange[] = []
     const solo = {}
-    this.compactor.beforeApply(table.name, op, solo)
+    this.compactor.beforeApply(table, op, solo)
     table[APPLY](op, out, false)
     let seq: number
     try {

@@ -93,7 +93,7 @@ export function acceptValue(value: unknown, freeze: boolean, site: ValueSite): v
   const state: Walk = owner ? shared : { toFreeze: [], ancestors: [] }
   sharedInUse = true
   try {
-    walk(value, 0, state)
+    walk(value, 0, state.toFreeze, state.ancestors)
     const toFreeze = state.toFreeze
     if (freeze) for (let i = 0; i < toFreeze.length; i++) Object.freeze(toFreeze[i])
   } catch (error) {
@@ -141,17 +141,17 @@ function primitiveProblem(v: unknown): string | undefined {
   }
 }
 
-function visit(v: unknown, depth: number, state: Walk): void {
+function visit(v: unknown, depth: number, toFreeze: object[], ancestors: object[]): void {
   if (typeof v === 'object') {
-    if (v !== null) walk(v, depth + 1, state)
+    if (v !== null) walk(v, depth + 1, toFreeze, ancestors)
     return
   }
   const reason = primitiveProblem(v)
   if (reason !== undefined) throw new Invalid(reason)
 }
 
-function walk(v: object, depth: number, state: Walk): void {
-  const { toFreeze, ancestors } = state
+/** Walks one object of the value (`toFreeze` and `ancestors`: the state of the check, see {@link Walk}). */
+function walk(v: object, depth: number, toFreeze: object[], ancestors: object[]): void {
   if (depth > MAX_DEPTH) throw new Invalid(`is nested deeper than ${MAX_DEPTH} levels`)
   const proto = Object.getPrototypeOf(v)
   if (proto === objectProto || proto === null) {
@@ -163,7 +163,7 @@ function walk(v: object, depth: number, state: Walk): void {
         key = keys[i]!
         if (key === '__proto__') throw new Invalid('has an own "__proto__" key, which msgpackr renames on decode')
         if (!wellFormed(key)) throw new Invalid('has a property name with a lone surrogate')
-        visit((v as Record<string, unknown>)[key], depth, state)
+        visit((v as Record<string, unknown>)[key], depth, toFreeze, ancestors)
       }
     } catch (error) {
       if (error instanceof Invalid) error.path.push(key)
@@ -180,7 +180,7 @@ function walk(v: object, depth: number, state: Walk): void {
         const x = a[i]
         if (x === undefined) {
           if (!(i in a)) throw new Invalid('is a hole in a sparse array (it would come back as undefined)')
-        } else visit(x, depth, state)
+        } else visit(x, depth, toFreeze, ancestors)
       }
     } catch (error) {
       if (error instanceof Invalid) error.path.push(i)

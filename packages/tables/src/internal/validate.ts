@@ -92,19 +92,21 @@ export function acceptValue(value: unknown, freeze: boolean, site: ValueSite): v
   const owner = !sharedInUse
   const state: Walk = owner ? shared : { toFreeze: [], ancestors: [] }
   sharedInUse = true
+  const toFreeze = state.toFreeze
   try {
-    walk(value, 0, state.toFreeze, state.ancestors)
-    const toFreeze = state.toFreeze
+    walk(value, 0, toFreeze, state.ancestors)
     if (freeze) for (let i = 0; i < toFreeze.length; i++) Object.freeze(toFreeze[i])
   } catch (error) {
+    toFreeze.length = 0
+    state.ancestors.length = 0
+    if (owner) sharedInUse = false
     if (error instanceof Invalid) throw invalidValue(site, formatPath(error.path), error.reason)
     if (error instanceof RangeError) throw invalidValue(site, '$', `could not be walked: ${error.message}`)
     throw error
-  } finally {
-    state.toFreeze.length = 0
-    state.ancestors.length = 0
-    if (owner) sharedInUse = false
   }
+  // A walk that succeeded left `ancestors` empty (each object leaves it as it is done).
+  toFreeze.length = 0
+  if (owner) sharedInUse = false
 }
 
 /** Deep-freezes a value decoded from the log (already known valid). Typed arrays cannot be frozen and are skipped. */

@@ -30,7 +30,7 @@ const kindOf = (options: StreamOptions | undefined) => (options?.durable === tru
  * @example
  * ```ts
  * commits(db).subscribe(({ seq, changes }) => console.log(seq, Object.keys(changes)))
- * commits(db, { durable: true }).subscribe(({ seq }) => tellOtherDevices(seq))
+ * commits(db, { durable: true }).subscribe(({ seq }) => notifyOtherDevices(seq))
  * ```
  */
 export function commits<D extends TableDefs>(

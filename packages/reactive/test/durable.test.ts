@@ -2,11 +2,11 @@
 // is durable, and the state streams only ever show durable states.
 import { type FileHandleLike, type FileLayer, nodeFileLayer, type OpenMode } from '@homedb/log'
 import { lookupTable, openDb, schema } from '@homedb/tables'
+import { tempDir } from '@homedb/testkit'
 import type { Observable } from 'rxjs'
 import { describe, expect, it } from 'vitest'
 import { changes, commits, keyState, state } from '../src/index.js'
 import { plain } from './support/plain.js'
-import { tempDir } from './support/temp-dir.js'
 
 const S = schema({ meta: lookupTable<string, number>(), other: lookupTable<string, number>() })
 
@@ -51,7 +51,7 @@ function datasyncGate() {
 }
 
 async function open() {
-  return openDb(S, { dir: tempDir() })
+  return openDb(S, { dir: tempDir('reactive') })
 }
 
 describe('durable streams', () => {
@@ -106,7 +106,7 @@ describe('durable streams', () => {
 
   it('state skips a durable commit whose table a later, not yet durable commit touched', async () => {
     const gate = datasyncGate()
-    const db = await openDb(S, { dir: tempDir(), fileLayer: gate.layer })
+    const db = await openDb(S, { dir: tempDir('reactive'), fileLayer: gate.layer })
     await db.sync()
     const seen: number[] = []
     state(db.meta, { durable: true }).subscribe(({ seq }) => seen.push(seq))
@@ -167,7 +167,7 @@ describe('durable streams', () => {
   })
 
   it('errors with TABLES_READ_ONLY on a read-only db, and leaves the other streams working', async () => {
-    const dir = tempDir()
+    const dir = tempDir('reactive')
     const writer = await openDb(S, { dir })
     const reader = await openDb(S, { dir, readOnly: true, followIntervalMs: 5 })
     const streams: Observable<unknown>[] = [

@@ -134,7 +134,9 @@ async function isHealthy(fs: FileLayer, dir: string): Promise<boolean> {
  * restore all or nothing: until it is removed at the end, the directory never opens as a healthy log.
  *
  * @example
- * ```ts
+ * ```ts check
+ * import { homeSource } from '@homedb/replication'
+ *
  * const report = await restoreLog('./data/core', homeSource({ home, user: 'alice', token }))
  * console.log(report.head.seq, report.movedAside)
  * ```
@@ -242,10 +244,16 @@ async function appendFrames(
   return commits
 }
 
-/** True for the errors that mean the local log is damaged (refused at open, or its state cannot be rebuilt). */
+/**
+ * True for the errors that mean the local files are damaged, which a restore from another copy heals: a log refused
+ * as corrupt (`LOG_CORRUPT`), or one whose state cannot be rebuilt because commits are missing from it (no snapshot
+ * covers its start, or its snapshot is ahead of it: `context.incomplete`). Not a commit that does not apply
+ * (`TABLES_CORRUPT_OP` otherwise): the source holds the same frames byte for byte, so a restore would bring it back.
+ */
 export function isDamage(error: unknown): boolean {
   if (!(error instanceof TablesError)) return false
-  return error.context.logCode === 'LOG_CORRUPT' || error.code === 'TABLES_CORRUPT_OP'
+  if (error.context.logCode === 'LOG_CORRUPT') return true
+  return error.code === 'TABLES_CORRUPT_OP' && error.context.incomplete === true
 }
 
 /** openDb with `bootstrap`: restore when the dir is empty, missing, half-restored or damaged; else open locally. */

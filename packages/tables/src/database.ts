@@ -1,20 +1,60 @@
-// The db handle users hold: its tables as properties (added by the core at open) and the db-level members.
-// Kept thin: every member delegates to the internal core, so the prototype shows users only the public API.
-import type { CompactInfo, DbCore } from './internal/db-core.js'
-import { stateHashOf } from './internal/state-hash.js'
-import { type WaitForOptions, waitForSeq } from './internal/wait-for.js'
+// The db handle users hold: its tables as properties (added by the core at open) and the db-level members. Kept
+// thin: every member delegates to the engine behind it, seen through the DatabaseCore interface declared here, so
+// the handle depends on nothing inside the package and its prototype shows users only the public API.
+import type { CommitEvent } from './commit-event.js'
 import type { TableDefs } from './schema.js'
-import type { CommitEvent } from './table-types.js'
+
+/** What {@link Database.compact} reports. */
+export interface CompactInfo {
+  /** Seq the snapshot holds the state of. */
+  readonly seq: number
+  /** Payload bytes of the snapshot. */
+  readonly bytes: number
+  /** Operations written (one per value, plus one per empty key). */
+  readonly ops: number
+  /** Wall time, in ms. */
+  readonly ms: number
+}
+
+/** Options of {@link Database.waitFor}. */
+export interface WaitForOptions {
+  /** Give up after this many ms with `TABLES_WAIT_TIMEOUT`. Default: wait as long as it takes. */
+  readonly timeoutMs?: number
+  /** Give up when it aborts, with `TABLES_WAIT_ABORTED`. */
+  readonly signal?: AbortSignal
+}
+
+/**
+ * The engine a {@link Database} delegates to (the package's internal db core implements it). Each member does what
+ * the Database member of the same name documents. Listeners get the commit event untyped (the Database's own
+ * signatures give it the schema's types).
+ * @internal
+ */
+export interface DatabaseCore {
+  readonly seq: number
+  readonly closed: boolean
+  readonly readOnly: boolean
+  transactionSync<R>(fn: () => R): R
+  transaction<R>(fn: () => R): Promise<R> | R
+  sync(): Promise<void>
+  close(): Promise<void>
+  onCommit(listener: (event: unknown) => void): () => void
+  onDurable(listener: (event: unknown) => void): () => void
+  onClose(listener: () => void): () => void
+  compact(): Promise<CompactInfo>
+  stateHash(): string
+  waitFor(seq: number, options?: WaitForOptions): Promise<void>
+}
 
 /**
  * The db-level members of an open db. The tables are properties next to them: see {@link Db}.
  * Obtain one with {@link openDb}.
  */
 export class Database<D extends TableDefs = TableDefs> {
-  readonly #core: DbCore
+  readonly #core: DatabaseCore
 
   /** @internal Created by `openDb`. */
-  constructor(core: DbCore) {
+  constructor(core: DatabaseCore) {
     this.#core = core
   }
 
@@ -25,7 +65,7 @@ export class Database<D extends TableDefs = TableDefs> {
 
   /** True once `close()` was called: mutations throw `TABLES_CLOSED`; reads still see the last state. */
   get closed(): boolean {
-    return this.#core.closing !== undefined
+    return this.#core.closed
   }
 
   /** True if the db was opened with `readOnly: true`: mutations throw `TABLES_READ_ONLY`. */
@@ -70,7 +110,7 @@ export class Database<D extends TableDefs = TableDefs> {
    * @example
    * ```ts
    * const index = await db.transaction(() => {
-   *   db.metadata.insert('a', { size: 1 })
+   *   db.metadata.insert('a', { name: 'a.md', size: 1, tags: [] })
    *   return db.events.push({ at: Date.now(), what: 'created a' })
    * })
    * ```
@@ -140,11 +180,11 @@ export class Database<D extends TableDefs = TableDefs> {
    * @example
    * ```ts
    * await replica.waitFor(db.seq)
-   * console.log(replica.stateHash() === db.stateHash()) // true
+   * console.log(replica.stateHash() === db.stateHash()) // -> true
    * ```
    */
   stateHash(): string {
-    return stateHashOf(this.#core)
+    return this.#core.stateHash()
   }
 
   /**
@@ -159,7 +199,7 @@ export class Database<D extends TableDefs = TableDefs> {
    * ```
    */
   waitFor(seq: number, options?: WaitForOptions): Promise<void> {
-    return waitForSeq(this.#core, seq, options)
+    return this.#core.waitFor(seq, options)
   }
 
   /**

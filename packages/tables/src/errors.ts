@@ -21,6 +21,11 @@ export interface TablesErrorContext {
   logCode?: string
   /** What a table's Standard Schema reported (`TABLES_SCHEMA_REJECTED`, or a key its key check rejected). */
   issues?: readonly StandardSchemaV1.Issue[]
+  /**
+   * Set on a `TABLES_CORRUPT_OP` whose log cannot rebuild a state because commits are missing from its files (no
+   * snapshot covers its start, or its snapshot is ahead of it): damage that a restore (`bootstrap`) heals.
+   */
+  incomplete?: boolean
   /** Anything else worth knowing. */
   [name: string]: unknown
 }
@@ -52,6 +57,7 @@ export type TablesErrorCode =
   | 'TABLES_WAIT_ABORTED'
   | 'TABLES_RESTORE_INCOMPLETE'
   | 'TABLES_BOOTSTRAP'
+  | 'TABLES_INTERNAL'
 
 /**
  * Root of every error thrown by @homedb/tables. Catch this to catch them all; switch on `code`.
@@ -218,5 +224,17 @@ export class TablesBootstrapError extends TablesError {
     options?: { cause?: unknown },
   ) {
     super(code, message, context, options)
+  }
+}
+
+/**
+ * A check of the db's own invariants failed (`TABLES_INTERNAL`): a bug in @homedb/tables, not a problem of the input
+ * or of the files. `context.invariant` names the check and the rest of `context` holds the values it saw. The
+ * operation that met it stopped there; reopen the db to continue from what the log holds, and please report it.
+ */
+export class TablesInternalError extends TablesError {
+  override name = 'TablesInternalError'
+  constructor(message: string, context: TablesErrorContext) {
+    super('TABLES_INTERNAL', message, context)
   }
 }

@@ -1,12 +1,14 @@
 // followDb: a read-only db fed with commits from any source (a read-only local log, a replica's network feed),
 // emitting the same commit events as the writer, and a documented reset when it reloads from a snapshot.
 import { openLog } from '@homedb/log'
+import type { CommitSource } from './commit-source.js'
+import type { Db } from './db-type.js'
 import { TablesConfigError, TablesError } from './errors.js'
-import { type CommitSource, DbCore, fromLogError } from './internal/db-core.js'
+import { DbCore } from './internal/db-core.js'
+import { fromLogError } from './internal/log-errors.js'
 import { refuseUnknownOptions } from './internal/option-names.js'
 import { assertSchema, resolveCoreSettings } from './open-db.js'
 import type { Schema, TableDefs } from './schema.js'
-import type { Db } from './table-types.js'
 
 /** Options of {@link followDb}. */
 export interface FollowDbOptions {
@@ -40,6 +42,8 @@ const FOLLOW_DB_OPTIONS = Object.keys({
  *
  * @example
  * ```ts
+ * import { openLog } from '@homedb/log'
+ *
  * const log = await openLog('./data/core', { readOnly: true })
  * const follower = await followDb(Core, log)
  * follower.onCommit(({ seq }) => console.log('writer committed', seq))
@@ -74,5 +78,5 @@ export async function followDb<const D extends TableDefs>(
     throw error instanceof TablesError ? error : fromLogError(error)
   }
   core.follow(source)
-  return core.handle as Db<D>
+  return core.db as Db<D>
 }

@@ -8,7 +8,10 @@ export {
   type RestoreReport,
   restoreLog,
 } from './bootstrap.js'
-export { Database } from './database.js'
+export type { ChangeOf, CommitEvent } from './commit-event.js'
+export type { CommitSource, SnapshotSource } from './commit-source.js'
+export { type CompactInfo, Database, type WaitForOptions } from './database.js'
+export type { AnyTable, Db, DefsOf, InferDb, TableOf } from './db-type.js'
 export {
   TablesBootstrapError,
   TablesConfigError,
@@ -16,6 +19,7 @@ export {
   type TablesErrorCode,
   type TablesErrorContext,
   TablesInputError,
+  TablesInternalError,
   TablesLogError,
   TablesReplayError,
   TablesSchemaError,
@@ -24,8 +28,7 @@ export {
   TablesWaitError,
 } from './errors.js'
 export { type FollowDbOptions, followDb } from './follow-db.js'
-export type { CommitSource, CompactInfo, SnapshotSource } from './internal/db-core.js'
-export type { WaitForOptions } from './internal/wait-for.js'
+export type { Key } from './key.js'
 export { type LogStateHash, type LogStateHashOptions, logStateHash } from './log-state-hash.js'
 export { type LogView, logOf } from './log-view.js'
 export { type OpenDbOptions, openDb } from './open-db.js'
@@ -45,11 +48,21 @@ export {
   type SingleDef,
   schema,
   single,
-  type TableDef,
   type TableDefs,
   type ValueVersioning,
-  type VersionedDef,
 } from './schema.js'
+export type { DeepReadonly, Insertable, Updater } from './stored-value.js'
+export type {
+  ListChange,
+  LookupListChange,
+  LookupMapChange,
+  LookupSetChange,
+  LookupTableChange,
+  SingleChange,
+  TableChange,
+} from './table-change.js'
+export type { TableDef, VersionedDef } from './table-def.js'
+export type { TableKind } from './table-kind.js'
 export type {
   InferredOptions,
   InferredSetOptions,
@@ -69,25 +82,10 @@ export type {
   StorableShape,
   ValueOptions,
 } from './table-options.js'
-export type { AnyTable, ChangeOf, CommitEvent, Db, DefsOf, InferDb, TableOf } from './table-types.js'
 export { ListTable } from './tables/list-table.js'
 export { LookupList } from './tables/lookup-list.js'
 export { LookupMap } from './tables/lookup-map.js'
 export { LookupSet } from './tables/lookup-set.js'
 export { LookupTable } from './tables/lookup-table.js'
 export { SingleTable } from './tables/single-table.js'
-export type {
-  DeepReadonly,
-  Insertable,
-  Key,
-  ListChange,
-  LookupListChange,
-  LookupMapChange,
-  LookupSetChange,
-  LookupTableChange,
-  SingleChange,
-  TableChange,
-  TableKind,
-  Updater,
-} from './types.js'
 export { type VerifyDbOptions, type VerifyDbProblem, type VerifyDbReport, verifyDb } from './verify-db.js'

@@ -4,7 +4,7 @@
 import { type Log, LogReadError } from '@homedb/log'
 import { TablesConfigError, TablesLogError, TablesReplayError } from './errors.js'
 import { decodePayload } from './internal/codec.js'
-import { fromLogError } from './internal/db-core.js'
+import { fromLogError } from './internal/log-errors.js'
 import { SchemalessState } from './internal/schemaless-state.js'
 import { decodeSnapshot } from './internal/snapshot-codec.js'
 import { digestState } from './internal/state-hash.js'

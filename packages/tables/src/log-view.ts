@@ -80,12 +80,7 @@ export function logOf(db: object): LogView {
     hold: (name: string, seq: number) => log.hold(name, seq),
     release: (name: string) => log.release(name),
     onAppend: (listener: (head: Position) => void) => log.onAppend(listener),
-    onSnapshot(listener: (info: SnapshotInfo) => void) {
-      core.snapshotListeners.add(listener)
-      return () => {
-        core.snapshotListeners.delete(listener)
-      }
-    },
+    onSnapshot: (listener: (info: SnapshotInfo) => void) => core.compactor.onSnapshot(listener),
   })
   views.set(db, view)
   return view

@@ -3,13 +3,14 @@
 // and hands out the db.
 import { type Durability, nodeFileLayer, type OpenLogOptions, openLog } from '@homedb/log'
 import { assertNotRestoring, type BootstrapSource, openWithBootstrap } from './bootstrap.js'
+import type { Db } from './db-type.js'
 import { TablesConfigError, TablesError } from './errors.js'
-import { type CoreSettings, DbCore, fromLogError } from './internal/db-core.js'
+import { type CoreSettings, DbCore } from './internal/db-core.js'
 import { dirProblem } from './internal/dir-problem.js'
+import { fromLogError } from './internal/log-errors.js'
 import { refuseUnknownOptions } from './internal/option-names.js'
 import { sourceUpTo } from './internal/point-in-time.js'
 import type { Schema, TableDefs } from './schema.js'
-import type { Db } from './table-types.js'
 
 /**
  * Options of {@link openDb}. Besides `dir`, `freeze` and `onListenerError`, every option of `@homedb/log`'s
@@ -228,7 +229,7 @@ export async function openDb<const D extends TableDefs>(
     await core.load(upTo === undefined ? log : await sourceUpTo(log, upTo))
     await core.settle(resolved.dropTables)
     if (log.readOnly && upTo === undefined) core.follow(log)
-    return core.handle as Db<D>
+    return core.db as Db<D>
   } catch (error) {
     await log.close().catch(() => undefined)
     throw error instanceof TablesError ? error : fromLogError(error)

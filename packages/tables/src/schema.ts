@@ -1,13 +1,14 @@
 // Declaring a database: the six table-definition factories and `schema()`, which checks the table names and every
 // definition's options. Definitions carry their key and value types as phantom types, so `openDb` can give each
 // table its own types; a definition made from a Standard Schema takes its value type from it.
-import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { TablesSchemaError } from './errors.js'
 import { checkDefinition } from './internal/definition-check.js'
+import type { Key } from './key.js'
+import type { TableDef } from './table-def.js'
+import type { TableKind } from './table-kind.js'
 import type {
   InferredOptions,
   InferredSetOptions,
-  KeyCheck,
   KeyOfCheck,
   ListOptions,
   LookupListOptions,
@@ -18,33 +19,10 @@ import type {
   SingleOptions,
   Storable,
 } from './table-options.js'
-import type { Key, TableKind } from './types.js'
 
 declare const keyType: unique symbol
 declare const key2Type: unique symbol
 declare const valueType: unique symbol
-
-/**
- * What every table definition has: its kind and, if declared, its value versioning, value schema and key checks
- * (untyped here: the typed forms are the factories' options). Type parameters exist only at compile time.
- */
-export interface TableDef<Kind extends TableKind = TableKind> extends VersionedDef {
-  readonly kind: Kind
-  /** Validates inserted values (a Standard Schema). */
-  readonly schema?: StandardSchemaV1
-  /** Checks keys at run time. */
-  readonly key?: KeyCheck
-  /** Checks a lookupMap's second keys at run time. */
-  readonly key2?: KeyCheck
-  /** Checks a lookupSet's members at run time. */
-  readonly member?: KeyCheck
-}
-
-/** The value versioning part of a definition, untyped (what the db core reads). */
-export interface VersionedDef {
-  readonly version?: number
-  readonly upgrade?: (old: unknown, fromVersion: number) => unknown
-}
 
 /**
  * How a table's values evolve: the version of the values written now, and how to turn a value written under an
@@ -108,7 +86,7 @@ export interface Schema<D extends TableDefs> {
 }
 
 /**
- * Names a table cannot have, because the db object uses them (or will: `compact`), or because they
+ * Names a table cannot have, because the db object uses them, or because they
  * would confuse JavaScript (`then` would make the db look like a promise, `__proto__`, `constructor` …).
  * Any other name is fine, including `log`, `schema` or `name`.
  */

@@ -3,7 +3,7 @@
 // the db can never store (functions, Maps, Sets, class instances), so the mistake shows in the editor, not at the
 // first insert.
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import type { Key } from './types.js'
+import type { Key } from './key.js'
 
 /**
  * A run-time check of a table's keys (or a lookupMap's second keys, or a lookupSet's members): `'string'` or
@@ -131,7 +131,8 @@ export type StorableShape<T, Depth extends unknown[] = []> = unknown extends T
  * @example
  * ```ts
  * lookupTable<string, { name: string; tags: string[] }>() // fine
- * lookupTable<string, Map<string, number>>() // error: does not satisfy the constraint "not storable: a Map …"
+ * // @ts-expect-error: does not satisfy the constraint "not storable: a Map …"
+ * lookupTable<string, Map<string, number>>()
  * ```
  */
 export type Storable<V> = [V] extends [StorableShape<V>] ? unknown : StorableShape<V>

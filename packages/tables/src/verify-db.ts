@@ -3,7 +3,8 @@
 // the operations in them apply to the schema's tables, so a db that would not open is found before it is needed.
 import { type FileLayer, openLog } from '@homedb/log'
 import { TablesConfigError, TablesError } from './errors.js'
-import { DbCore, fromLogError } from './internal/db-core.js'
+import { DbCore } from './internal/db-core.js'
+import { fromLogError } from './internal/log-errors.js'
 import { refuseUnknownOptions } from './internal/option-names.js'
 import { assertSchema } from './open-db.js'
 import type { Schema, TableDefs } from './schema.js'

@@ -2,14 +2,13 @@
 // table kind, including clears and rolled-back transactions), the same state gives the same bytes, segments are
 // released, a db opens from snapshot + log, the automatic policy fires, and refused calls change nothing.
 import * as fs from 'node:fs'
-import { basename } from 'node:path'
-import { type FileLayer, nodeFileLayer, openLog } from '@homedb/log'
+import { nodeFileLayer, openLog } from '@homedb/log'
+import { FaultyFileLayer, isSnapshot, tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { list, lookupList, lookupMap, lookupSet, lookupTable, openDb, schema, single } from '../src/index.js'
 import { coreOf } from '../src/internal/db-core.js'
 import { decodeSnapshot } from '../src/internal/snapshot-codec.js'
 import { dump } from './support/dump.js'
-import { tempDir } from './support/temp-dir.js'
 
 const S = schema({
   account: single<{ plan: string }>(),
@@ -70,7 +69,7 @@ async function snapshotState(dir: string): Promise<{ seq: number; state: Record<
   const fresh = await openDb(S, { autoCompact: false })
   const core = coreOf(fresh)
   for await (const item of decodeSnapshot(snap.chunks(), snap.seq))
-    if ('ops' in item) core.applyOps(item.ops, snap.seq, undefined)
+    if ('ops' in item) core.replay.applyOps(item.ops, snap.seq, undefined)
   await log.close()
   return { seq: snap.seq, state: dump(fresh) }
 }
@@ -80,33 +79,18 @@ async function snapshotState(dir: string): Promise<{ seq: number; state: Record<
  * db's header chunk as chunk header + bytes, then the first operations chunk's header) means the first chunk of
  * operations was encoded: the snapshot is in the middle of writing out the state.
  */
-function countSnapshotWrites(): { fileLayer: FileLayer; snapshotWrites: () => number } {
+function countSnapshotWrites(): { fileLayer: FaultyFileLayer; snapshotWrites: () => number } {
   let writes = 0
-  const fileLayer: FileLayer = {
-    ...nodeFileLayer,
-    async open(path, mode) {
-      const handle = await nodeFileLayer.open(path, mode)
-      if (mode !== 'wx' || !basename(path).startsWith('snapshot-')) return handle
-      return {
-        read: handle.read.bind(handle),
-        datasync: handle.datasync.bind(handle),
-        sync: handle.sync.bind(handle),
-        truncate: handle.truncate.bind(handle),
-        size: handle.size.bind(handle),
-        close: handle.close.bind(handle),
-        write(...args) {
-          writes++
-          return handle.write(...args)
-        },
-      }
-    },
+  const fileLayer = new FaultyFileLayer(nodeFileLayer)
+  fileLayer.onCall = (call) => {
+    if (call.op === 'write' && isSnapshot(call.path)) writes++
   }
   return { fileLayer, snapshotWrites: () => writes }
 }
 
 describe('compact()', () => {
   it('snapshots exactly the state at its start while every kind of write goes on, across many chunks', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await fill(dir, 20_000)
     const atStart = structuredClone(dump(db))
     const seqAtStart = db.seq
@@ -138,7 +122,7 @@ describe('compact()', () => {
     async (table) => {
       // One key large enough that its operations span several chunks. The writes start only once the snapshot has
       // begun writing that key out: they must not leak into (or drop out of) the snapshot.
-      const dir = tempDir()
+      const dir = tempDir('tables')
       const { fileLayer, snapshotWrites } = countSnapshotWrites()
       const db = await openDb(S, { dir, autoCompact: false, fileLayer })
       db.transaction(() => {
@@ -176,7 +160,7 @@ describe('compact()', () => {
   )
 
   it('keeps every captured key when keys are removed before the snapshot reaches them', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const { fileLayer, snapshotWrites } = countSnapshotWrites()
     const db = await openDb(S, { dir, autoCompact: false, fileLayer })
     db.transaction(() => {
@@ -206,8 +190,8 @@ describe('compact()', () => {
   })
 
   it('writes the same bytes for the same state', async () => {
-    const a = tempDir()
-    const b = tempDir()
+    const a = tempDir('tables')
+    const b = tempDir('tables')
     for (const dir of [a, b]) {
       const db = await fill(dir, 3000)
       await db.compact()
@@ -220,7 +204,7 @@ describe('compact()', () => {
   })
 
   it('releases the segments the snapshot covers, and the db opens from snapshot + log', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await fill(dir, 5000)
     await db.transaction(() => {
       for (let i = 0; i < 200; i++) db.events.push(i)
@@ -253,14 +237,14 @@ describe('compact()', () => {
   })
 
   it('shares one compaction between concurrent calls', async () => {
-    const db = await fill(tempDir(), 100)
+    const db = await fill(tempDir('tables'), 100)
     const [a, b] = await Promise.all([db.compact(), db.compact()])
     expect(a).toBe(b)
     await db.close()
   })
 
   it('refuses inside a transaction, on a read-only db and after close, changing nothing', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await fill(dir, 10)
     expect(() => db.transactionSync(() => void db.compact())).toThrow(
       expect.objectContaining({ code: 'TABLES_IN_TRANSACTION' }),
@@ -277,7 +261,7 @@ describe('compact()', () => {
 
 describe('the automatic policy', () => {
   it('compacts once the log outgrows ratio × the snapshot, and not when turned off', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(S, { dir, autoCompact: { ratio: 2, minBytes: 4096 } })
     const snapshots = () => fs.readdirSync(dir).filter((f) => f.startsWith('snapshot-'))
     for (let i = 0; i < 100; i++) db.meta.insert(`k${i}`, { n: i }) // ~2 KiB of log: under the threshold

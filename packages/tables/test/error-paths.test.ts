@@ -1,4 +1,6 @@
 // Every refused operation leaves memory and the files exactly as they were.
+import { nodeFileLayer } from '@homedb/log'
+import { dirBytes, FaultyFileLayer, tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import {
   type Db,
@@ -14,8 +16,6 @@ import {
   TablesLogError,
 } from '../src/index.js'
 import { dump } from './support/dump.js'
-import { failingFileLayer } from './support/failing-file-layer.js'
-import { dirBytes, tempDir } from './support/temp-dir.js'
 
 const S = schema({
   one: single<{ n: number }>(),
@@ -157,7 +157,7 @@ async function failureCodeOf(action: () => unknown): Promise<string | undefined>
 }
 
 async function seededOnDisk(options: Parameters<typeof openDb>[1] = {}): Promise<{ db: D; dir: string }> {
-  const dir = tempDir()
+  const dir = tempDir('tables')
   const db = (await openDb(S, { dir, ...options })) as D
   seed(db)
   await db.sync()
@@ -229,9 +229,9 @@ describe('refused operations change nothing in memory or on disk', () => {
   )
 
   it.each(validMutations)('%s after the log failed fails with TABLES_LOG_FAILED', async (_, action) => {
-    const fileLayer = failingFileLayer()
+    const fileLayer = new FaultyFileLayer(nodeFileLayer)
     const { db, dir } = await seededOnDisk({ fileLayer })
-    fileLayer.failing = true
+    fileLayer.arm({ op: ['write', 'datasync', 'sync'], persistent: true })
     db.items.push({ n: 99 }) // accepted in memory; its write fails and the log stops
     const failure = await db.sync().catch((e: unknown) => e)
     expect(failure).toBeInstanceOf(TablesLogError)
@@ -248,9 +248,9 @@ describe('refused operations change nothing in memory or on disk', () => {
   })
 
   it('rejects a transaction promise whose commit the log failed to write', async () => {
-    const fileLayer = failingFileLayer()
+    const fileLayer = new FaultyFileLayer(nodeFileLayer)
     const { db } = await seededOnDisk({ fileLayer })
-    fileLayer.failing = true
+    fileLayer.arm({ op: ['write', 'datasync', 'sync'], persistent: true })
     const promise = db.transaction(() => db.items.push({ n: 2 }))
     await expect(promise).rejects.toMatchObject({ code: 'TABLES_LOG_FAILED' })
     await expect(db.close()).rejects.toMatchObject({ code: 'TABLES_LOG_FAILED' })

@@ -1,6 +1,6 @@
+import { tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { list, lookupMap, lookupTable, openDb, schema, single } from '../src/index.js'
-import { tempDir } from './support/temp-dir.js'
 
 interface Doc {
   title: string
@@ -30,6 +30,30 @@ describe('freeze', () => {
     expect(db.docs.get('a')?.title).toBe('t')
   })
 
+  it('freezes a whole value even when a getter in it writes to the db while the value is checked', async () => {
+    const db = await openDb(S)
+    // Reading `note` (the check does, and the encoder later) tries a refused write and a valid one: each is a check of
+    // its own inside the outer one, which must neither freeze the outer value early nor forget what it accepted.
+    const value = {
+      title: 't',
+      tags: ['a'],
+      meta: { n: 1 },
+      get note() {
+        expect(() => db.one.insert({ title: 'bad', tags: [], meta: { n: () => 1 } } as never)).toThrow(
+          expect.objectContaining({ code: 'TABLES_INVALID_VALUE' }),
+        )
+        db.log.push(doc())
+        return 'read'
+      },
+    }
+    db.docs.insert('a', value)
+    expect(Object.isFrozen(value)).toBe(true)
+    expect(Object.isFrozen(value.tags)).toBe(true)
+    expect(Object.isFrozen(value.meta)).toBe(true)
+    expect(db.log.length).toBeGreaterThan(0)
+    await db.close()
+  })
+
   it('freezes values in every table kind', async () => {
     const db = await openDb(S)
     const values = [doc(), doc(), doc()]
@@ -47,7 +71,7 @@ describe('freeze', () => {
   })
 
   it('freezes values replayed from the log', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(S, { dir })
     db.docs.insert('a', doc())
     db.log.push(doc())
@@ -60,7 +84,7 @@ describe('freeze', () => {
   })
 
   it('with freeze: false, stores values without freezing them (still validated)', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(S, { dir, freeze: false })
     const d = doc()
     db.docs.insert('a', d)

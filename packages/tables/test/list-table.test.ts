@@ -1,6 +1,6 @@
+import { tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { type CommitEvent, list, openDb, schema, TablesInputError } from '../src/index.js'
-import { tempDir } from './support/temp-dir.js'
 
 const S = schema({ events: list<{ what: string }>() })
 type Event = CommitEvent<(typeof S)['tables']>
@@ -73,7 +73,7 @@ describe('list', () => {
   })
 
   it('replays pushes, removes and clears at reopen', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(S, { dir })
     for (let i = 0; i < 30; i++) db.events.push({ what: String(i) })
     db.events.remove(10)

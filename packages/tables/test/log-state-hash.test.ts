@@ -2,10 +2,10 @@
 // user) equals db.stateHash() when every table appears in the log, at the head, at earlier seqs and after
 // compaction; it refuses what it cannot compute and detects a different state.
 import { openLog } from '@homedb/log'
+import { tempDir, withSeed } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { logStateHash, openDb, schema, single } from '../src/index.js'
-import { tempDir } from './support/temp-dir.js'
-import { Mixed, type MixedDb, randomBurst, withSeed } from './support/workload.js'
+import { Mixed, type MixedDb, randomBurst } from './support/workload.js'
 
 /** Touches every table of Mixed once, so the log names all of them. */
 function touchEveryTable(db: MixedDb): void {

@@ -1,6 +1,6 @@
+import { tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { type CommitEvent, lookupList, openDb, schema, TablesInputError } from '../src/index.js'
-import { tempDir } from './support/temp-dir.js'
 
 const S = schema({ history: lookupList<string, { at: number }>() })
 type Event = CommitEvent<(typeof S)['tables']>
@@ -74,7 +74,7 @@ describe('lookupList', () => {
   })
 
   it('replays at reopen, keeping empty keys', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(S, { dir })
     db.history.push('a', { at: 1 })
     db.history.push('a', { at: 2 })

@@ -1,6 +1,6 @@
+import { tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { type CommitEvent, lookupMap, openDb, schema, TablesInputError } from '../src/index.js'
-import { tempDir } from './support/temp-dir.js'
 
 const S = schema({ shares: lookupMap<string, string, { mode: string }>() })
 type Event = CommitEvent<(typeof S)['tables']>
@@ -75,7 +75,7 @@ describe('lookupMap', () => {
   })
 
   it('replays at reopen', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(S, { dir })
     db.shares.insert('a', 'x', { mode: '1' })
     db.shares.insert('a', 'y', { mode: '2' })

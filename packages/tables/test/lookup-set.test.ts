@@ -1,6 +1,6 @@
+import { tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { type CommitEvent, lookupSet, openDb, schema, TablesInputError } from '../src/index.js'
-import { tempDir } from './support/temp-dir.js'
 
 const S = schema({ children: lookupSet<string, string | number>() })
 type Event = CommitEvent<(typeof S)['tables']>
@@ -65,7 +65,7 @@ describe('lookupSet', () => {
   })
 
   it('replays at reopen', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(S, { dir })
     db.children.insert('a', 'x')
     db.children.insert('a', 2)

@@ -1,6 +1,6 @@
+import { tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { type CommitEvent, lookupTable, openDb, schema, TablesInputError } from '../src/index.js'
-import { tempDir } from './support/temp-dir.js'
 
 const S = schema({ meta: lookupTable<string | number, { size: number }>() })
 type Event = CommitEvent<(typeof S)['tables']>
@@ -78,7 +78,7 @@ describe('lookupTable', () => {
   })
 
   it('replays its contents and order at reopen', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(S, { dir })
     for (let i = 0; i < 50; i++) db.meta.insert(`k${i % 17}`, { size: i })
     db.meta.remove('k3')

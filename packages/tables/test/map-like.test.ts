@@ -1,5 +1,6 @@
 // Keyed tables read like Maps (keys, values, entries, size, iteration, forEach), and the write intents besides
 // insert's upsert: update (must exist) and insertIfAbsent (must not).
+import { tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import {
   lookupList,
@@ -12,7 +13,6 @@ import {
   TablesInputError,
 } from '../src/index.js'
 import { plain } from './support/plain.js'
-import { tempDir } from './support/temp-dir.js'
 
 interface File {
   name: string
@@ -27,7 +27,7 @@ const S = schema({
 })
 
 async function filled() {
-  const dir = tempDir()
+  const dir = tempDir('tables')
   const db = await openDb(S, { dir })
   db.files.insert('b', { name: 'b.md', size: 2 })
   db.files.insert('a', { name: 'a.md', size: 1 })

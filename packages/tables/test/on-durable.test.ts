@@ -1,42 +1,30 @@
 // onDurable: each commit's event, in seq order, once the commit is durable under the db's durability mode; never
 // before the fdatasync (or OS write) that covers it, always after its onCommit event and before any durability
 // promise covering it settles; never for a commit a log failure kept off the disk.
-import { type FileHandleLike, type FileLayer, nodeFileLayer, type OpenMode } from '@homedb/log'
+import { type FileLayer, nodeFileLayer } from '@homedb/log'
+import { FaultyFileLayer, isSegment, tempDir, wrapFileLayer } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { type CommitEvent, list, lookupTable, openDb, schema } from '../src/index.js'
-import { failingFileLayer } from './support/failing-file-layer.js'
-import { tempDir } from './support/temp-dir.js'
 
 const S = schema({ meta: lookupTable<string, number>(), events: list<string>() })
 
 /** The real file system, recording every segment write and fdatasync (start and end) on a shared timeline. */
 function recordingLayer(timeline: string[]): FileLayer {
-  const segment = (path: string) => /segment-\d+\.log$/.test(path)
-  return {
-    ...nodeFileLayer,
-    async open(path: string, mode: OpenMode): Promise<FileHandleLike> {
-      const handle = await nodeFileLayer.open(path, mode)
-      if (!segment(path)) return handle
-      return {
-        read: (b, o, l, p) => handle.read(b, o, l, p),
-        write: async (b, o, l, p) => {
-          timeline.push('write:start')
-          const n = await handle.write(b, o, l, p)
-          timeline.push('write:end')
-          return n
-        },
-        datasync: async () => {
-          timeline.push('datasync:start')
-          await handle.datasync()
-          timeline.push('datasync:end')
-        },
-        sync: () => handle.sync(),
-        truncate: (n) => handle.truncate(n),
-        size: () => handle.size(),
-        close: () => handle.close(),
-      }
-    },
+  const recorded = async <T>(name: string, call: () => Promise<T>): Promise<T> => {
+    timeline.push(`${name}:start`)
+    const result = await call()
+    timeline.push(`${name}:end`)
+    return result
   }
+  return wrapFileLayer(nodeFileLayer, {
+    handle: (handle, path) =>
+      isSegment(path)
+        ? {
+            write: (b, o, l, p) => recorded('write', () => handle.write(b, o, l, p)),
+            datasync: () => recorded('datasync', () => handle.datasync()),
+          }
+        : {},
+  })
 }
 
 /**
@@ -65,7 +53,7 @@ describe('onDurable', () => {
     "with '%s', fires after the write/fdatasync covering each commit and before its promise settles",
     async (durability) => {
       const timeline: string[] = []
-      const db = await openDb(S, { dir: tempDir(), durability, fileLayer: recordingLayer(timeline) })
+      const db = await openDb(S, { dir: tempDir('tables'), durability, fileLayer: recordingLayer(timeline) })
       db.onCommit(({ seq }) => timeline.push(`commit:${seq}`))
       db.onDurable(({ seq }) => timeline.push(`durable:${seq}`))
       const promises: Promise<unknown>[] = []
@@ -103,7 +91,7 @@ describe('onDurable', () => {
   })
 
   it('hands durable listeners the same frozen event onCommit listeners got', async () => {
-    const db = await openDb(S, { dir: tempDir() })
+    const db = await openDb(S, { dir: tempDir('tables') })
     const seen: CommitEvent<(typeof S)['tables']>[] = []
     db.onCommit((e) => seen.push(e))
     db.onDurable((e) => seen.push(e))
@@ -117,7 +105,7 @@ describe('onDurable', () => {
   })
 
   it('delivers the last durable events before close() resolves and before onClose listeners run', async () => {
-    const db = await openDb(S, { dir: tempDir() })
+    const db = await openDb(S, { dir: tempDir('tables') })
     const order: string[] = []
     db.onDurable(({ seq }) => order.push(`durable:${seq}`))
     db.onClose(() => order.push('onClose'))
@@ -130,13 +118,13 @@ describe('onDurable', () => {
   })
 
   it('never fires for a commit the log failed to make durable, and did fire for the ones before', async () => {
-    const fileLayer = failingFileLayer()
-    const db = await openDb(S, { dir: tempDir(), fileLayer })
+    const fileLayer = new FaultyFileLayer(nodeFileLayer)
+    const db = await openDb(S, { dir: tempDir('tables'), fileLayer })
     const durable: number[] = []
     db.onDurable(({ seq }) => durable.push(seq))
     db.events.push('a')
     await db.sync()
-    fileLayer.failing = true
+    fileLayer.arm({ op: ['write', 'datasync', 'sync'], persistent: true })
     db.events.push('b')
     await expect(db.sync()).rejects.toMatchObject({ code: 'TABLES_LOG_FAILED' })
     await expect(db.close()).rejects.toMatchObject({ code: 'TABLES_LOG_FAILED' })
@@ -162,7 +150,7 @@ describe('onDurable', () => {
   })
 
   it('is refused on a read-only db, which cannot know when the writer reaches the disk', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const writer = await openDb(S, { dir })
     const reader = await openDb(S, { dir, readOnly: true })
     expect(() => reader.onDurable(() => {})).toThrow(expect.objectContaining({ code: 'TABLES_READ_ONLY' }))

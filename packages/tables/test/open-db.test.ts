@@ -1,6 +1,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { openLog } from '@homedb/log'
+import { dirBytes, tempDir } from '@homedb/testkit'
 import { pack } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
 import {
@@ -15,7 +16,6 @@ import {
   TablesLogError,
   TablesSchemaError,
 } from '../src/index.js'
-import { dirBytes, tempDir } from './support/temp-dir.js'
 
 const S = schema({ meta: lookupTable<string, number>(), events: list<string>() })
 
@@ -58,7 +58,7 @@ describe('schema', () => {
 
 describe('openDb options', () => {
   it('refuses an unknown option with TABLES_CONFIG naming it (and the near miss), creating nothing', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     await expect(openDb(S, { dirr: `${dir}/db` } as never)).rejects.toMatchObject({
       code: 'TABLES_CONFIG',
       context: { option: 'dirr' },
@@ -97,7 +97,7 @@ describe('openDb options', () => {
   })
 
   it('says so when dir is a file, or a file stands where a parent directory should be, creating nothing', async () => {
-    const base = tempDir()
+    const base = tempDir('tables')
     const file = path.join(base, 'notes.txt')
     fs.writeFileSync(file, 'not a db')
     await expect(openDb(S, { dir: file })).rejects.toMatchObject({
@@ -119,7 +119,7 @@ describe('openDb options', () => {
     mem.meta.insert('a', 1)
     await mem.sync()
     await mem.close()
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const disk = await openDb(S, { dir })
     disk.meta.insert('a', 1)
     await disk.close()
@@ -136,13 +136,13 @@ describe('openDb options', () => {
     await expect(openDb(S, { freeze: 'yes' as never })).rejects.toMatchObject({ code: 'TABLES_CONFIG' })
     await expect(openDb(S, { dir: '' })).rejects.toMatchObject({ code: 'TABLES_CONFIG' })
     await expect(openDb({} as never)).rejects.toMatchObject({ code: 'TABLES_CONFIG' })
-    const dir = tempDir()
+    const dir = tempDir('tables')
     await expect(openDb(S, { dir, segmentBytes: 3 })).rejects.toMatchObject({ code: 'TABLES_CONFIG' })
     expect(dirBytes(dir)).toEqual({})
   })
 
   it("works with durability 'os'", async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(S, { dir, durability: 'os' })
     db.events.push('a')
     await db.close()
@@ -154,7 +154,7 @@ describe('openDb options', () => {
 
 describe('opening an existing log', () => {
   it('refuses a second writer on the same dir with a log error', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(S, { dir })
     db.events.push('x')
     await db.sync()
@@ -168,7 +168,7 @@ describe('opening an existing log', () => {
   })
 
   it('refuses a log holding tables the schema does not declare, naming them, and leaves the files untouched', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const wide = schema({
       meta: lookupTable<string, number>(),
       events: list<string>(),
@@ -194,7 +194,7 @@ describe('opening an existing log', () => {
   })
 
   it('refuses a table whose kind changed and leaves the files untouched', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(S, { dir })
     db.events.push('x')
     await db.close()
@@ -208,7 +208,7 @@ describe('opening an existing log', () => {
   })
 
   it('accepts a new table added to the schema', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(S, { dir })
     db.events.push('x')
     await db.close()
@@ -220,7 +220,7 @@ describe('opening an existing log', () => {
   })
 
   it('refuses a commit that is not a valid operation list with TABLES_CORRUPT_OP naming the seq', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const log = await openLog(dir, {})
     log.append(pack([['events', 30, 'ok']]))
     log.append(pack([['events', 31, 5]])) // remove at an index that does not exist
@@ -239,7 +239,7 @@ describe('opening an existing log', () => {
     ['a push without a value', pack([['events', 30]])],
     ['a set with a non-key', pack([['meta', 20, { k: 1 }, 1]])],
   ])('refuses a payload with %s', async (_, payload) => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const log = await openLog(dir, {})
     log.append(payload)
     await log.close()
@@ -247,7 +247,7 @@ describe('opening an existing log', () => {
   })
 
   it('opens read-only beside a writer, with the state at open, and refuses mutations', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(S, { dir })
     db.meta.insert('a', 1)
     await db.sync()

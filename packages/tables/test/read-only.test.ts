@@ -1,9 +1,9 @@
 // No container a read hands out can change the db: arrays are frozen snapshots, Maps and Sets are read-only views
 // (issue 12, point 1: a `reverse()` on a returned array used to make the db unopenable or silently different).
+import { tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { list, lookupList, lookupMap, lookupSet, lookupTable, openDb, schema } from '../src/index.js'
 import { dump } from './support/dump.js'
-import { tempDir } from './support/temp-dir.js'
 
 const S = schema({
   meta: lookupTable<string, { n: number }>(),
@@ -13,7 +13,7 @@ const S = schema({
   shares: lookupMap<string, string, { n: number }>(),
 })
 
-async function filled(dir = tempDir()) {
+async function filled(dir = tempDir('tables')) {
   const db = await openDb(S, { dir })
   db.meta.insert('a', { n: 1 })
   db.events.push('create')

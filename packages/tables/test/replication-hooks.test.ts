@@ -3,6 +3,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { type Log, openLog } from '@homedb/log'
+import { dirBytes, tempDir } from '@homedb/testkit'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
@@ -20,7 +21,8 @@ import {
   schema,
   single,
 } from '../src/index.js'
-import { tempDir } from './support/temp-dir.js'
+import { encodePayload } from '../src/internal/codec.js'
+import { OP } from '../src/internal/opcodes.js'
 
 const Kinds = schema({
   one: single<{ v: number }>(),
@@ -33,7 +35,7 @@ const Kinds = schema({
 
 describe('logOf', () => {
   it('is a frozen view that reads frames and snapshots but cannot append, even through a cast', async () => {
-    const db = await openDb(Kinds, { dir: tempDir() })
+    const db = await openDb(Kinds, { dir: tempDir('tables') })
     db.table.insert('a', { n: 1 })
     db.items.push('x')
     const view = logOf(db)
@@ -127,7 +129,7 @@ describe('stateHash', () => {
   })
 
   it('is 16 hex digits and the same after a reopen and after compaction', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(Kinds, { dir })
     db.one.insert({ v: 3 })
     db.lists.push('x', 1)
@@ -152,7 +154,7 @@ function hash(value: unknown, salt: number): number {
 
 describe('waitFor', () => {
   it('resolves at once for a seq already applied and later for one a follower applies', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(Kinds, { dir })
     db.table.insert('a', { n: 1 })
     await db.waitFor(1)
@@ -205,7 +207,7 @@ function logSource(log: Log, calls: string[]): BootstrapSource {
 }
 
 async function homeLike(commits: number, compactAt: number) {
-  const dir = tempDir()
+  const dir = tempDir('tables')
   const db = await openDb(Kinds, { dir, autoCompact: false })
   for (let i = 1; i <= commits; i++) {
     db.table.insert(`k${i}`, { n: i })
@@ -220,7 +222,7 @@ describe('bootstrap', () => {
   it('restores an empty dir from the source (snapshot, then frames) and continues the same history', async () => {
     const { log, hash } = await homeLike(50, 20)
     const calls: string[] = []
-    const dir = path.join(tempDir(), 'new')
+    const dir = path.join(tempDir('tables'), 'new')
     const db = await openDb(Kinds, { dir, bootstrap: logSource(log, calls) })
     expect(calls).toEqual(['describe'])
     expect(db.seq).toBe(50)
@@ -233,7 +235,7 @@ describe('bootstrap', () => {
 
   it('opens a healthy dir locally without asking the source', async () => {
     const { log } = await homeLike(5, 0)
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(Kinds, { dir, bootstrap: logSource(log, []) })
     await db.close()
     const dead: BootstrapSource = {
@@ -249,7 +251,7 @@ describe('bootstrap', () => {
 
   it('moves a damaged log aside (never deleting it) and restores', async () => {
     const { log, hash } = await homeLike(200, 0)
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(Kinds, { dir, bootstrap: logSource(log, []) })
     // Later batches vouch (with their markers) that the restored batch was durable.
     for (const key of ['x', 'y']) {
@@ -275,9 +277,45 @@ describe('bootstrap', () => {
     await log.close()
   })
 
+  it('restores a log whose snapshot is lost and whose commits before it were released (missing commits)', async () => {
+    const { log, hash } = await homeLike(30, 20)
+    const dir = tempDir('tables')
+    await (await openDb(Kinds, { dir, bootstrap: logSource(log, []) })).close()
+    for (const name of fs.readdirSync(dir)) if (name.startsWith('snapshot-')) fs.unlinkSync(path.join(dir, name))
+    await expect(openDb(Kinds, { dir })).rejects.toMatchObject({
+      code: 'TABLES_CORRUPT_OP',
+      context: { incomplete: true },
+    })
+    const calls: string[] = []
+    const restored = await openDb(Kinds, { dir, bootstrap: logSource(log, calls) })
+    expect(calls).toEqual(['describe'])
+    expect(restored.stateHash()).toBe(hash)
+    expect(fs.readdirSync(dir).some((n) => n.startsWith('damaged-') && n.endsWith('.log'))).toBe(true)
+    await restored.close()
+    await log.close()
+  })
+
+  it('does not restore over a commit that does not apply: the source holds the same frames, so it is refused as is', async () => {
+    const { log } = await homeLike(5, 0)
+    const dir = tempDir('tables')
+    await (await openDb(Kinds, { dir, bootstrap: logSource(log, []) })).close()
+    const local = await openLog(dir)
+    local.append(encodePayload([['items', OP.LIST_REMOVE, 5]])) // a remove at an index the list does not have
+    await local.close()
+    const before = dirBytes(dir, { ignore: ['LOCK'] })
+    const calls: string[] = []
+    await expect(openDb(Kinds, { dir, bootstrap: logSource(log, calls) })).rejects.toMatchObject({
+      code: 'TABLES_CORRUPT_OP',
+      context: { seq: 6, table: 'items' },
+    })
+    expect(calls).toEqual([]) // the source was never asked
+    expect(dirBytes(dir, { ignore: ['LOCK'] })).toEqual(before) // nothing moved aside
+    await log.close()
+  })
+
   it('never opens an interrupted restore as healthy, and finishes it with a source', async () => {
     const { log, hash } = await homeLike(30, 10)
-    const dir = tempDir()
+    const dir = tempDir('tables')
     let frames = 0
     const failing: BootstrapSource = {
       ...logSource(log, []),

@@ -5,6 +5,7 @@
 // and seq, and to release the directory (the right schema opens it for writing right after). A refused open hands
 // out no db, so there is no in-memory state to inspect beyond the error.
 import { openLog, verifyLog } from '@homedb/log'
+import { tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import {
   type CommitEvent,
@@ -25,7 +26,6 @@ import { decodePayload, encodePayload } from '../src/internal/codec.js'
 import { DB_OP, OP } from '../src/internal/opcodes.js'
 import { dump } from './support/dump.js'
 import { fileHashes } from './support/file-hashes.js'
-import { tempDir } from './support/temp-dir.js'
 
 type Code = 'TABLES_UNKNOWN_TABLE' | 'TABLES_KIND_MISMATCH' | 'TABLES_VERSION_AHEAD' | 'TABLES_UPGRADE_FAILED'
 
@@ -102,7 +102,7 @@ describe('adding a table', () => {
   const After = schema({ meta: lookupTable<string, number>(), events: list<string>(), account: single<string>() })
 
   it('opens an existing db with a schema that adds tables: old data intact, new tables empty and writable, all kept across reopen', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     await writeWith(Before, dir, (db) => {
       db.meta.insert('a', 1)
       db.meta.insert('b', 2)
@@ -155,7 +155,7 @@ describe('tables the schema no longer declares', () => {
   }
 
   it('refuses the open with TABLES_UNKNOWN_TABLE naming every undeclared table and the first seq that wrote one, changing no file', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     await fill(dir)
     const error = await expectRefused(dir, () => openDb(OnlyA, { dir }), 'TABLES_UNKNOWN_TABLE', {
       tables: ['b', 'c'],
@@ -177,7 +177,7 @@ describe('tables the schema no longer declares', () => {
   })
 
   it('refuses a read-only open the same way', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     await fill(dir)
     await expectRefused(dir, () => openDb(OnlyA, { dir, readOnly: true }), 'TABLES_UNKNOWN_TABLE', {
       tables: ['b', 'c'],
@@ -185,7 +185,7 @@ describe('tables the schema no longer declares', () => {
   })
 
   it('refuses when the undeclared tables survive only in a snapshot (the seq is the snapshot’s)', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const seq = await fill(dir, true)
     const report = await verifyLog(dir)
     expect(report.snapshots.filter((s) => s.valid).map((s) => s.seq)).toEqual([seq])
@@ -194,7 +194,7 @@ describe('tables the schema no longer declares', () => {
   })
 
   it('refuses when dropTables names only some of them, naming the rest', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     await fill(dir)
     const error = await expectRefused(
       dir,
@@ -221,7 +221,7 @@ describe('dropTables', () => {
   }
 
   it('writes one db-level commit recording the drop; later opens need no dropTables and never see the data again', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const before = await fill(dir)
     const db = await openDb(OnlyA, { dir, dropTables: ['b'] })
     expect(db.seq).toBe(before + 1)
@@ -245,7 +245,7 @@ describe('dropTables', () => {
   })
 
   it('a read-only open after the drop sees it, whether or not its schema declares the table', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     await fill(dir)
     await (await openDb(OnlyA, { dir, dropTables: ['b'] })).close()
     const withoutB = await openDb(OnlyA, { dir, readOnly: true })
@@ -256,7 +256,7 @@ describe('dropTables', () => {
   })
 
   it('a follower running during the drop emits a reset at the drop commit and then reads the table empty', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const filled = await fill(dir)
     const follower = await openDb(Full, { dir, readOnly: true, followIntervalMs: 5 })
     expect(follower.b.data).toEqual(['old 1', 'old 2'])
@@ -292,7 +292,7 @@ describe('dropTables', () => {
   })
 
   it('the drop survives compaction: after it, the snapshot holds no trace of the table', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     await fill(dir)
     const db = await openDb(OnlyA, { dir, dropTables: ['b'], autoCompact: false })
     const { seq } = await db.compact()
@@ -305,7 +305,7 @@ describe('dropTables', () => {
   })
 
   it('writes nothing when the log holds no table that dropTables names', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const seq = await fill(dir)
     const before = fileHashes(dir)
     const db = await openDb(Full, { dir, dropTables: ['zzz'] })
@@ -334,7 +334,7 @@ describe('a table whose kind changed', () => {
   ] as const
 
   it.each(cases)('refuses $from → $to with TABLES_KIND_MISMATCH, changing no file', async ({ from, to, target }) => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const seq = await writers[from]!(dir, false)
     const error = await expectRefused(dir, () => openDb(target as Schema<TableDefs>, { dir }), 'TABLES_KIND_MISMATCH', {
       table: 't',
@@ -352,7 +352,7 @@ describe('a table whose kind changed', () => {
   })
 
   it.each(cases)('refuses $from → $to when the data is in a snapshot', async ({ from, to, target }) => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const seq = await writers[from]!(dir, true)
     expect((await snapshotHeader(dir))?.seq).toBe(seq)
     await expectRefused(dir, () => openDb(target as Schema<TableDefs>, { dir }), 'TABLES_KIND_MISMATCH', {
@@ -503,7 +503,7 @@ const sizes = (calls: Calls) => calls.map(([old]) => (old as V1).size).sort((x, 
 
 describe('value upgrades at open', () => {
   it('upgrades every stored value of every versionable kind, calling upgrade once per value with fromVersion 1', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     await fillV1(dir)
     const calls: Calls = []
     const db = await openDb(files2(calls), { dir })
@@ -515,7 +515,7 @@ describe('value upgrades at open', () => {
   })
 
   it('records the new version and compacts, so the next open calls upgrade zero times', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const filled = await fillV1(dir)
     const calls: Calls = []
     const db = await openDb(files2(calls), { dir })
@@ -544,7 +544,7 @@ describe('value upgrades at open', () => {
   })
 
   it('a fresh db opened with a versioned schema records the versions in one db-level commit and compacts nothing', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const calls: Calls = []
     const db = await openDb(files2(calls), { dir })
     expect(db.seq).toBe(1)
@@ -566,7 +566,7 @@ describe('value upgrades at open', () => {
   })
 
   it('does not upgrade values written after the version was recorded, whether replayed from the log or a snapshot', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     // Replayed from commits: a db that started at version 2.
     const calls: Calls = []
     const db = await openDb(files2(calls), { dir })
@@ -580,7 +580,7 @@ describe('value upgrades at open', () => {
     await reopened.close()
 
     // After an upgrade (which compacted): values written next are replayed as they are.
-    const dir2 = tempDir()
+    const dir2 = tempDir('tables')
     await fillV1(dir2)
     const first: Calls = []
     const upgraded = await openDb(files2(first), { dir: dir2 })
@@ -597,7 +597,7 @@ describe('value upgrades at open', () => {
   })
 
   it('upgrades in one step across several versions: version-1 data opened with a version-3 schema calls upgrade(old, 1)', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     await fillV1(dir)
     const calls: Calls = []
     const db = await openDb(files3(calls), { dir })
@@ -611,7 +611,7 @@ describe('value upgrades at open', () => {
   })
 
   it('a snapshot remembers the version of its values: 1 → 2 → 3 upgrades snapshot and later values from 2', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     await fillV1(dir)
     const v2: Calls = []
     const db2 = await openDb(files2(v2), { dir })
@@ -629,7 +629,7 @@ describe('value upgrades at open', () => {
   it('upgrades each value from the version it was written with when one log holds several versions', async () => {
     // A log whose upgrade compaction never ran (e.g. a crash right after the version commit), written by hand
     // in the documented format: a version-1 value, the version commit, a version-2 value.
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const log = await openLog(dir)
     log.append(encodePayload([['files', OP.LT_SET, 'a', { size: 1 }]]))
     log.append(encodePayload([['', DB_OP.TABLE_VERSION, 'files', 2]]))
@@ -649,7 +649,7 @@ describe('value upgrades at open', () => {
   })
 
   it('a read-only open upgrades in memory and writes nothing', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     await fillV1(dir)
     const before = fileHashes(dir)
     const calls: Calls = []
@@ -666,7 +666,7 @@ describe('refused version changes', () => {
   const At = (version: number) => schema({ files: lookupTable<string, V2>({ version, upgrade: (old) => old as V2 }) })
 
   it('refuses a log whose recorded version is ahead of the schema (TABLES_VERSION_AHEAD), changing no file', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     await writeWith(At(3), dir, (db) => db.files.insert('a', { bytes: 1 }))
     const context = { table: 'files', seq: 1, logVersion: 3 }
     await expectRefused(dir, () => openDb(At(2), { dir }), 'TABLES_VERSION_AHEAD', { ...context, schemaVersion: 2 })
@@ -678,7 +678,7 @@ describe('refused version changes', () => {
   })
 
   it('refuses a snapshot whose recorded version is ahead of the schema, changing no file', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const seq = await writeWith(At(3), dir, (db) => db.files.insert('a', { bytes: 1 }), { compact: true })
     expect((await snapshotHeader(dir))?.tables).toEqual({ files: { kind: 'lookupTable', version: 3 } })
     expect((await verifyLog(dir)).start.seq).toBe(seq) // the version commit itself is gone: only the header says 3
@@ -700,7 +700,7 @@ describe('refused version changes', () => {
   })
 
   it('refuses the open when upgrade throws (TABLES_UPGRADE_FAILED), naming table, key, seq and fromVersion; nothing written', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     await fillV1(dir)
     const seqOfB = 2 // the transaction that wrote files a and b
     const calls: Calls = []
@@ -731,14 +731,14 @@ describe('refused version changes', () => {
     ['a value holding a symbol', { s: Symbol('x') }],
     ['a Map', new Map([[1, 2]])],
   ])('refuses the open when upgrade returns %s (TABLES_UPGRADE_FAILED); nothing written', async (_, returned) => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     await fillV1(dir)
     const bad = files2([], () => returned as never)
     await expectRefused(dir, () => openDb(bad, { dir }), 'TABLES_UPGRADE_FAILED', { table: 'one', seq: 1 })
   })
 
   it('refuses the open when upgrading a snapshot’s value fails; nothing written', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const seq = await fillV1(dir, true)
     const failing = files2([], () => {
       throw new Error('no')

@@ -1,6 +1,6 @@
+import { tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { type CommitEvent, openDb, schema, single, TablesInputError } from '../src/index.js'
-import { tempDir } from './support/temp-dir.js'
 
 const S = schema({ account: single<{ name: string; tags?: string[] }>() })
 
@@ -51,7 +51,7 @@ describe('single', () => {
   })
 
   it('keeps its value across a reopen', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(S, { dir })
     db.account.insert({ name: 'a', tags: ['x'] })
     db.account.insert({ name: 'b', tags: ['y', 'z'] })

@@ -1,6 +1,8 @@
 // Run-time validation with any Standard Schema (real zod, valibot and arktype): values are validated before anything
 // changes and the schema's output is stored; key checks refuse keys of the wrong kind; asynchronous validators are
 // refused; a definition with an unusable option is refused by schema().
+
+import { tempDir } from '@homedb/testkit'
 import { type } from 'arktype'
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
@@ -18,7 +20,6 @@ import {
   TablesSchemaError,
 } from '../src/index.js'
 import { dump } from './support/dump.js'
-import { tempDir } from './support/temp-dir.js'
 
 /** The same file shape in each library: a name and a non-negative integer size. */
 const libraries = [
@@ -37,7 +38,7 @@ describe.each(libraries)('a %s schema', (_, FileSchema) => {
   })
 
   it('accepts and stores valid values in every kind of table', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(Core, { dir })
     db.files.insert('f1', { name: 'a.md', size: 1 })
     db.events.push({ name: 'b.md', size: 2 })
@@ -53,7 +54,7 @@ describe.each(libraries)('a %s schema', (_, FileSchema) => {
   })
 
   it('refuses a value the schema rejects with TABLES_SCHEMA_REJECTED carrying its issues, changing nothing', async () => {
-    const db = await openDb(Core, { dir: tempDir() })
+    const db = await openDb(Core, { dir: tempDir('tables') })
     db.files.insert('f1', { name: 'a.md', size: 1 })
     const seq = db.seq
     const bad = { name: 'f6.md', size: 'big' }
@@ -130,6 +131,24 @@ describe.each(libraries)('a %s schema', (_, FileSchema) => {
   })
 })
 
+describe('the messages a refused write gives (as the README quotes them)', () => {
+  it('names the table, the key, the schema library and the path of a rejected value, and a member of the wrong type', async () => {
+    const File = z.object({ name: z.string(), size: z.number().int().nonnegative(), tags: z.array(z.string()) })
+    const Checked = schema({
+      files: lookupTable({ key: 'string', schema: File }),
+      children: lookupSet<string, string>({ key: 'string', member: 'string' }),
+    })
+    const checked = await openDb(Checked)
+    expect(() => checked.files.insert('f6', JSON.parse('{"name":"f6","size":"big","tags":[]}'))).toThrow(
+      'table "files", key "f6": the schema (zod) rejected the value: $.size: Invalid input: expected number, received string',
+    )
+    expect(() => checked.children.insert('root', 42 as never)).toThrow(
+      "member 42 is a number, but the table's members are strings",
+    )
+    await checked.close()
+  })
+})
+
 describe('stored values are the schema output', () => {
   it('stores defaults and transforms the schema applies', async () => {
     const Core = schema({
@@ -169,7 +188,7 @@ describe('stored values are the schema output', () => {
   })
 
   it('does not validate values loaded from the log again (a stricter schema still opens old data)', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const loose = await openDb(schema({ files: lookupTable({ schema: z.object({ size: z.number() }) }) }), { dir })
     loose.files.insert('big', { size: 10_000 })
     await loose.close()

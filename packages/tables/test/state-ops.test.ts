@@ -4,7 +4,8 @@ import { openLog } from '@homedb/log'
 import { describe, expect, it } from 'vitest'
 import { list, lookupList, lookupMap, lookupSet, lookupTable, openDb, schema, single } from '../src/index.js'
 import { encodePayload } from '../src/internal/codec.js'
-import { coreOf, DbCore, type RawCommitEvent } from '../src/internal/db-core.js'
+import type { RawCommitEvent } from '../src/internal/commit-events.js'
+import { coreOf, DbCore } from '../src/internal/db-core.js'
 import { dump } from './support/dump.js'
 
 const S = schema({
@@ -63,8 +64,8 @@ describe('state serialisation', () => {
     const db = await busyDb()
     const ops = [...coreOf(db).stateOps()]
     const core = await freshCore()
-    core.applyCommit(encodePayload(ops), 1, undefined)
-    expect(dump(core.handle)).toEqual(dump(db))
+    core.replay.applyCommit(encodePayload(ops), 1, undefined)
+    expect(dump(core.db)).toEqual(dump(db))
   })
 
   it('is deterministic: the same state gives the same bytes', async () => {
@@ -86,10 +87,10 @@ describe('applying commits with change records (what a follower emits)', () => {
     const followed: RawCommitEvent[] = []
     for await (const commit of writer.log.read()) {
       const changes: Record<string, never[]> = {}
-      follower.applyCommit(commit.payload, commit.seq, changes)
+      follower.replay.applyCommit(commit.payload, commit.seq, changes)
       followed.push({ seq: commit.seq, changes })
     }
     expect(followed).toEqual(live)
-    expect(dump(follower.handle)).toEqual(dump(db))
+    expect(dump(follower.db)).toEqual(dump(db))
   })
 })

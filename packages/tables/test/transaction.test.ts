@@ -1,5 +1,6 @@
 // Both transaction forms: transactionSync (result at once, throws) and transaction (promise settling once durable,
 // rejects and never throws), their rollback, and every nesting of one inside the other.
+import { dirBytes, tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import {
   list,
@@ -13,7 +14,6 @@ import {
   TablesTransactionError,
 } from '../src/index.js'
 import { dump } from './support/dump.js'
-import { dirBytes, tempDir } from './support/temp-dir.js'
 
 const S = schema({
   one: single<{ n: number }>(),
@@ -102,7 +102,7 @@ const forms: [string, (db: Db, fn: () => unknown) => Promise<Outcome>][] = [
 
 describe.each(forms)('%s', (_, run) => {
   it('writes all its mutations as one commit and gives back the result', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await seeded(dir)
     const seq = db.seq
     const outcome = await run(db, () => {
@@ -130,7 +130,7 @@ describe.each(forms)('%s', (_, run) => {
   })
 
   it('rolls back every kind of mutation and fails with the error when the function throws', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await seeded(dir)
     await db.sync()
     const before = dump(db)
@@ -228,7 +228,7 @@ describe.each(forms)('%s', (_, run) => {
 
 describe('transactionSync', () => {
   it('returns before the commit is durable; sync() makes it durable', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await seeded(dir)
     await db.sync()
     const durable: number[] = []
@@ -244,7 +244,7 @@ describe('transactionSync', () => {
 
 describe('transaction', () => {
   it('resolves only once the commit is durable', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await seeded(dir)
     const durable: number[] = []
     db.onDurable(({ seq }) => durable.push(seq))

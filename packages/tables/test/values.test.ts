@@ -1,6 +1,6 @@
+import { dirBytes, tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { list, lookupTable, openDb, schema, single, TablesInputError } from '../src/index.js'
-import { dirBytes, tempDir } from './support/temp-dir.js'
 
 const S = schema({ v: lookupTable<string, unknown>(), one: single<unknown>(), items: list<unknown>() })
 
@@ -54,7 +54,7 @@ describe('value rules', () => {
     ['a top-level function', () => () => 1, '$'],
     ['an Array subclass', () => ({ a: new (class extends Array {})() }), '$.a'],
   ])('refuses %s, naming table, key and path, and changes nothing', async (_, make, path) => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const db = await openDb(S, { dir })
     db.v.insert('ok', { fine: true })
     await db.sync()
@@ -83,7 +83,7 @@ describe('value rules', () => {
   })
 
   it('stores every accepted type and gives back equal values after a reopen', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const value = {
       nil: null,
       t: true,
@@ -133,7 +133,7 @@ describe('value rules', () => {
   })
 
   it('accepts the same object twice in one value (it is stored as two copies after a reopen)', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const shared = { s: 1 }
     const db = await openDb(S, { dir })
     db.v.insert('k', { a: shared, b: shared })
@@ -145,7 +145,7 @@ describe('value rules', () => {
   })
 
   it('stores a Uint8Array view as just its bytes', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const backing = new Uint8Array([9, 9, 1, 2, 9])
     const db = await openDb(S, { dir })
     db.v.insert('k', backing.subarray(2, 4))

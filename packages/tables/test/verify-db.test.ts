@@ -3,11 +3,11 @@
 // new db and put it in place.
 import * as fs from 'node:fs'
 import { openLog } from '@homedb/log'
+import { dirBytes, tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { list, lookupSet, lookupTable, openDb, schema, verifyDb } from '../src/index.js'
 import { encodePayload } from '../src/internal/codec.js'
 import { OP } from '../src/internal/opcodes.js'
-import { dirBytes, tempDir } from './support/temp-dir.js'
 
 const Core = schema({
   files: lookupTable<string, { name: string }>(),
@@ -17,7 +17,7 @@ const Core = schema({
 
 /** A db with five good commits, then (if `bad`) a commit that does not apply and two good ones after it. */
 async function damaged(bad: boolean): Promise<{ dir: string; states: Map<number, string> }> {
-  const dir = tempDir()
+  const dir = tempDir('tables')
   const db = await openDb(Core, { dir })
   const states = new Map<number, string>([[0, snapshotOf(db)]])
   db.onCommit(({ seq }) => states.set(seq, snapshotOf(db)))
@@ -93,7 +93,7 @@ describe('verifyDb', () => {
   })
 
   it('reports a directory that holds no db instead of creating one', async () => {
-    const dir = tempDir()
+    const dir = tempDir('tables')
     const report = await verifyDb(Core, `${dir}/missing`)
     expect(report).toMatchObject({
       ok: false,

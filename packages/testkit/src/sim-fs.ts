@@ -82,6 +82,7 @@ export interface SimFsOptions {
  * const log = await openLog('/db/log', { fileLayer: fs })
  * log.append(bytes); await log.sync()
  * const { fs: rebooted } = fs.crash('subset', rng)   // the old instance is dead from here on
+ * await log.close().catch(() => {})                 // its handles died with the power
  * const again = await openLog('/db/log', { fileLayer: rebooted })
  * ```
  */

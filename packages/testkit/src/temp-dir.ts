@@ -11,7 +11,9 @@ import { afterAll, onTestFinished, TestRunner } from 'vitest'
  * when that test finishes, pass or fail; called in a `describe` or at the top of a file, when the file finishes.
  *
  * @example
- * ```ts
+ * ```ts check
+ * import { it } from 'vitest'
+ *
  * it('keeps its commits across reopen', async () => {
  *   const dir = tempDir('log')
  *   const log = await openLog(dir)

@@ -4,7 +4,7 @@
 // events waiting for durability, and the promise every durability wait (`sync()`, a transaction's promise) goes
 // through, so that no durability promise for seq S settles before the durable event of S was delivered.
 import type { Log } from '@homedb/log'
-import type { TableChange } from '../types.js'
+import type { TableChange } from '../table-change.js'
 
 /** The commit event in its untyped internal form (the public type is `CommitEvent<D>`). */
 export interface RawCommitEvent {
@@ -22,48 +22,50 @@ export type CommitListener = (event: RawCommitEvent) => void
  * durable events follow the log's `sync()`: an event is delivered once a sync that began after its commit resolved.
  */
 export class CommitEvents {
-  private commitListeners: readonly CommitListener[] = []
-  private durableListeners: readonly CommitListener[] = []
+  readonly #log: Log
+  readonly #onListenerError: (error: unknown) => void
+  #commitListeners: readonly CommitListener[] = []
+  #durableListeners: readonly CommitListener[] = []
   /** In-memory events not delivered yet because a listener committed while being called (delivered in order). */
-  private readonly queue: RawCommitEvent[] = []
-  private emitting = false
+  readonly #queue: RawCommitEvent[] = []
+  #emitting = false
   /** Committed events waiting for durability, in seq order. */
-  private readonly pending: RawCommitEvent[] = []
-  private delivering = false
+  readonly #pending: RawCommitEvent[] = []
+  #delivering = false
 
-  constructor(
-    private readonly log: Log,
-    private readonly onListenerError: (error: unknown) => void,
-  ) {}
+  constructor(log: Log, onListenerError: (error: unknown) => void) {
+    this.#log = log
+    this.#onListenerError = onListenerError
+  }
 
   /** True if some listener wants events: only then does the db build them. */
   get listening(): boolean {
-    return this.commitListeners.length > 0 || this.durableListeners.length > 0
+    return this.#commitListeners.length > 0 || this.#durableListeners.length > 0
   }
 
   onCommit(listener: CommitListener): () => void {
-    this.commitListeners = [...this.commitListeners, listener]
+    this.#commitListeners = [...this.#commitListeners, listener]
     return removal(
       listener,
-      () => this.commitListeners,
-      (list) => (this.commitListeners = list),
+      () => this.#commitListeners,
+      (list) => (this.#commitListeners = list),
     )
   }
 
   onDurable(listener: CommitListener): () => void {
-    this.durableListeners = [...this.durableListeners, listener]
+    this.#durableListeners = [...this.#durableListeners, listener]
     return removal(
       listener,
-      () => this.durableListeners,
-      (list) => (this.durableListeners = list),
+      () => this.#durableListeners,
+      (list) => (this.#durableListeners = list),
     )
   }
 
   /** Drops every listener (the db closed). */
   clear(): void {
-    this.commitListeners = []
-    this.durableListeners = []
-    this.pending.length = 0
+    this.#commitListeners = []
+    this.#durableListeners = []
+    this.#pending.length = 0
   }
 
   /**
@@ -73,20 +75,20 @@ export class CommitEvents {
    */
   commit(event: RawCommitEvent): void {
     seal(event)
-    if (this.emitting) {
-      this.queue.push(event)
+    if (this.#emitting) {
+      this.#queue.push(event)
       return
     }
-    this.emitting = true
+    this.#emitting = true
     try {
-      for (let next: RawCommitEvent | undefined = event; next !== undefined; next = this.queue.shift()) {
-        this.deliver(this.commitListeners, next)
-        if (this.durableListeners.length === 0) continue
-        if (this.log.durability === 'memory') this.deliver(this.durableListeners, next)
-        else this.awaitDurable(next)
+      for (let next: RawCommitEvent | undefined = event; next !== undefined; next = this.#queue.shift()) {
+        this.#deliver(this.#commitListeners, next)
+        if (this.#durableListeners.length === 0) continue
+        if (this.#log.durability === 'memory') this.#deliver(this.#durableListeners, next)
+        else this.#awaitDurable(next)
       }
     } finally {
-      this.emitting = false
+      this.#emitting = false
     }
   }
 
@@ -95,19 +97,19 @@ export class CommitEvents {
    * delivered. Rejects with the log's error if it failed.
    */
   whenDurable(seq: number): Promise<void> {
-    return this.log.sync().then(() => this.deliverDurable(seq))
+    return this.#log.sync().then(() => this.deliverDurable(seq))
   }
 
   /** Delivers the durable events of every pending commit up to `seq` (known durable), in seq order. */
   deliverDurable(seq: number): void {
-    if (this.delivering) return
-    this.delivering = true
+    if (this.#delivering) return
+    this.#delivering = true
     try {
-      while (this.pending.length > 0 && this.pending[0]!.seq <= seq) {
-        this.deliver(this.durableListeners, this.pending.shift()!)
+      while (this.#pending.length > 0 && this.#pending[0]!.seq <= seq) {
+        this.#deliver(this.#durableListeners, this.#pending.shift()!)
       }
     } finally {
-      this.delivering = false
+      this.#delivering = false
     }
   }
 
@@ -115,23 +117,23 @@ export class CommitEvents {
    * Queues `event` until the log says its commit is durable. One sync waiter per commit, so that after a failure
    * the commits of the batches that did reach the disk still get their durable events.
    */
-  private awaitDurable(event: RawCommitEvent): void {
-    this.pending.push(event)
-    this.log.sync().then(
+  #awaitDurable(event: RawCommitEvent): void {
+    this.#pending.push(event)
+    this.#log.sync().then(
       () => this.deliverDurable(event.seq),
       () => {
         // The log failed: this commit and every later one may never become durable; their events are dropped.
-        this.pending.length = 0
+        this.#pending.length = 0
       },
     )
   }
 
-  private deliver(listeners: readonly CommitListener[], event: RawCommitEvent): void {
+  #deliver(listeners: readonly CommitListener[], event: RawCommitEvent): void {
     for (const listener of listeners) {
       try {
         listener(event)
       } catch (error) {
-        this.onListenerError(error)
+        this.#onListenerError(error)
       }
     }
   }

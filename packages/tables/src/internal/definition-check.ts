@@ -1,7 +1,7 @@
 // The check `schema()` runs on each table definition: every option is known and well-formed (versioning, a value
 // schema, key checks), and the definition the db keeps is a frozen copy holding exactly those options.
 import { TablesSchemaError } from '../errors.js'
-import type { TableDef } from '../schema.js'
+import type { TableDef } from '../table-def.js'
 import { isStandardSchema } from './standard-schema.js'
 
 /** The options each kind accepts besides `kind`. */

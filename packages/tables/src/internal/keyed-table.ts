@@ -3,12 +3,13 @@
 // operations on whole keys (createKey, clearKey, clear) with their opcodes, change records and undo. Each subclass
 // keeps its element operations (push, insert, remove …) first in its [APPLY] and [UNDO], so its hot paths go
 // through nothing more, and hands every other operation to applyKeyOp / undoKeyChange.
-import type { Key, TableChange } from '../types.js'
-import type { DbCore } from './db-core.js'
-import { isKey } from './op-args.js'
+import type { Key } from '../key.js'
+import type { TableChange } from '../table-change.js'
+import type { TableDef } from '../table-def.js'
+import { BaseTable, RESET, type TableHost } from './base-table.js'
+import { isKey } from './key-checks.js'
 import type { Op } from './opcodes.js'
 import { mapBehind, mapView } from './read-only-view.js'
-import { BaseTable, RESET } from './table-base.js'
 
 /** The table kinds backed by a Map of inner collections. */
 type KeyedKind = 'lookupList' | 'lookupSet' | 'lookupMap'
@@ -30,6 +31,15 @@ export interface InnerForms<Inner, View> {
   readonly unview: (view: View) => Inner
 }
 
+/**
+ * Where a keyed table keeps its data: key → inner collection (never handed out: `data` is a view of it; a
+ * table-level clear replaces the Map). The subclass creates it and hands it to this class, so both reach the Map
+ * through a private field and users cannot reach it at all.
+ */
+export interface KeyedStore<Inner> {
+  map: Map<Key, Inner>
+}
+
 /** The change records of the whole-key operations, the same shape in the three kinds. */
 type KeyChange =
   | { readonly op: 'createKey'; readonly key: Key }
@@ -41,25 +51,33 @@ type KeyChange =
  * users get for it (a readonly list, set or map).
  */
 export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, View> extends BaseTable<Kind> {
-  /**
-   * key → inner collection (never handed out: `data` is a view of it). A table-level clear replaces it.
-   * @internal
-   */
-  protected map = new Map<Key, Inner>()
+  readonly #host: TableHost
+  /** The store this class and its subclass share (see {@link KeyedStore}). */
+  readonly #store: KeyedStore<Inner>
   readonly #ops: KeyOpcodes
   /** Typed loosely (`unknown` views) so that the class stays covariant in `View` (see AnyTable). */
   readonly #forms: InnerForms<Inner, unknown>
 
   /** @internal */
-  constructor(core: DbCore, name: string, kind: Kind, ops: KeyOpcodes, forms: InnerForms<Inner, unknown>) {
-    super(core, name, kind)
+  constructor(
+    host: TableHost,
+    name: string,
+    kind: Kind,
+    ops: KeyOpcodes,
+    forms: InnerForms<Inner, unknown>,
+    def: TableDef,
+    store: KeyedStore<Inner>,
+  ) {
+    super(host, name, kind, def)
+    this.#host = host
+    this.#store = store
     this.#ops = ops
     this.#forms = forms
   }
 
   /** Number of keys. */
   get size(): number {
-    return this.map.size
+    return this.#store.map.size
   }
 
   /**
@@ -68,7 +86,7 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
    * showing the old contents.
    */
   get data(): ReadonlyMap<K, View> {
-    return mapView(this.map as unknown as ReadonlyMap<K, Inner>, this.#forms.view as (inner: unknown) => View)
+    return mapView(this.#store.map as unknown as ReadonlyMap<K, Inner>, this.#forms.view as (inner: unknown) => View)
   }
 
   /** `[key, collection]` pairs in insertion order. */
@@ -78,7 +96,7 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
 
   /** The keys in insertion order. */
   keys(): IterableIterator<K> {
-    return (this.map as unknown as Map<K, Inner>).keys()
+    return (this.#store.map as unknown as Map<K, Inner>).keys()
   }
 
   /** The collections in key insertion order, each in its read-only form. */
@@ -98,11 +116,11 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
 
   /** Creates `key` with an empty collection. Returns false (and writes nothing) if it already exists. */
   createKey(key: K): boolean {
-    const core = this.core
-    core.assertWritable(this.name)
+    const host = this.#host
+    host.assertWritable(this.name)
     const k = this.toKey(key)
-    if (this.map.has(k)) return false
-    core.mutate(this, [this.name, this.#ops.createKey, k])
+    if (this.#store.map.has(k)) return false
+    host.mutate(this, [this.name, this.#ops.createKey, k])
     return true
   }
 
@@ -111,25 +129,25 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
    * did not exist).
    */
   clearKey(key: K): View | undefined {
-    const core = this.core
-    core.assertWritable(this.name)
+    const host = this.#host
+    host.assertWritable(this.name)
     const k = this.toKey(key)
-    if (!this.map.has(k)) return undefined
-    return core.mutate(this, [this.name, this.#ops.clearKey, k]).previous as View
+    if (!this.#store.map.has(k)) return undefined
+    return host.mutate(this, [this.name, this.#ops.clearKey, k]).previous as View
   }
 
   /** Removes every key (nothing is written if the table is empty). */
   clear(): void {
-    this.core.assertWritable(this.name)
-    if (this.map.size > 0) this.core.mutate(this, [this.name, this.#ops.clear])
+    this.#host.assertWritable(this.name)
+    if (this.#store.map.size > 0) this.#host.mutate(this, [this.name, this.#ops.clear])
   }
 
   /**
-   * Applies `op` if it is a whole-key operation (see APPLY in table-base.ts); false if it is not one of them.
+   * Applies `op` if it is a whole-key operation (see APPLY in base-table.ts); false if it is not one of them.
    * @internal
    */
   protected applyKeyOp(op: Op, out: TableChange[] | undefined, fromLog: boolean): boolean {
-    const map = this.map
+    const map = this.#store.map
     const key = op[2] as Key
     const ops = this.#ops
     const record = (change: KeyChange): void => {
@@ -152,7 +170,7 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
       }
       case ops.clear:
         if (map.size === 0) return true
-        this.map = new Map()
+        this.#store.map = new Map()
         record({ op: 'clear', previous: mapView(map, this.#forms.view as (inner: unknown) => unknown) })
         return true
       default:
@@ -168,13 +186,13 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
     const c = change as KeyChange
     switch (c.op) {
       case 'createKey':
-        this.map.delete(c.key)
+        this.#store.map.delete(c.key)
         return true
       case 'clearKey':
-        this.map.set(c.key, this.#forms.unview(c.previous))
+        this.#store.map.set(c.key, this.#forms.unview(c.previous))
         return true
       case 'clear':
-        this.map = mapBehind(c.previous)
+        this.#store.map = mapBehind(c.previous)
         return true
       default:
         return false
@@ -183,6 +201,6 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
 
   /** @internal */
   [RESET](): void {
-    this.map = new Map()
+    this.#store.map = new Map()
   }
 }

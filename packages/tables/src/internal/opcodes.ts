@@ -1,6 +1,6 @@
 // Operation codes written to the log (see FORMAT.md). The tens digit is the table kind, so every operation records
 // the kind of the table it was written for, and a schema that changed a table's kind is detected at replay.
-import type { TableKind } from '../types.js'
+import type { TableKind } from '../table-kind.js'
 
 /** Kind number per table kind: the tens digit of its opcodes. */
 export const KIND_CODE: Readonly<Record<TableKind, number>> = {

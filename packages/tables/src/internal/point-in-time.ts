@@ -1,8 +1,8 @@
 // The source a point-in-time open (`openDb(schema, { readOnly: true, upTo })`) loads from: the log as it was after
 // commit `upTo`. It offers the latest snapshot at or before `upTo` and the commits up to it, and never follows.
 import type { Log } from '@homedb/log'
+import type { CommitSource, SnapshotSource } from '../commit-source.js'
 import { TablesConfigError } from '../errors.js'
-import type { CommitSource, SnapshotSource } from './db-core.js'
 
 /** A read-only view of `log` ending at commit `upTo`. Throws `TABLES_CONFIG` if the log cannot give that state. */
 export async function sourceUpTo(log: Log, upTo: number): Promise<CommitSource & { readonly head: { seq: number } }> {

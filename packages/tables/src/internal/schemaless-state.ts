@@ -2,8 +2,9 @@
 // digit names the table kind), values kept exactly as stored. A home server holds logs but no schema; this is how it
 // computes a state hash of a user's log (a move verifies both copies with it) without ever knowing the app.
 import { TablesReplayError } from '../errors.js'
-import type { Key, TableKind } from '../types.js'
-import { isIndex, isKey } from './op-args.js'
+import type { Key } from '../key.js'
+import type { TableKind } from '../table-kind.js'
+import { isIndex, isKey } from './key-checks.js'
 import { DB_OP, KIND_BY_CODE, OP, type Op } from './opcodes.js'
 
 /** One table as the schema-less replay keeps it. */

@@ -1,7 +1,7 @@
 // The snapshot a db writes through @homedb/log: a header chunk (format, seq, each table's kind and value version)
 // followed by chunks of state operations, each chunk one msgpack array encoded on its own (see FORMAT.md).
 import { TablesReplayError } from '../errors.js'
-import type { TableKind } from '../types.js'
+import type { TableKind } from '../table-kind.js'
 import { decodePayload, encodePayload, encodeValue } from './codec.js'
 import type { Op } from './opcodes.js'
 

@@ -3,8 +3,8 @@
 // synchronous, so a validator that answers with a promise is refused.
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { TablesInputError, TablesSchemaError } from '../errors.js'
+import type { Key } from '../key.js'
 import type { KeyCheck } from '../table-options.js'
-import type { Key } from '../types.js'
 import type { ValueSite } from './validate.js'
 
 /** True for an object implementing Standard Schema v1 (`~standard` with `version: 1` and a `validate` function). */

@@ -7,7 +7,13 @@
 // one change a live iterator cannot survive is the removal of a key it has not reached: before such a removal the
 // capture drains the rest of the iterator into an array (one O(remaining keys) step, only when a key is removed
 // while a snapshot is being written). A list is copied at once (an array of pointers: a few ms per million items).
-import type { Key } from '../types.js'
+//
+// The rule compaction relies on: each key present at the capture is emitted once, with its value at that moment, and
+// no other key is. A Map capture checks it when its last operation is out (the number of keys it emitted is the
+// number the Map held at the capture), and checks, when a collection being emitted from the live table is touched,
+// that the copy it then continues from holds at least what was already emitted (invariant.ts).
+import type { Key } from '../key.js'
+import { violated } from './invariant.js'
 import { OP, type Op } from './opcodes.js'
 
 /** A table's state frozen at one point in time, readable chunk by chunk. */
@@ -42,6 +48,8 @@ class MapCapture implements TableCapture {
   private restIndex = 0
   private readonly kept = new Map<Key, unknown>()
   private clearedBy: object | undefined
+  /** Keys in the Map at the capture: exactly as many keys are emitted. */
+  private readonly size: number
 
   constructor(
     private readonly base: ReadonlyMap<Key, unknown>,
@@ -51,6 +59,7 @@ class MapCapture implements TableCapture {
     private readonly one?: (key: Key, value: unknown) => Op,
   ) {
     this.live = base.keys()
+    this.size = base.size
   }
 
   willApply(op: Op, txn: object | undefined): void {
@@ -81,38 +90,53 @@ class MapCapture implements TableCapture {
   }
 
   *ops(): Generator<Op> {
+    let emitted = 0
     for (let next = this.nextKey(); !next.done; next = this.nextKey()) {
       const key = next.value
       const kept = this.kept.get(key)
-      const one = this.one
+      if (kept === ABSENT) continue
+      emitted++
       if (kept !== undefined) {
-        if (kept === ABSENT) continue
-        if (one !== undefined) yield one(key, kept)
+        if (this.one !== undefined) yield this.one(key, kept)
         else yield* this.emit(key, kept, 0)
         continue
       }
       const value = this.base.get(key)
-      if (value === undefined) continue
-      if (one !== undefined) {
+      if (value === undefined) violated('capture-emits-each-key', { key, reason: 'gone from the table, not kept' })
+      if (this.one !== undefined) {
         // One op per key and an immutable value: nothing can change under it.
-        yield one(key, value)
+        yield this.one(key, value)
         continue
       }
-      // An inner collection read from the live table, possibly across chunks: if a write touches the key before it
-      // is all out, the capture has just kept a copy of it as it was (equal to what was read so far), and the rest
-      // comes from that copy. The check runs before the live collection is read again.
-      let done = 0
-      for (const op of this.emit(key, value, 0)) {
-        yield op
-        done++
-        const copy = this.kept.get(key)
-        if (copy !== undefined) {
-          yield* this.emit(key, copy, done)
-          break
-        }
+      yield* this.emitLive(key, value)
+    }
+    if (emitted !== this.size) violated('capture-emits-each-key', { keysAtCapture: this.size, emitted })
+  }
+
+  /**
+   * An inner collection read from the live table, possibly across chunks: if a write touches the key before it is
+   * all out, the capture has just kept a copy of it as it was (equal to what was read so far), and the rest comes
+   * from that copy. The check runs before the live collection is read again.
+   */
+  private *emitLive(key: Key, value: unknown): Generator<Op> {
+    let done = 0
+    for (const op of this.emit(key, value, 0)) {
+      yield op
+      done++
+      const copy = this.kept.get(key)
+      if (copy !== undefined) {
+        const size = sizeOf(copy)
+        if (size < done) violated('capture-copy-covers-emitted', { key, emitted: done, copied: size })
+        yield* this.emit(key, copy, done)
+        return
       }
     }
   }
+}
+
+/** Items of an inner collection (a list, set or map). */
+function sizeOf(collection: unknown): number {
+  return Array.isArray(collection) ? collection.length : (collection as { size: number }).size
 }
 
 const unchanged = (value: unknown): unknown => value

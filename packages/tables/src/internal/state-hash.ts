@@ -3,9 +3,8 @@
 // a table's entry hashes are added (mod 2^64), so the order that built the state does not matter; the tables'
 // (name, kind, entry count, sum) are then hashed in name order.
 import { xxh64 } from '@node-rs/xxhash'
-import type { TableKind } from '../types.js'
+import type { TableKind } from '../table-kind.js'
 import { encodeValue } from './codec.js'
-import type { DbCore } from './db-core.js'
 import { OP, type Op } from './opcodes.js'
 
 const U64 = (1n << 64n) - 1n
@@ -45,11 +44,14 @@ function entryOf(op: Op, index: { table: string; key: unknown; next: number }): 
   }
 }
 
-/** The state hash of a core: 16 lowercase hex digits. */
-export function stateHashOf(core: DbCore): string {
+/**
+ * The state hash of a db whose tables are `tables` and whose state serialisation (every table's operations that
+ * rebuild it, see compactor.ts) is `stateOps`: 16 lowercase hex digits.
+ */
+export function stateHashOf(tables: ReadonlyMap<string, { readonly kind: TableKind }>, stateOps: Iterable<Op>): string {
   const kinds = new Map<string, TableKind>()
-  for (const [name, table] of core.tables) kinds.set(name, table.kind)
-  return digestState(kinds, core.stateOps())
+  for (const [name, table] of tables) kinds.set(name, table.kind)
+  return digestState(kinds, stateOps)
 }
 
 /**

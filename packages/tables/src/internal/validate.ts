@@ -1,7 +1,7 @@
 // Checks keys and values before a mutation touches anything, and deep-freezes accepted values, in one walk.
 // The rule it enforces: a value is accepted only if the codec (codec.ts) gives back an equal value after replay.
 import { TablesInputError } from '../errors.js'
-import type { Key } from '../types.js'
+import type { Key } from '../key.js'
 
 /** Deepest nesting accepted, so neither this walk nor msgpackr can overflow the stack. */
 export const MAX_DEPTH = 1000
@@ -22,10 +22,20 @@ class Invalid {
   constructor(readonly reason: string) {}
 }
 
-/** Objects accepted by the current walk, frozen only once the whole value is accepted (bad input changes nothing). */
-const toFreeze: object[] = []
-/** Objects on the path from the root to the one being walked, to detect cycles. */
-const ancestors: object[] = []
+/** The state of one walk. */
+interface Walk {
+  /** Objects accepted so far, frozen only once the whole value is accepted (bad input changes nothing). */
+  readonly toFreeze: object[]
+  /** Objects on the path from the root to the one being walked, to detect cycles. */
+  readonly ancestors: object[]
+}
+
+/**
+ * The walk every check uses, allocated once. A check that starts while it is in use (a getter in a value that
+ * writes to the db while being read) gets a walk of its own, so the outer one is not disturbed.
+ */
+const shared: Walk = { toFreeze: [], ancestors: [] }
+let sharedInUse = false
 
 /** Where a value is being stored, for error messages and context. */
 export interface ValueSite {
@@ -79,17 +89,24 @@ export function acceptValue(value: unknown, freeze: boolean, site: ValueSite): v
     if (reason !== undefined) throw invalidValue(site, '$', reason)
     return
   }
+  const owner = !sharedInUse
+  const state: Walk = owner ? shared : { toFreeze: [], ancestors: [] }
+  sharedInUse = true
+  const toFreeze = state.toFreeze
   try {
-    walk(value, 0)
+    walk(value, 0, toFreeze, state.ancestors)
+    if (freeze) for (let i = 0; i < toFreeze.length; i++) Object.freeze(toFreeze[i])
   } catch (error) {
     toFreeze.length = 0
-    ancestors.length = 0
+    state.ancestors.length = 0
+    if (owner) sharedInUse = false
     if (error instanceof Invalid) throw invalidValue(site, formatPath(error.path), error.reason)
     if (error instanceof RangeError) throw invalidValue(site, '$', `could not be walked: ${error.message}`)
     throw error
   }
-  if (freeze) for (let i = 0; i < toFreeze.length; i++) Object.freeze(toFreeze[i])
+  // A walk that succeeded left `ancestors` empty (each object leaves it as it is done).
   toFreeze.length = 0
+  if (owner) sharedInUse = false
 }
 
 /** Deep-freezes a value decoded from the log (already known valid). Typed arrays cannot be frozen and are skipped. */
@@ -126,20 +143,21 @@ function primitiveProblem(v: unknown): string | undefined {
   }
 }
 
-function visit(v: unknown, depth: number): void {
+function visit(v: unknown, depth: number, toFreeze: object[], ancestors: object[]): void {
   if (typeof v === 'object') {
-    if (v !== null) walk(v, depth + 1)
+    if (v !== null) walk(v, depth + 1, toFreeze, ancestors)
     return
   }
   const reason = primitiveProblem(v)
   if (reason !== undefined) throw new Invalid(reason)
 }
 
-function walk(v: object, depth: number): void {
+/** Walks one object of the value (`toFreeze` and `ancestors`: the state of the check, see {@link Walk}). */
+function walk(v: object, depth: number, toFreeze: object[], ancestors: object[]): void {
   if (depth > MAX_DEPTH) throw new Invalid(`is nested deeper than ${MAX_DEPTH} levels`)
   const proto = Object.getPrototypeOf(v)
   if (proto === objectProto || proto === null) {
-    enter(v)
+    enter(v, ancestors)
     const keys = Object.keys(v)
     let key = ''
     try {
@@ -147,7 +165,7 @@ function walk(v: object, depth: number): void {
         key = keys[i]!
         if (key === '__proto__') throw new Invalid('has an own "__proto__" key, which msgpackr renames on decode')
         if (!wellFormed(key)) throw new Invalid('has a property name with a lone surrogate')
-        visit((v as Record<string, unknown>)[key], depth)
+        visit((v as Record<string, unknown>)[key], depth, toFreeze, ancestors)
       }
     } catch (error) {
       if (error instanceof Invalid) error.path.push(key)
@@ -156,7 +174,7 @@ function walk(v: object, depth: number): void {
     ancestors.pop()
     toFreeze.push(v)
   } else if (proto === arrayProto) {
-    enter(v)
+    enter(v, ancestors)
     const a = v as unknown[]
     let i = 0
     try {
@@ -164,7 +182,7 @@ function walk(v: object, depth: number): void {
         const x = a[i]
         if (x === undefined) {
           if (!(i in a)) throw new Invalid('is a hole in a sparse array (it would come back as undefined)')
-        } else visit(x, depth)
+        } else visit(x, depth, toFreeze, ancestors)
       }
     } catch (error) {
       if (error instanceof Invalid) error.path.push(i)
@@ -181,7 +199,7 @@ function walk(v: object, depth: number): void {
   }
 }
 
-function enter(v: object): void {
+function enter(v: object, ancestors: object[]): void {
   if (ancestors.includes(v)) throw new Invalid('is a cycle (it refers to an object that contains it)')
   ancestors.push(v)
 }

@@ -1,17 +1,18 @@
 // db.waitFor(seq): read-your-writes on followers and replicas. Resolves once the db has applied `seq`; rejects
 // with a typed error on timeout, abort or close. Nothing is polled: it listens to the commit and close events.
+import type { WaitForOptions } from '../database.js'
 import { TablesStateError, TablesWaitError } from '../errors.js'
-import type { DbCore } from './db-core.js'
 
-/** Options of `db.waitFor`. */
-export interface WaitForOptions {
-  /** Give up after this many ms with `TABLES_WAIT_TIMEOUT`. Default: wait as long as it takes. */
-  readonly timeoutMs?: number
-  /** Give up when it aborts, with `TABLES_WAIT_ABORTED`. */
-  readonly signal?: AbortSignal
+/** What waiting needs from a db: its seq, whether it is closed, and its commit and close events. */
+export interface WaitTarget {
+  readonly seq: number
+  readonly closed: boolean
+  onCommit(listener: () => void): () => void
+  onClose(listener: () => void): () => void
 }
 
-export function waitForSeq(core: DbCore, seq: number, options: WaitForOptions = {}): Promise<void> {
+/** `db.waitFor(seq, options)` on `core`; see Database.waitFor. */
+export function waitForSeq(core: WaitTarget, seq: number, options: WaitForOptions = {}): Promise<void> {
   if (!Number.isSafeInteger(seq) || seq < 0) {
     return Promise.reject(new TypeError(`waitFor() takes a non-negative integer seq, got ${String(seq)}`))
   }
@@ -20,7 +21,7 @@ export function waitForSeq(core: DbCore, seq: number, options: WaitForOptions = 
     return Promise.reject(new TypeError('waitFor(): timeoutMs must be a number ≥ 0'))
   }
   if (core.seq >= seq) return Promise.resolve()
-  if (core.closing !== undefined) {
+  if (core.closed) {
     return Promise.reject(new TablesStateError('TABLES_CLOSED', 'the db is closed', { seq, reached: core.seq }))
   }
   return new Promise((resolve, reject) => {

@@ -1,13 +1,14 @@
 // An ordered list of values, backed by one array (append, pop, remove at an index).
 import { TablesInputError } from '../errors.js'
-import type { DbCore } from '../internal/db-core.js'
-import { isIndex } from '../internal/op-args.js'
+import { APPLY, BaseTable, CAPTURE, RESET, type TableHost, UNDO } from '../internal/base-table.js'
+import { isIndex } from '../internal/key-checks.js'
 import { OP, type Op } from '../internal/opcodes.js'
 import { isShared, share } from '../internal/read-only-view.js'
 import { captureList, type TableCapture } from '../internal/state-capture.js'
-import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
 import { deepFreeze } from '../internal/validate.js'
-import type { DeepReadonly, Insertable, ListChange, TableChange } from '../types.js'
+import type { DeepReadonly, Insertable } from '../stored-value.js'
+import type { ListChange, TableChange } from '../table-change.js'
+import type { TableDef } from '../table-def.js'
 
 type Change = ListChange<unknown>
 
@@ -16,17 +17,19 @@ type Change = ListChange<unknown>
  *
  * @example
  * ```ts
- * const i = db.events.push({ what: 'opened' }) // index of the new value
- * db.events.get(i)
+ * const i = db.events.push({ at: Date.now(), what: 'opened' }) // index of the new value
+ * db.events.get(i)?.what // -> 'opened'
  * db.events.pop()
  * ```
  */
 export class ListTable<V> extends BaseTable<'list'> {
+  readonly #host: TableHost
   #items: unknown[] = []
 
   /** @internal */
-  constructor(core: DbCore, name: string) {
-    super(core, name, 'list')
+  constructor(host: TableHost, name: string, def: TableDef) {
+    super(host, name, 'list', def)
+    this.#host = host
   }
 
   /** The value at `index` (the object itself), or `undefined` if out of range. */
@@ -62,15 +65,15 @@ export class ListTable<V> extends BaseTable<'list'> {
 
   /** Appends `value` and returns its index. */
   push(value: Insertable<V>): number {
-    const core = this.core
-    core.assertWritable(this.name)
+    const host = this.#host
+    host.assertWritable(this.name)
     const stored = this.toStored(value, { table: this.name })
-    return core.mutate(this, [this.name, OP.LIST_PUSH, stored]).index as number
+    return host.mutate(this, [this.name, OP.LIST_PUSH, stored]).index as number
   }
 
   /** Removes the last value and returns it. Throws `TABLES_OUT_OF_RANGE` if the list is empty. */
   pop(): DeepReadonly<V> {
-    this.core.assertWritable(this.name)
+    this.#host.assertWritable(this.name)
     const length = this.#items.length
     if (length === 0) {
       throw new TablesInputError('TABLES_OUT_OF_RANGE', `table "${this.name}": pop() on an empty list`, {
@@ -78,7 +81,7 @@ export class ListTable<V> extends BaseTable<'list'> {
         index: -1,
       })
     }
-    return this.core.mutate(this, [this.name, OP.LIST_REMOVE, length - 1]).previous as DeepReadonly<V>
+    return this.#host.mutate(this, [this.name, OP.LIST_REMOVE, length - 1]).previous as DeepReadonly<V>
   }
 
   /**
@@ -86,7 +89,7 @@ export class ListTable<V> extends BaseTable<'list'> {
    * Throws `TABLES_OUT_OF_RANGE` unless `index` is an integer in `[0, length)`.
    */
   remove(index: number): DeepReadonly<V> {
-    this.core.assertWritable(this.name)
+    this.#host.assertWritable(this.name)
     if (!isIndex(index, this.#items.length)) {
       throw new TablesInputError(
         'TABLES_OUT_OF_RANGE',
@@ -94,13 +97,13 @@ export class ListTable<V> extends BaseTable<'list'> {
         { table: this.name, index },
       )
     }
-    return this.core.mutate(this, [this.name, OP.LIST_REMOVE, index]).previous as DeepReadonly<V>
+    return this.#host.mutate(this, [this.name, OP.LIST_REMOVE, index]).previous as DeepReadonly<V>
   }
 
   /** Removes every value (nothing is written if the list is empty). */
   clear(): void {
-    this.core.assertWritable(this.name)
-    if (this.#items.length > 0) this.core.mutate(this, [this.name, OP.LIST_CLEAR])
+    this.#host.assertWritable(this.name)
+    if (this.#items.length > 0) this.#host.mutate(this, [this.name, OP.LIST_CLEAR])
   }
 
   /** @internal */
@@ -110,7 +113,7 @@ export class ListTable<V> extends BaseTable<'list'> {
         const value = op[2]
         if (fromLog) {
           if (op.length !== 3 || value === undefined) this.badOp(op, 'expected [value]')
-          if (this.core.freeze) deepFreeze(value)
+          if (this.#host.freeze) deepFreeze(value)
         }
         const index = this.#writable().push(value) - 1
         out?.push({ op: 'push', index, value } satisfies Change)

@@ -1,14 +1,16 @@
 // A key → ordered list table (an edit history per document …), backed by a Map of arrays.
 import { TablesInputError } from '../errors.js'
-import type { DbCore } from '../internal/db-core.js'
-import { type InnerForms, KeyedTable } from '../internal/keyed-table.js'
-import { isIndex, isKey } from '../internal/op-args.js'
+import { APPLY, CAPTURE, type TableHost, UNDO } from '../internal/base-table.js'
+import { isIndex, isKey } from '../internal/key-checks.js'
+import { type InnerForms, type KeyedStore, KeyedTable } from '../internal/keyed-table.js'
 import { OP, type Op } from '../internal/opcodes.js'
 import { isShared, share } from '../internal/read-only-view.js'
 import { captureLookupList, type TableCapture } from '../internal/state-capture.js'
-import { APPLY, CAPTURE, UNDO } from '../internal/table-base.js'
 import { deepFreeze } from '../internal/validate.js'
-import type { DeepReadonly, Insertable, Key, LookupListChange, TableChange } from '../types.js'
+import type { Key } from '../key.js'
+import type { DeepReadonly, Insertable } from '../stored-value.js'
+import type { LookupListChange, TableChange } from '../table-change.js'
+import type { TableDef } from '../table-def.js'
 
 /** The opcodes of the whole-key operations (see keyed-table.ts). */
 const KEY_OPS = { createKey: OP.LL_CREATE_KEY, clearKey: OP.LL_CLEAR_KEY, clear: OP.LL_CLEAR }
@@ -24,15 +26,21 @@ type Change = LookupListChange<Key, unknown>
  *
  * @example
  * ```ts
- * db.history.push('doc1', { at: 1 })
- * db.history.get('doc1')?.length // 1
+ * db.history.push('doc1', { at: 1, by: 'ada' })
+ * db.history.get('doc1')?.length // -> 1
  * db.history.clearKey('doc1')
  * ```
  */
 export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, unknown[], readonly DeepReadonly<V>[]> {
+  readonly #host: TableHost
+  readonly #store: KeyedStore<unknown[]>
+
   /** @internal */
-  constructor(core: DbCore, name: string) {
-    super(core, name, 'lookupList', KEY_OPS, FORMS)
+  constructor(host: TableHost, name: string, def: TableDef) {
+    const store: KeyedStore<unknown[]> = { map: new Map() }
+    super(host, name, 'lookupList', KEY_OPS, FORMS, def, store)
+    this.#host = host
+    this.#store = store
   }
 
   /**
@@ -40,32 +48,32 @@ export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, un
    * later writes never change (O(1): the table's array is frozen and handed out; the next write copies it).
    */
   get(key: K): readonly DeepReadonly<V>[] | undefined {
-    const list = this.map.get(key)
+    const list = this.#store.map.get(key)
     return list === undefined ? undefined : (share(list) as readonly DeepReadonly<V>[])
   }
 
   /** The list under `key`, copied first if it was handed out: every in-place change goes through here. */
   #writable(key: Key): unknown[] | undefined {
-    const list = this.map.get(key)
+    const list = this.#store.map.get(key)
     if (list === undefined || !isShared(list)) return list
     const copy = list.slice()
-    this.map.set(key, copy)
+    this.#store.map.set(key, copy)
     return copy
   }
 
   /** Whether `key` exists (possibly with an empty list). */
   has(key: K): boolean {
-    return this.map.has(key)
+    return this.#store.map.has(key)
   }
 
   /** Appends `value` to the list under `key` (creating the key if needed) and returns its index. */
   push(key: K, value: Insertable<V>): number {
-    const core = this.core
+    const host = this.#host
     const name = this.name
-    core.assertWritable(name)
+    host.assertWritable(name)
     const k = this.toKey(key)
     const stored = this.toStored(value, { table: name, key: k })
-    return core.mutate(this, [name, OP.LL_PUSH, k, stored]).index as number
+    return host.mutate(this, [name, OP.LL_PUSH, k, stored]).index as number
   }
 
   /**
@@ -73,11 +81,11 @@ export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, un
    * does not exist or `index` is not an integer in `[0, length)`.
    */
   remove(key: K, index: number): DeepReadonly<V> {
-    const core = this.core
+    const host = this.#host
     const name = this.name
-    core.assertWritable(name)
+    host.assertWritable(name)
     const k = this.toKey(key)
-    const length = this.map.get(k)?.length
+    const length = this.#store.map.get(k)?.length
     if (length === undefined || !isIndex(index, length)) {
       throw new TablesInputError(
         'TABLES_OUT_OF_RANGE',
@@ -87,19 +95,19 @@ export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, un
         { table: name, key: k, index },
       )
     }
-    return core.mutate(this, [name, OP.LL_REMOVE, k, index]).previous as DeepReadonly<V>
+    return host.mutate(this, [name, OP.LL_REMOVE, k, index]).previous as DeepReadonly<V>
   }
 
   /** @internal */
   [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): void {
-    const map = this.map
+    const map = this.#store.map
     const key = op[2] as Key
     switch (op[1]) {
       case OP.LL_PUSH: {
         const value = op[3]
         if (fromLog) {
           if (op.length !== 4 || !isKey(key) || value === undefined) this.badOp(op, 'expected [key, value]')
-          if (this.core.freeze) deepFreeze(value)
+          if (this.#host.freeze) deepFreeze(value)
         }
         let list = this.#writable(key)
         if (list === undefined) {
@@ -145,6 +153,6 @@ export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, un
 
   /** @internal */
   [CAPTURE](): TableCapture {
-    return captureLookupList(this.name, this.map)
+    return captureLookupList(this.name, this.#store.map)
   }
 }

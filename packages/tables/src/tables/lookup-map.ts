@@ -1,14 +1,17 @@
 // A key → (key2 → value) table (shares of a document per user …), backed by a Map of Maps.
-import type { DbCore } from '../internal/db-core.js'
-import { type InnerForms, KeyedTable } from '../internal/keyed-table.js'
+
+import { APPLY, CAPTURE, type TableHost, UNDO } from '../internal/base-table.js'
+import { isKey } from '../internal/key-checks.js'
+import { type InnerForms, type KeyedStore, KeyedTable } from '../internal/keyed-table.js'
 import { notFound } from '../internal/not-found.js'
-import { isKey } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
 import { mapBehind, mapView } from '../internal/read-only-view.js'
 import { captureLookupMap, type TableCapture } from '../internal/state-capture.js'
-import { APPLY, CAPTURE, UNDO } from '../internal/table-base.js'
 import { deepFreeze } from '../internal/validate.js'
-import type { DeepReadonly, Insertable, Key, LookupMapChange, TableChange, Updater } from '../types.js'
+import type { Key } from '../key.js'
+import type { DeepReadonly, Insertable, Updater } from '../stored-value.js'
+import type { LookupMapChange, TableChange } from '../table-change.js'
+import type { TableDef } from '../table-def.js'
 
 /** The opcodes of the whole-key operations (see keyed-table.ts). */
 const KEY_OPS = { createKey: OP.LM_CREATE_KEY, clearKey: OP.LM_CLEAR_KEY, clear: OP.LM_CLEAR }
@@ -29,8 +32,8 @@ type Change = LookupMapChange<Key, Key, unknown>
  * @example
  * ```ts
  * db.shares.insert('doc1', 'bob', { mode: 'read' })
- * db.shares.get('doc1', 'bob')?.mode // 'read'
- * db.shares.get('doc1')?.size // 1
+ * db.shares.get('doc1', 'bob')?.mode // -> 'read'
+ * db.shares.get('doc1')?.size // -> 1
  * ```
  */
 export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
@@ -39,9 +42,15 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
   Map<Key, unknown>,
   ReadonlyMap<K2, DeepReadonly<V>>
 > {
+  readonly #host: TableHost
+  readonly #store: KeyedStore<Map<Key, unknown>>
+
   /** @internal */
-  constructor(core: DbCore, name: string) {
-    super(core, name, 'lookupMap', KEY_OPS, FORMS)
+  constructor(host: TableHost, name: string, def: TableDef) {
+    const store: KeyedStore<Map<Key, unknown>> = { map: new Map() }
+    super(host, name, 'lookupMap', KEY_OPS, FORMS, def, store)
+    this.#host = host
+    this.#store = store
   }
 
   /**
@@ -52,7 +61,7 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
   /** The value under `key` and `key2` (the object itself), or `undefined`. */
   get(key: K, key2: K2): DeepReadonly<V> | undefined
   get(key: K, key2?: K2): ReadonlyMap<K2, DeepReadonly<V>> | DeepReadonly<V> | undefined {
-    const inner = this.map.get(key)
+    const inner = this.#store.map.get(key)
     if (key2 === undefined)
       return inner === undefined ? undefined : (mapView(inner) as ReadonlyMap<K2, DeepReadonly<V>>)
     return inner?.get(key2) as DeepReadonly<V> | undefined
@@ -60,8 +69,8 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
 
   /** With one argument, whether `key` exists (possibly with an empty map); with two, whether `key2` is under it. */
   has(key: K, key2?: K2): boolean {
-    if (key2 === undefined) return this.map.has(key)
-    return this.map.get(key)?.has(key2) ?? false
+    if (key2 === undefined) return this.#store.map.has(key)
+    return this.#store.map.get(key)?.has(key2) ?? false
   }
 
   /**
@@ -69,13 +78,13 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
    * returns the value it replaced.
    */
   insert(key: K, key2: K2, value: Insertable<V>): DeepReadonly<V> | undefined {
-    const core = this.core
+    const host = this.#host
     const name = this.name
-    core.assertWritable(name)
+    host.assertWritable(name)
     const k = this.toKey(key)
     const k2 = this.toKey(key2, 'key2')
     const stored = this.toStored(value, { table: name, key: k, key2: k2 })
-    return core.mutate(this, [name, OP.LM_SET, k, k2, stored]).previous as DeepReadonly<V> | undefined
+    return host.mutate(this, [name, OP.LM_SET, k, k2, stored]).previous as DeepReadonly<V> | undefined
   }
 
   /**
@@ -83,8 +92,8 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
    * frozen or written).
    */
   insertIfAbsent(key: K, key2: K2, value: Insertable<V>): boolean {
-    this.core.assertWritable(this.name)
-    if (this.map.get(this.toKey(key))?.has(this.toKey(key2, 'key2'))) return false
+    this.#host.assertWritable(this.name)
+    if (this.#store.map.get(this.toKey(key))?.has(this.toKey(key2, 'key2'))) return false
     this.insert(key, key2, value)
     return true
   }
@@ -95,29 +104,29 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
    * changes.
    */
   update(key: K, key2: K2, fn: Updater<V>): DeepReadonly<V> {
-    this.core.assertWritable(this.name)
+    this.#host.assertWritable(this.name)
     const k = this.toKey(key)
     const k2 = this.toKey(key2, 'key2')
-    const current = this.map.get(k)?.get(k2)
+    const current = this.#store.map.get(k)?.get(k2)
     if (current === undefined) throw notFound(this.name, k, k2)
     this.insert(key, key2, fn(current as DeepReadonly<V>))
-    return this.map.get(k)!.get(k2) as DeepReadonly<V>
+    return this.#store.map.get(k)!.get(k2) as DeepReadonly<V>
   }
 
   /** Removes the value under `key` and `key2` and returns it (`undefined`, and nothing written, if absent). */
   remove(key: K, key2: K2): DeepReadonly<V> | undefined {
-    const core = this.core
+    const host = this.#host
     const name = this.name
-    core.assertWritable(name)
+    host.assertWritable(name)
     const k = this.toKey(key)
     const k2 = this.toKey(key2, 'key2')
-    if (!this.map.get(k)?.has(k2)) return undefined
-    return core.mutate(this, [name, OP.LM_REMOVE, k, k2]).previous as DeepReadonly<V>
+    if (!this.#store.map.get(k)?.has(k2)) return undefined
+    return host.mutate(this, [name, OP.LM_REMOVE, k, k2]).previous as DeepReadonly<V>
   }
 
   /** @internal */
   [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): void {
-    const map = this.map
+    const map = this.#store.map
     const key = op[2] as Key
     switch (op[1]) {
       case OP.LM_SET: {
@@ -127,7 +136,7 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
           if (op.length !== 5 || !isKey(key) || !isKey(key2) || value === undefined) {
             this.badOp(op, 'expected [key, key2, value]')
           }
-          if (this.core.freeze) deepFreeze(value)
+          if (this.#host.freeze) deepFreeze(value)
         }
         let inner = map.get(key)
         if (inner === undefined) {
@@ -160,13 +169,13 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
     const c = change as Change
     switch (c.op) {
       case 'set': {
-        const inner = this.map.get(c.key)!
+        const inner = this.#store.map.get(c.key)!
         if (c.previous === undefined) inner.delete(c.key2)
         else inner.set(c.key2, c.previous)
         return
       }
       case 'remove':
-        this.map.get(c.key)!.set(c.key2, c.previous)
+        this.#store.map.get(c.key)!.set(c.key2, c.previous)
         return
       default:
         this.undoKeyChange(c)
@@ -175,6 +184,6 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
 
   /** @internal */
   [CAPTURE](): TableCapture {
-    return captureLookupMap(this.name, this.map)
+    return captureLookupMap(this.name, this.#store.map)
   }
 }

@@ -1,13 +1,15 @@
 // A key → set of members table (children of a folder …), backed by a Map of Sets. Members are keys (string or
 // number), so membership survives a reopen (object members would lose their identity).
-import type { DbCore } from '../internal/db-core.js'
-import { type InnerForms, KeyedTable } from '../internal/keyed-table.js'
-import { isKey } from '../internal/op-args.js'
+
+import { APPLY, CAPTURE, type TableHost, UNDO } from '../internal/base-table.js'
+import { isKey } from '../internal/key-checks.js'
+import { type InnerForms, type KeyedStore, KeyedTable } from '../internal/keyed-table.js'
 import { OP, type Op } from '../internal/opcodes.js'
 import { setBehind, setView } from '../internal/read-only-view.js'
 import { captureLookupSet, type TableCapture } from '../internal/state-capture.js'
-import { APPLY, CAPTURE, UNDO } from '../internal/table-base.js'
-import type { Key, LookupSetChange, TableChange } from '../types.js'
+import type { Key } from '../key.js'
+import type { LookupSetChange, TableChange } from '../table-change.js'
+import type { TableDef } from '../table-def.js'
 
 /** The opcodes of the whole-key operations (see keyed-table.ts). */
 const KEY_OPS = { createKey: OP.LS_CREATE_KEY, clearKey: OP.LS_CLEAR_KEY, clear: OP.LS_CLEAR }
@@ -27,15 +29,22 @@ type Change = LookupSetChange<Key, Key>
  *
  * @example
  * ```ts
- * db.children.insert('folder', 'file1') // true: added
- * db.children.insert('folder', 'file1') // false: already there, nothing written
- * db.children.has('folder', 'file1') // true
+ * db.children.insert('folder', 'file1') // -> true
+ * // Already there: nothing is written.
+ * db.children.insert('folder', 'file1') // -> false
+ * db.children.has('folder', 'file1') // -> true
  * ```
  */
 export class LookupSet<K extends Key, V extends Key> extends KeyedTable<'lookupSet', K, Set<Key>, ReadonlySet<V>> {
+  readonly #host: TableHost
+  readonly #store: KeyedStore<Set<Key>>
+
   /** @internal */
-  constructor(core: DbCore, name: string) {
-    super(core, name, 'lookupSet', KEY_OPS, FORMS)
+  constructor(host: TableHost, name: string, def: TableDef) {
+    const store: KeyedStore<Set<Key>> = { map: new Map() }
+    super(host, name, 'lookupSet', KEY_OPS, FORMS, def, store)
+    this.#host = host
+    this.#store = store
   }
 
   /**
@@ -43,47 +52,47 @@ export class LookupSet<K extends Key, V extends Key> extends KeyedTable<'lookupS
    * members only), or `undefined` if the key does not exist.
    */
   get(key: K): ReadonlySet<V> | undefined {
-    const set = this.map.get(key)
+    const set = this.#store.map.get(key)
     return set === undefined ? undefined : (setView(set) as ReadonlySet<V>)
   }
 
   /** Whether `value` is a member of the set under `key`. */
   has(key: K, value: V): boolean {
-    return this.map.get(key)?.has(value) ?? false
+    return this.#store.map.get(key)?.has(value) ?? false
   }
 
   /** Whether `key` exists (possibly with an empty set). */
   hasKey(key: K): boolean {
-    return this.map.has(key)
+    return this.#store.map.has(key)
   }
 
   /** Adds `value` to the set under `key` (creating the key if needed). Returns false if it was already there. */
   insert(key: K, value: V): boolean {
-    const core = this.core
+    const host = this.#host
     const name = this.name
-    core.assertWritable(name)
+    host.assertWritable(name)
     const k = this.toKey(key)
     const v = this.toKey(value, 'member')
-    if (this.map.get(k)?.has(v)) return false
-    core.mutate(this, [name, OP.LS_INSERT, k, v])
+    if (this.#store.map.get(k)?.has(v)) return false
+    host.mutate(this, [name, OP.LS_INSERT, k, v])
     return true
   }
 
   /** Removes `value` from the set under `key`. Returns false (and writes nothing) if it was not there. */
   remove(key: K, value: V): boolean {
-    const core = this.core
+    const host = this.#host
     const name = this.name
-    core.assertWritable(name)
+    host.assertWritable(name)
     const k = this.toKey(key)
     const v = this.toKey(value, 'member')
-    if (!this.map.get(k)?.has(v)) return false
-    core.mutate(this, [name, OP.LS_REMOVE, k, v])
+    if (!this.#store.map.get(k)?.has(v)) return false
+    host.mutate(this, [name, OP.LS_REMOVE, k, v])
     return true
   }
 
   /** @internal */
   [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): void {
-    const map = this.map
+    const map = this.#store.map
     const key = op[2] as Key
     switch (op[1]) {
       case OP.LS_INSERT: {
@@ -117,10 +126,10 @@ export class LookupSet<K extends Key, V extends Key> extends KeyedTable<'lookupS
     const c = change as Change
     switch (c.op) {
       case 'insert':
-        this.map.get(c.key)!.delete(c.value)
+        this.#store.map.get(c.key)!.delete(c.value)
         return
       case 'remove':
-        this.map.get(c.key)!.add(c.value)
+        this.#store.map.get(c.key)!.add(c.value)
         return
       default:
         this.undoKeyChange(c)
@@ -129,6 +138,6 @@ export class LookupSet<K extends Key, V extends Key> extends KeyedTable<'lookupS
 
   /** @internal */
   [CAPTURE](): TableCapture {
-    return captureLookupSet(this.name, this.map)
+    return captureLookupSet(this.name, this.#store.map)
   }
 }

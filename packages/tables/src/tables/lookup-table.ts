@@ -1,13 +1,16 @@
 // A key → value table, backed by one Map (reads are a Map lookup; iteration is in insertion order).
-import type { DbCore } from '../internal/db-core.js'
+
+import { APPLY, BaseTable, CAPTURE, RESET, type TableHost, UNDO } from '../internal/base-table.js'
+import { isKey } from '../internal/key-checks.js'
 import { notFound } from '../internal/not-found.js'
-import { isKey } from '../internal/op-args.js'
 import { OP, type Op } from '../internal/opcodes.js'
 import { mapBehind, mapView } from '../internal/read-only-view.js'
 import { captureLookupTable, type TableCapture } from '../internal/state-capture.js'
-import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
 import { deepFreeze } from '../internal/validate.js'
-import type { DeepReadonly, Insertable, Key, LookupTableChange, TableChange, Updater } from '../types.js'
+import type { Key } from '../key.js'
+import type { DeepReadonly, Insertable, Updater } from '../stored-value.js'
+import type { LookupTableChange, TableChange } from '../table-change.js'
+import type { TableDef } from '../table-def.js'
 
 type Change = LookupTableChange<Key, unknown>
 
@@ -17,17 +20,20 @@ type Change = LookupTableChange<Key, unknown>
  *
  * @example
  * ```ts
- * db.metadata.insert('a', { size: 1 })
- * db.metadata.get('a') === db.metadata.get('a') // true: the stored object itself
+ * db.metadata.insert('a', { name: 'a.md', size: 1, tags: [] })
+ * // The stored object itself, not a copy:
+ * db.metadata.get('a') === db.metadata.get('a') // -> true
  * for (const [id, meta] of db.metadata) console.log(id, meta.size)
  * ```
  */
 export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
+  readonly #host: TableHost
   #map = new Map<Key, unknown>()
 
   /** @internal */
-  constructor(core: DbCore, name: string) {
-    super(core, name, 'lookupTable')
+  constructor(host: TableHost, name: string, def: TableDef) {
+    super(host, name, 'lookupTable', def)
+    this.#host = host
   }
 
   /** The value stored under `key` (the object itself), or `undefined`. */
@@ -83,12 +89,12 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
    * the value it replaced. See {@link insertIfAbsent} and {@link update} for the other two intents.
    */
   insert(key: K, value: Insertable<V>): DeepReadonly<V> | undefined {
-    const core = this.core
+    const host = this.#host
     const name = this.name
-    core.assertWritable(name)
+    host.assertWritable(name)
     const k = this.toKey(key)
     const stored = this.toStored(value, { table: name, key: k })
-    return core.mutate(this, [name, OP.LT_SET, k, stored]).previous as DeepReadonly<V> | undefined
+    return host.mutate(this, [name, OP.LT_SET, k, stored]).previous as DeepReadonly<V> | undefined
   }
 
   /**
@@ -96,7 +102,7 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
    * frozen or written).
    */
   insertIfAbsent(key: K, value: Insertable<V>): boolean {
-    this.core.assertWritable(this.name)
+    this.#host.assertWritable(this.name)
     if (this.#map.has(this.toKey(key))) return false
     this.insert(key, value)
     return true
@@ -108,11 +114,12 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
    *
    * @example
    * ```ts
-   * db.files.update('f1', (file) => ({ ...file, name: 'renamed.md' }))
+   * db.metadata.insert('f1', { name: 'notes.md', size: 12, tags: [] })
+   * db.metadata.update('f1', (file) => ({ ...file, name: 'renamed.md' })) // -> { name: 'renamed.md', size: 12, tags: [] }
    * ```
    */
   update(key: K, fn: Updater<V>): DeepReadonly<V> {
-    this.core.assertWritable(this.name)
+    this.#host.assertWritable(this.name)
     const k = this.toKey(key)
     const current = this.#map.get(k)
     if (current === undefined) throw notFound(this.name, k)
@@ -122,17 +129,17 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
 
   /** Removes `key` and returns its value (`undefined`, and nothing written, if it was absent). */
   remove(key: K): DeepReadonly<V> | undefined {
-    const core = this.core
-    core.assertWritable(this.name)
+    const host = this.#host
+    host.assertWritable(this.name)
     const k = this.toKey(key)
     if (!this.#map.has(k)) return undefined
-    return core.mutate(this, [this.name, OP.LT_REMOVE, k]).previous as DeepReadonly<V>
+    return host.mutate(this, [this.name, OP.LT_REMOVE, k]).previous as DeepReadonly<V>
   }
 
   /** Removes every key (nothing is written if the table is empty). */
   clear(): void {
-    this.core.assertWritable(this.name)
-    if (this.#map.size > 0) this.core.mutate(this, [this.name, OP.LT_CLEAR])
+    this.#host.assertWritable(this.name)
+    if (this.#map.size > 0) this.#host.mutate(this, [this.name, OP.LT_CLEAR])
   }
 
   /** @internal */
@@ -144,7 +151,7 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
         const value = op[3]
         if (fromLog) {
           if (op.length !== 4 || !isKey(key) || value === undefined) this.badOp(op, 'expected [key, value]')
-          if (this.core.freeze) deepFreeze(value)
+          if (this.#host.freeze) deepFreeze(value)
         }
         const previous = map.get(key)
         map.set(key, value)

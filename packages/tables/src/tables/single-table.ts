@@ -1,11 +1,13 @@
 // A table holding at most one value (an account, settings …).
-import type { DbCore } from '../internal/db-core.js'
+
+import { APPLY, BaseTable, CAPTURE, RESET, type TableHost, UNDO } from '../internal/base-table.js'
 import { notFound } from '../internal/not-found.js'
 import { OP, type Op } from '../internal/opcodes.js'
 import { captureSingle, type TableCapture } from '../internal/state-capture.js'
-import { APPLY, BaseTable, CAPTURE, RESET, UNDO } from '../internal/table-base.js'
 import { deepFreeze } from '../internal/validate.js'
-import type { DeepReadonly, Insertable, SingleChange, TableChange, Updater } from '../types.js'
+import type { DeepReadonly, Insertable, Updater } from '../stored-value.js'
+import type { SingleChange, TableChange } from '../table-change.js'
+import type { TableDef } from '../table-def.js'
 
 type Change = SingleChange<unknown>
 
@@ -14,17 +16,19 @@ type Change = SingleChange<unknown>
  *
  * @example
  * ```ts
- * db.account.insert({ name: 'Ada' })
- * db.account.get()?.name // 'Ada'
+ * db.account.insert({ name: 'Ada', plan: 'pro' })
+ * db.account.get()?.name // -> 'Ada'
  * db.account.clear()
  * ```
  */
 export class SingleTable<V> extends BaseTable<'single'> {
+  readonly #host: TableHost
   #value: unknown
 
   /** @internal */
-  constructor(core: DbCore, name: string) {
-    super(core, name, 'single')
+  constructor(host: TableHost, name: string, def: TableDef) {
+    super(host, name, 'single', def)
+    this.#host = host
   }
 
   /** The stored value (the object itself, not a copy), or `undefined` if there is none. */
@@ -37,7 +41,7 @@ export class SingleTable<V> extends BaseTable<'single'> {
    * value; if `fn` throws, or returns a value that cannot be stored, nothing changes.
    */
   update(fn: Updater<V>): DeepReadonly<V> {
-    this.core.assertWritable(this.name)
+    this.#host.assertWritable(this.name)
     const current = this.#value
     if (current === undefined) throw notFound(this.name)
     this.insert(fn(current as DeepReadonly<V>))
@@ -46,17 +50,17 @@ export class SingleTable<V> extends BaseTable<'single'> {
 
   /** Stores `value` (replacing any previous one) and returns the previous value. */
   insert(value: Insertable<V>): DeepReadonly<V> | undefined {
-    const core = this.core
-    core.assertWritable(this.name)
+    const host = this.#host
+    host.assertWritable(this.name)
     const stored = this.toStored(value, { table: this.name })
-    return core.mutate(this, [this.name, OP.SINGLE_SET, stored]).previous as DeepReadonly<V> | undefined
+    return host.mutate(this, [this.name, OP.SINGLE_SET, stored]).previous as DeepReadonly<V> | undefined
   }
 
   /** Removes the value and returns it (`undefined`, and nothing written, if there was none). */
   clear(): DeepReadonly<V> | undefined {
-    this.core.assertWritable(this.name)
+    this.#host.assertWritable(this.name)
     if (this.#value === undefined) return undefined
-    return this.core.mutate(this, [this.name, OP.SINGLE_CLEAR]).previous as DeepReadonly<V>
+    return this.#host.mutate(this, [this.name, OP.SINGLE_CLEAR]).previous as DeepReadonly<V>
   }
 
   /** @internal */
@@ -66,7 +70,7 @@ export class SingleTable<V> extends BaseTable<'single'> {
         const value = op[2]
         if (fromLog) {
           if (op.length !== 3 || value === undefined) this.badOp(op, 'expected [value]')
-          if (this.core.freeze) deepFreeze(value)
+          if (this.#host.freeze) deepFreeze(value)
         }
         const previous = this.#value
         this.#value = value

@@ -1,5 +1,5 @@
 // Shape checks for operation arguments decoded from the log. Cheap on purpose: replay runs them for every operation.
-import type { Key } from '../types.js'
+import type { Key } from '../key.js'
 
 /** True for a value that may be a key or a lookupSet member. */
 export function isKey(value: unknown): value is Key {

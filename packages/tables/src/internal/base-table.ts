@@ -1,13 +1,16 @@
 // What every table class shares: its identity (name, kind, db), the checks its writes run on keys and values (the
-// built-in ones and those its definition declares), and the internal hooks the db core calls. The hooks are
-// symbol-keyed so they stay out of the public surface and of editor autocompletion.
+// built-in ones and those its definition declares), the internal hooks the db core calls, and the one thing a table
+// knows of the db it belongs to: the TableHost it writes through. The hooks are symbol-keyed so they stay out of the
+// public surface and of editor autocompletion.
 
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { Database } from '../database.js'
 import { TablesReplayError } from '../errors.js'
+import type { Key } from '../key.js'
+import type { TableChange } from '../table-change.js'
+import type { TableDef } from '../table-def.js'
+import type { TableKind } from '../table-kind.js'
 import type { KeyCheck } from '../table-options.js'
-import type { Key, TableChange, TableKind } from '../types.js'
-import type { DbCore } from './db-core.js'
 import type { Op } from './opcodes.js'
 import { checkKeyAgainst, validateValue } from './standard-schema.js'
 import type { TableCapture } from './state-capture.js'
@@ -16,7 +19,8 @@ import { acceptValue, checkKey, type ValueSite } from './validate.js'
 /**
  * Applies one operation to memory. `out`, when given, receives the change records (old and new values) in order;
  * they also serve as the undo records. `fromLog` means the operation was decoded from the log: its arguments are
- * checked for shape (throwing {@link OpError}) and its values frozen if the db freezes.
+ * checked for shape (throwing a TablesReplayError, which replay completes with the seq) and its values frozen if the
+ * db freezes.
  */
 export const APPLY: unique symbol = Symbol('homedb.tables.apply')
 /** Reverts one change record produced by {@link APPLY} (transactions roll back newest first). */
@@ -26,8 +30,26 @@ export const CAPTURE: unique symbol = Symbol('homedb.tables.capture')
 /** Empties the table without recording anything (a follower reloading from a snapshot). */
 export const RESET: unique symbol = Symbol('homedb.tables.reset')
 
-/** A malformed operation read from the log; the core turns it into a TablesReplayError with the seq. */
-export class OpError extends TablesReplayError {}
+/** A change record seen loosely, for the mutation methods that read its `previous` or `index`. */
+export type LooseChange = { readonly op: string; readonly previous?: unknown; readonly index?: number }
+
+/**
+ * What a table needs from the db it belongs to (the db core implements it): the handle users hold, whether values
+ * are frozen, the check that a write may run now, and the write itself.
+ */
+export interface TableHost {
+  /** The db handle the table is a property of. */
+  readonly db: Database
+  /** Deep-freeze values as they are stored (the `freeze` option). */
+  readonly freeze: boolean
+  /** Throws unless a mutation of `table` may run now (closed, read-only, failed log, doomed transaction). */
+  assertWritable(table: string): void
+  /**
+   * Applies a validated operation to `table` and records it: inside a transaction it joins it, outside it is
+   * committed at once (one frame). Returns the last change record it produced (the caller's return value).
+   */
+  mutate(table: BaseTable, op: Op): LooseChange
+}
 
 /** The common part of every table handle. */
 export abstract class BaseTable<Kind extends TableKind = TableKind> {
@@ -37,8 +59,7 @@ export abstract class BaseTable<Kind extends TableKind = TableKind> {
   readonly kind: Kind
   /** The db this table belongs to. */
   readonly db: Database
-  /** @internal */
-  protected readonly core: DbCore
+  readonly #host: TableHost
   readonly #schema: StandardSchemaV1 | undefined
   /** The key checks the definition declares, or `undefined` if it declares none (the common, fast case). */
   readonly #keyChecks:
@@ -46,12 +67,11 @@ export abstract class BaseTable<Kind extends TableKind = TableKind> {
     | undefined
 
   /** @internal */
-  constructor(core: DbCore, name: string, kind: Kind) {
-    this.core = core
+  constructor(host: TableHost, name: string, kind: Kind, def: TableDef) {
+    this.#host = host
     this.name = name
     this.kind = kind
-    this.db = core.handle
-    const def = core.defs[name]
+    this.db = host.db
     this.#schema = def?.schema
     const declared = def === undefined ? undefined : { key: def.key, key2: def.key2, member: def.member }
     this.#keyChecks =
@@ -81,7 +101,7 @@ export abstract class BaseTable<Kind extends TableKind = TableKind> {
    */
   protected toStored(value: unknown, site: ValueSite): unknown {
     const stored = this.#schema === undefined ? value : validateValue(this.#schema, value, site)
-    acceptValue(stored, this.core.freeze, site)
+    acceptValue(stored, this.#host.freeze, site)
     return stored
   }
 
@@ -96,6 +116,8 @@ export abstract class BaseTable<Kind extends TableKind = TableKind> {
 
   /** Throws a replay error for an operation whose arguments are malformed. */
   protected badOp(op: Op, reason: string): never {
-    throw new OpError(`table "${this.name}": malformed operation ${String(op[1])}: ${reason}`, { table: this.name })
+    throw new TablesReplayError(`table "${this.name}": malformed operation ${String(op[1])}: ${reason}`, {
+      table: this.name,
+    })
   }
 }

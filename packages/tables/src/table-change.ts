@@ -1,38 +1,9 @@
-// Shared public types of @homedb/tables: keys, readonly views of stored values, and the per-table change records
-// that the commit event carries (the contract the reactive and replication layers build on).
+// The per-table change records: what one operation changed, with old and new values. The commit event carries them
+// grouped by table (see commit-event.ts); they are the contract the reactive and replication layers build on.
+import type { Key } from './key.js'
+import type { DeepReadonly } from './stored-value.js'
 
-/** A key of a keyed table (and a member of a lookupSet): a string or a finite number. */
-export type Key = string | number
-
-/** The six kinds of table. Recorded in every log operation (see FORMAT.md), so a kind change is detected at open. */
-export type TableKind = 'single' | 'lookupTable' | 'list' | 'lookupList' | 'lookupSet' | 'lookupMap'
-
-type Primitive = string | number | boolean | bigint | symbol | null | undefined
-
-/**
- * The type of a stored value as the db hands it out: deeply readonly, because the db owns it (and, with the default
- * `freeze: true`, has frozen it). `Date` and `Uint8Array` keep their own types: they cannot be frozen (see README).
- */
-export type DeepReadonly<T> = unknown extends T
-  ? T
-  : T extends Primitive
-    ? T
-    : T extends Date | Uint8Array
-      ? T
-      : T extends (...args: never[]) => unknown
-        ? T
-        : { readonly [P in keyof T]: DeepReadonly<T[P]> }
-
-/** What a mutation accepts: the value type, or a readonly value read back from the db (re-inserting is fine). */
-export type Insertable<V> = V | DeepReadonly<V>
-
-/**
- * The function `update` takes: the current value in, the next value out. (Declared through a method so that a
- * table of a narrower value type stays assignable to a table of `unknown` values, as `AnyTable` needs.)
- */
-export type Updater<V> = { bivarianceHack(current: DeepReadonly<V>): Insertable<V> }['bivarianceHack']
-
-// ---- Change records, one union per table kind. `previous` is the value replaced or removed (the object itself). ----
+// Change records, one union per table kind. `previous` is the value replaced or removed (the object itself).
 
 /** A change to a `single` table. */
 export type SingleChange<V> =

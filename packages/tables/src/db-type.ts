@@ -1,5 +1,5 @@
-// Type-level mapping from a schema to the db users hold: each definition becomes its table class with the user's
-// key and value types, and the commit event is typed per table.
+// Type-level mapping from a schema to the db users hold: each definition becomes its table class with the user's key
+// and value types, next to the db-level members of Database.
 import type { Database } from './database.js'
 import type {
   ListDef,
@@ -17,14 +17,6 @@ import type { LookupMap } from './tables/lookup-map.js'
 import type { LookupSet } from './tables/lookup-set.js'
 import type { LookupTable } from './tables/lookup-table.js'
 import type { SingleTable } from './tables/single-table.js'
-import type {
-  ListChange,
-  LookupListChange,
-  LookupMapChange,
-  LookupSetChange,
-  LookupTableChange,
-  SingleChange,
-} from './types.js'
 
 /** The table class a definition becomes in an open db. */
 export type TableOf<T> =
@@ -42,36 +34,6 @@ export type TableOf<T> =
               ? LookupMap<K, K2, V>
               : never
 
-/** The change record type of a table definition. */
-export type ChangeOf<T> =
-  T extends SingleDef<infer V>
-    ? SingleChange<V>
-    : T extends LookupTableDef<infer K, infer V>
-      ? LookupTableChange<K, V>
-      : T extends ListDef<infer V>
-        ? ListChange<V>
-        : T extends LookupListDef<infer K, infer V>
-          ? LookupListChange<K, V>
-          : T extends LookupSetDef<infer K, infer V>
-            ? LookupSetChange<K, V>
-            : T extends LookupMapDef<infer K, infer K2, infer V>
-              ? LookupMapChange<K, K2, V>
-              : never
-
-/**
- * What `onCommit` listeners receive: the commit's seq and, for each table the commit touched (and only those),
- * its changes in order, each with old and new values.
- */
-export interface CommitEvent<D extends TableDefs = TableDefs> {
-  readonly seq: number
-  readonly changes: { readonly [N in keyof D]?: readonly ChangeOf<D[N]>[] }
-  /**
-   * Set (with no changes) when a follower reloaded its state from a snapshot instead of applying deltas: read the
-   * tables again rather than applying changes.
-   */
-  readonly reset?: true
-}
-
 /** The table definitions of a schema, or the definitions themselves. */
 export type DefsOf<S extends TableDefs | Schema<TableDefs>> = S extends TableDefs
   ? S
@@ -87,9 +49,8 @@ export type DefsOf<S extends TableDefs | Schema<TableDefs>> = S extends TableDef
  *
  * @example
  * ```ts
- * const Core = schema({ files: lookupTable<string, FileMeta>() })
  * function rename(db: Db<typeof Core>, id: string, name: string) {
- *   db.files.update(id, (file) => ({ ...file, name }))
+ *   return db.metadata.update(id, (file) => ({ ...file, name }))
  * }
  * ```
  */

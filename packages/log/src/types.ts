@@ -134,8 +134,9 @@ export interface Log {
    *
    * @example
    * ```ts
-   * for await (const batch of log.readBatches({ from: snapshot.seq })) {
-   *   for (const { seq, payload } of batch) apply(seq, payload)
+   * let bytes = 0
+   * for await (const batch of log.readBatches({ from: 0 })) {
+   *   for (const { payload } of batch) bytes += payload.byteLength
    * }
    * ```
    */

@@ -36,8 +36,11 @@ export interface LogStateHashOptions {
  *
  * @example
  * ```ts
- * const log = await openLog('./home/users/alice/log-1', { readOnly: true })
+ * import { openLog } from '@homedb/log'
+ *
+ * const log = await openLog('./data/core', { readOnly: true }) // a db's log, as a home server holds it
  * const { seq, hash } = await logStateHash(log)
+ * await log.close()
  * ```
  */
 export async function logStateHash(log: Log, options: LogStateHashOptions = {}): Promise<LogStateHash> {

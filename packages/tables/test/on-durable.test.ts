@@ -1,15 +1,19 @@
 // onDurable: each commit's event, in seq order, once the commit is durable under the db's durability mode; never
 // before the fdatasync (or OS write) that covers it, always after its onCommit event and before any durability
 // promise covering it settles; never for a commit a log failure kept off the disk.
-import { type FileLayer, nodeFileLayer } from '@homedb/log'
+import { type FileLayer, nodeFileLayer, type OpenMode } from '@homedb/log'
 import { FaultyFileLayer, isSegment, tempDir, wrapFileLayer } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { type CommitEvent, list, lookupTable, openDb, schema } from '../src/index.js'
 
 const S = schema({ meta: lookupTable<string, number>(), events: list<string>() })
 
-/** The real file system, recording every segment write and fdatasync (start and end) on a shared timeline. */
-function recordingLayer(timeline: string[]): FileLayer {
+/**
+ * The real file system, recording every segment write and fdatasync (start and end) on a shared timeline. With
+ * `dsync`, segments are opened with O_DSYNC where the platform gives it (a write is durable when it ends); without,
+ * the option is not passed on, so the log makes batches durable with write + fdatasync.
+ */
+function recordingLayer(timeline: string[], dsync: boolean): FileLayer {
   const recorded = async <T>(name: string, call: () => Promise<T>): Promise<T> => {
     timeline.push(`${name}:start`)
     const result = await call()
@@ -17,10 +21,11 @@ function recordingLayer(timeline: string[]): FileLayer {
     return result
   }
   return wrapFileLayer(nodeFileLayer, {
+    ...(dsync ? {} : { open: (path: string, mode: OpenMode) => nodeFileLayer.open(path, mode) }),
     handle: (handle, path) =>
       isSegment(path)
         ? {
-            write: (b, o, l, p) => recorded('write', () => handle.write(b, o, l, p)),
+            write: (b, o, l, p) => recorded(handle.dsync === true ? 'dwrite' : 'write', () => handle.write(b, o, l, p)),
             datasync: () => recorded('datasync', () => handle.datasync()),
           }
         : {},
@@ -29,7 +34,8 @@ function recordingLayer(timeline: string[]): FileLayer {
 
 /**
  * Checks, for every seq, the order the brief asks for: commit event, then a write that began after it, then (for
- * 'fsync') an fdatasync that began after that write and ended, then the durable event, then the promise.
+ * 'fsync') that write ended if it was an O_DSYNC write, or an fdatasync that began after it ended; then the durable
+ * event, then the promise.
  */
 function checkOrder(timeline: string[], seqs: number[], durability: 'fsync' | 'os'): void {
   for (const seq of seqs) {
@@ -39,9 +45,12 @@ function checkOrder(timeline: string[], seqs: number[], durability: 'fsync' | 'o
     expect(commit, `commit ${seq}`).toBeGreaterThanOrEqual(0)
     expect(durable, `durable ${seq} after its commit event`).toBeGreaterThan(commit)
     if (settled >= 0) expect(settled, `promise of ${seq} after its durable event`).toBeGreaterThan(durable)
-    const write = timeline.indexOf('write:start', commit)
+    const write = timeline.findIndex((e, i) => i > commit && (e === 'write:start' || e === 'dwrite:start'))
+    const durableWrite = timeline[write] === 'dwrite:start'
     const covered =
-      durability === 'fsync' ? timeline.indexOf('datasync:end', write) : timeline.indexOf('write:end', write)
+      durability === 'fsync' && !durableWrite
+        ? timeline.indexOf('datasync:end', write)
+        : timeline.indexOf(durableWrite ? 'dwrite:end' : 'write:end', write)
     expect(write, `a write began after commit ${seq}`).toBeGreaterThan(commit)
     expect(covered, `the ${durability} covering ${seq} ended before its durable event`).toBeGreaterThan(write)
     expect(covered).toBeLessThan(durable)
@@ -49,11 +58,16 @@ function checkOrder(timeline: string[], seqs: number[], durability: 'fsync' | 'o
 }
 
 describe('onDurable', () => {
-  it.each(['fsync', 'os'] as const)(
-    "with '%s', fires after the write/fdatasync covering each commit and before its promise settles",
-    async (durability) => {
+  it.each([
+    ['fsync', true],
+    ['fsync', false],
+    ['os', true],
+  ] as const)(
+    "with '%s' (O_DSYNC asked: %s), fires after the write (and fdatasync) covering each commit and before its promise settles",
+    async (durability, dsync) => {
       const timeline: string[] = []
-      const db = await openDb(S, { dir: tempDir('tables'), durability, fileLayer: recordingLayer(timeline) })
+      const fileLayer = recordingLayer(timeline, dsync)
+      const db = await openDb(S, { dir: tempDir('tables'), durability, fileLayer })
       db.onCommit(({ seq }) => timeline.push(`commit:${seq}`))
       db.onDurable(({ seq }) => timeline.push(`durable:${seq}`))
       const promises: Promise<unknown>[] = []
@@ -72,6 +86,8 @@ describe('onDurable', () => {
       const seqs = Array.from({ length: db.seq }, (_, i) => i + 1)
       expect(timeline.filter((e) => e.startsWith('durable:'))).toEqual(seqs.map((s) => `durable:${s}`))
       checkOrder(timeline, seqs, durability)
+      // Both ways 'fsync' makes a batch durable were taken where asked (Linux gives O_DSYNC).
+      expect(timeline.includes('dwrite:start')).toBe(dsync && durability === 'fsync')
       await db.close()
     },
   )

@@ -8,6 +8,7 @@ export {
   type RestoreReport,
   restoreLog,
 } from './bootstrap.js'
+export { type CommitOp, decodeCommitOps } from './commit-ops.js'
 export { Database } from './database.js'
 export {
   TablesBootstrapError,
@@ -26,6 +27,14 @@ export {
 export { type FollowDbOptions, followDb } from './follow-db.js'
 export type { CommitSource, CompactInfo, SnapshotSource } from './internal/db-core.js'
 export type { WaitForOptions } from './internal/wait-for.js'
+export {
+  type LogState,
+  type LogStateEntry,
+  type LogStateOptions,
+  type LogStateRange,
+  type LogStateTable,
+  readLogState,
+} from './log-state.js'
 export { type LogStateHash, type LogStateHashOptions, logStateHash } from './log-state-hash.js'
 export { type LogView, logOf } from './log-view.js'
 export { type OpenDbOptions, openDb } from './open-db.js'

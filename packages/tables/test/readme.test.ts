@@ -1,14 +1,17 @@
 // The README's examples, run as written (with a temporary directory instead of ./data/core).
+import { openLog } from '@homedb/log'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
   type Db,
+  decodeCommitOps,
   list,
   lookupList,
   lookupMap,
   lookupSet,
   lookupTable,
   openDb,
+  readLogState,
   schema,
   single,
   TablesError,
@@ -157,5 +160,41 @@ describe('README examples', () => {
       "member 42 is a number, but the table's members are strings",
     )
     await checked.close()
+  })
+
+  it('reading a log without its schema', async () => {
+    const dir = tempDir()
+    const db = await openDb(Core, { dir })
+    db.metadata.insert('f1', { name: 'notes.md', size: 12, tags: [] })
+    db.children.insert('root', 'f1')
+    await db.close()
+    const lines: unknown[][] = []
+    const print = (...args: unknown[]) => lines.push(args)
+
+    const log = await openLog(dir, { readOnly: true })
+    const state = await readLogState(log)
+    for (const table of state.tables) print(table.name, table.kind, table.size, table.entries({ limit: 5 }))
+    for await (const commit of log.read({ from: Math.max(log.start.seq, log.head.seq - 3) })) {
+      print(commit.seq, decodeCommitOps(commit.payload))
+    }
+    await log.close()
+
+    expect(lines).toEqual([
+      ['children', 'lookupSet', 1, [{ key: 'root', value: new Set(['f1']) }]],
+      ['metadata', 'lookupTable', 1, [{ key: 'f1', value: { name: 'notes.md', size: 12, tags: [] } }]],
+      [
+        1,
+        [
+          {
+            table: 'metadata',
+            kind: 'lookupTable',
+            op: 'set',
+            key: 'f1',
+            value: { name: 'notes.md', size: 12, tags: [] },
+          },
+        ],
+      ],
+      [2, [{ table: 'children', kind: 'lookupSet', op: 'insert', key: 'root', member: 'f1' }]],
+    ])
   })
 })

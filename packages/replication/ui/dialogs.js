@@ -62,7 +62,8 @@ export async function confirmAction(options) {
     h(
       'div',
       { class: 'dialog-buttons' },
-      h('button', { type: 'submit', value: 'cancel', formnovalidate: true }, 'Cancel'),
+      // Not a submit button: Enter in the field confirms (the form's first submit button is the confirm one).
+      h('button', { type: 'button', onclick: () => dialog.close('') }, 'Cancel'),
       h('button', { type: 'submit', value: 'ok', class: options.danger ? 'danger' : 'primary' }, options.confirm),
     ),
   )

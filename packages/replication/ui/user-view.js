@@ -8,7 +8,7 @@ import { ago, bytes, count, h, replace, setText, shortChain } from './dom.js'
 import { badge, progressCell, writerCell } from './home-view.js'
 import { LiveTable } from './tables.js'
 
-const PAGE = 50
+const PAGE = 25
 
 /**
  * A message for a failed call.
@@ -53,8 +53,19 @@ export class UserView {
   }
 
   layout() {
-    const section = (/** @type {string} */ id, /** @type {string} */ title, /** @type {Node[]} */ ...body) =>
-      h('section', { 'aria-labelledby': id }, h('h2', { id }, title), ...body)
+    /** A section whose heading may have a tool beside it. */
+    const section = (
+      /** @type {string} */ id,
+      /** @type {string} */ title,
+      /** @type {Node | null} */ tool,
+      /** @type {Node[]} */ ...body
+    ) =>
+      h(
+        'section',
+        { 'aria-labelledby': id },
+        h('div', { class: 'section-head' }, h('h2', { id }, title), tool),
+        ...body,
+      )
     return h(
       'div',
       {},
@@ -65,10 +76,11 @@ export class UserView {
         h('div', { class: 'user-head' }, this.title, this.stateBadge),
         this.summary,
       ),
-      section('replicas-h', 'Replicas', this.replicas.element),
+      section('replicas-h', 'Replicas', null, this.replicas.element),
       section(
         'actions-h',
         'Actions',
+        null,
         h('div', { class: 'actions' }, this.moveButton, this.rotateButton),
         this.moveStatus,
         this.actionStatus,
@@ -76,24 +88,15 @@ export class UserView {
       section(
         'tables-h',
         'Tables',
-        h(
-          'div',
-          { class: 'section-tools' },
-          this.tablesHead,
-          h('button', { type: 'button', onclick: () => this.loadTables() }, 'Read again at the head'),
-        ),
+        h('button', { type: 'button', onclick: () => this.loadTables() }, 'Read again at the head'),
+        this.tablesHead,
         this.tableList,
         this.entries,
       ),
       section(
         'commits-h',
         'Last commits',
-        h(
-          'div',
-          { class: 'section-tools' },
-          h('span'),
-          h('button', { type: 'button', onclick: () => this.loadCommits() }, 'Refresh'),
-        ),
+        h('button', { type: 'button', onclick: () => this.loadCommits() }, 'Refresh'),
         this.commits,
       ),
     )
@@ -301,7 +304,7 @@ export class UserView {
 
   async loadCommits() {
     try {
-      const answer = await get(`${userPath(this.name)}/commits`, { limit: 20 })
+      const answer = await get(`${userPath(this.name)}/commits`, { limit: 15 })
       const items = answer.commits.map((/** @type {any} */ c) =>
         h(
           'li',

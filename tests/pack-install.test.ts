@@ -154,7 +154,11 @@ describe('packed packages', () => {
         path.join(project, 'replication-check.mjs'),
       )
       const replication = run(process.execPath, ['replication-check.mjs'], { cwd: project, timeoutMs: 60_000 })
-      expect(replication.trim().split('\n')).toEqual(['homedb --help ok', '@homedb/replication round trip ok'])
+      expect(replication.trim().split('\n')).toEqual([
+        'homedb --help ok',
+        '@homedb/replication round trip ok',
+        '@homedb/replication ui ok',
+      ])
     },
     STEP_TIMEOUT_MS + 60_000,
   )

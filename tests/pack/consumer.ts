@@ -4,15 +4,17 @@
 // real: if a type silently became `any`, the expected error would be missing and the check would fail.
 import { openLog } from '@homedb/log'
 import { changes, keyState, state } from '@homedb/reactive'
-import { headPosition } from '@homedb/replication'
+import { headPosition, type OperatorUiOptions, startHomeServer } from '@homedb/replication'
 import {
   type Db,
+  decodeCommitOps,
   type InferDb,
   list,
   lookupList,
   lookupSet,
   lookupTable,
   openDb,
+  readLogState,
   schema,
   single,
   TablesError,
@@ -85,5 +87,13 @@ export async function use(dir: string): Promise<void> {
   await db.close()
   const log = await openLog(dir, { readOnly: true })
   console.log(headPosition(log).seq, keys, sets, lists)
+  // A log's tables and commits read without the schema (what a home's operator page shows).
+  const tables = await readLogState(log)
+  for (const table of tables.tables) console.log(table.name, table.kind, table.size, table.entries({ limit: 5 }))
+  for await (const commit of log.read()) console.log(decodeCommitOps(commit.payload)[0]?.op)
   await log.close()
+  const ui: OperatorUiOptions = { sessionTtlMs: 60_000, log: { info: console.log, warn: console.warn } }
+  const server = await startHomeServer({ dataDir: `${dir}-home`, adminToken: 'an-admin-token-16+', ui })
+  console.log(`${server.url}/ui`)
+  await server.close()
 }

@@ -1,6 +1,7 @@
 // What a user's first replication script does with the published packages, under plain `node` in a fresh npm
 // project that installed the packed tarballs: `homedb --help` through the installed bin, then a home server, a
-// shipper and a replica round trip on loopback. Prints one line per check; exits non-zero on the first failure.
+// shipper and a replica round trip on loopback, then the operator page served from the installed ui/ folder. Prints
+// one line per check; exits non-zero on the first failure.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -38,8 +39,30 @@ try {
   await replica.close()
   await shipper.close()
   await db.close()
-  await server.close()
   console.log('@homedb/replication round trip ok')
+
+  // The operator page is served from the installed package's ui/ folder (no build step): the login form, a
+  // login with the admin token, the page and its scripts.
+  const form = await fetch(`${server.url}/ui`)
+  assert.equal(form.status, 200)
+  assert.match(await form.text(), /action="\/ui\/login"/)
+  const login = await fetch(`${server.url}/ui/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: server.url, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: 'admin-token-for-the-pack-check' }).toString(),
+  })
+  assert.equal(login.status, 303)
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]
+  const page = await (await fetch(`${server.url}/ui`, { headers: { cookie } })).text()
+  assert.match(page, /name="homedb-csrf"/)
+  for (const asset of ['app.js', 'style.css', 'user-view.js']) {
+    const answer = await fetch(`${server.url}/ui/assets/${asset}`)
+    assert.equal(answer.status, 200, asset)
+    assert.ok((await answer.text()).length > 100, asset)
+  }
+  await server.close()
+  console.log('@homedb/replication ui ok')
 } finally {
   rmSync(root, { recursive: true, force: true })
 }

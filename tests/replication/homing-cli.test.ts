@@ -37,6 +37,9 @@ describe('homedb homing commands', () => {
     const a = await start(['serve', '--data', next(), '--directory', directory.url])
     const b = await start(['serve', '--data', next(), '--directory', directory.url])
     expect(a.output()).toContain(`directory: ${directory.url}`)
+    // Both print where their operator page is.
+    expect(a.output()).toContain(`operator page: ${a.url}/ui`)
+    expect(directory.output()).toContain(`operator page: ${directory.url}/ui`)
     const added = await runCli(['users', 'add', 'alice', '--home', a.url, '--admin-token', ADMIN])
     expect(added.code).toBe(0)
     const token = /token: (\S+)/.exec(added.stdout)![1]!

@@ -1,4 +1,4 @@
-// The README's "Use" and "Homing" examples run as written (in a fresh directory, under plain node + tsx), so the docs cannot
+// The README's "Use", "Homing" and "operator page" examples run as written (in a fresh directory, under plain node + tsx), so the docs cannot
 // drift from the API.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -35,6 +35,13 @@ describe('README', () => {
     expect(stdout).toContain('2 true\n')
     expect(stdout).toContain("{ text: 'from b' }")
     expect(stdout).toContain("{ delivered: [ 'alice' ], undelivered: [] }")
+  })
+
+  it('runs the "operator page" example: a login through the form, logged, with the cookie it describes', async () => {
+    const stdout = await runExample('The operator page \\(`/ui`\\)')
+    expect(stdout).toMatch(/open http:\/\/127\.0\.0\.1:\d+\/ui and log in/)
+    expect(stdout).toContain('operator page: login ok')
+    expect(stdout).toContain('303 true')
   })
 
   it('runs the "Use" example and prints what it says', async () => {

@@ -2,13 +2,16 @@
 // database of its own, served over HTTP with the same route host as the home server. Good for one machine and small
 // deployments; larger ones use etcd through the same Directory interface.
 import type { FileLayer } from '@homedb/log'
-import type { Clock } from './clock.js'
+import { type Clock, systemClock } from './clock.js'
 import { directoryRoutes } from './directory/directory-routes.js'
 import { EmbeddedDirectory } from './directory/embedded-directory.js'
 import type { Directory } from './directory.js'
 import { ReplicationConfigError } from './errors.js'
 import { hostRoutes, type RouteHost } from './internal/route-host.js'
-import type { Random } from './random.js'
+import type { OperatorUiOptions } from './operator-ui-options.js'
+import { cryptoRandom, type Random } from './random.js'
+import { withActionLog } from './ui/action-log.js'
+import { directoryUiRoutes } from './ui/directory-ui.js'
 import type { Route } from './wire.js'
 
 const USER_PATTERN = '^[a-z0-9][a-z0-9._-]{0,62}$'
@@ -35,6 +38,8 @@ export interface DirectoryServerOptions {
   readonly fileLayer?: FileLayer
   readonly clock?: Clock
   readonly random?: Random
+  /** The operator page at `/ui` (on by default; it needs the admin token). */
+  readonly ui?: OperatorUiOptions
 }
 
 /** A running directory server. */
@@ -87,6 +92,13 @@ export async function startDirectory(options: DirectoryServerOptions): Promise<D
     maxWaitMs: options.maxWaitMs ?? 20_000,
     shutdown: stop.signal,
   })
+  if (options.ui?.enabled !== false) {
+    const clock = options.clock ?? systemClock
+    const random = options.random ?? cryptoRandom
+    const uiOptions = withActionLog(options.ui, options.logger)
+    const ui = { store, adminToken: options.adminToken, clock, random, shutdown: stop.signal, options: uiOptions }
+    routes.push(...directoryUiRoutes(ui))
+  }
   let host: RouteHost
   try {
     host = await hostRoutes(routes, { ...options, paramPatterns: { user: USER_PATTERN } })

@@ -5,6 +5,7 @@
 import { HomeService, type HomeServiceOptions } from './home-service.js'
 import type { HttpServerOptions } from './http-server-options.js'
 import { hostRoutes, type RouteHost } from './internal/route-host.js'
+import { withActionLog } from './ui/action-log.js'
 
 /** Options of {@link startHomeServer}: the HomeService options plus where and how to listen. */
 export interface HomeServerOptions extends HomeServiceOptions, HttpServerOptions {}
@@ -37,7 +38,7 @@ export interface HomeServer {
  * ```
  */
 export async function startHomeServer(options: HomeServerOptions): Promise<HomeServer> {
-  const service = await HomeService.open(options)
+  const service = await HomeService.open({ ...options, ui: withActionLog(options.ui, options.logger) })
   let host: RouteHost
   try {
     host = await hostRoutes(service.routes, options)

@@ -32,9 +32,11 @@ import { handleSnapshotGet, handleSnapshotPut } from './internal/snapshot-handle
 import { gateRequest } from './internal/user-gate.js'
 import { checkUserName } from './internal/user-names.js'
 import { json, wireError } from './internal/wire-codec.js'
+import type { OperatorUiOptions } from './operator-ui-options.js'
 import type { LogPosition } from './position.js'
 import { cryptoRandom, type Random } from './random.js'
 import type { Transport } from './transport.js'
+import { HomeUi } from './ui/home-ui.js'
 import type { Route, WireRequest, WireResponse } from './wire.js'
 
 /** Options of {@link HomeService.open} (and of `startHomeServer`). Every limit has a documented default. */
@@ -96,6 +98,8 @@ export interface HomeServiceOptions extends HomeLimitOptions {
   readonly transport?: Transport
   /** Called once per acknowledged append that added commits (after fsync, before the answer): audits, tests. */
   readonly onAccepted?: (append: AcceptedAppend) => void
+  /** The operator page at `/ui` (on by default; it needs the admin token). */
+  readonly ui?: OperatorUiOptions
 }
 
 /** An append a home acknowledged (see `onAccepted`). */
@@ -189,11 +193,15 @@ export class HomeService {
   private inFlight = 0
   private idle: (() => void) | undefined
   private closing: Promise<void> | undefined
+  private readonly ui: HomeUi | undefined
 
   private constructor(
     private readonly ctx: HomeContext,
     private readonly stop: AbortController,
+    ui: OperatorUiOptions,
   ) {
+    const service = { rotateToken: (name: string) => this.rotateToken(name), inFlight: () => this.inFlight }
+    this.ui = ui.enabled === false ? undefined : new HomeUi(ctx, service, ui)
     this.routes = this.buildRoutes()
   }
 
@@ -248,7 +256,7 @@ export class HomeService {
       tails: new TailCount(resolved.limits),
     }
     if (link !== undefined) ctx.homing = createHoming(ctx, options, link)
-    return new HomeService(ctx, stop)
+    return new HomeService(ctx, stop, options.ui ?? {})
   }
 
   private buildRoutes(): Route[] {
@@ -283,6 +291,7 @@ export class HomeService {
       { method: 'GET', path: '/v1/admin/users', handler: async (r) => handleStatus(ctx, r, () => this.inFlight) },
       { method: 'GET', path: '/v1/admin/status', handler: async (r) => handleStatus(ctx, r, () => this.inFlight) },
       ...homingRoutes(ctx),
+      ...(this.ui?.routes ?? []),
     ]
     return routes.map((route) => ({ ...route, handler: (r: WireRequest) => this.guard(route, r) }))
   }
@@ -309,6 +318,7 @@ export class HomeService {
       if (this.inFlight === 0) this.idle?.()
     }
     this.ctx.metrics.requests.inc({ route: `${route.method} ${route.path}`, status: String(answer.status) })
+    this.ui?.observe(route, request, answer)
     return answer
   }
 

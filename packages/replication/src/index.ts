@@ -28,6 +28,7 @@ export { type HomeSourceOptions, homeSource } from './home-source.js'
 export { DirectoryError, type HomingErrorCode, MoveError } from './homing-errors.js'
 export type { HttpServerOptions, TlsOptions } from './http-server-options.js'
 export { type MoveProgress, type MoveResult, type MoveUserOptions, moveUser } from './move-user.js'
+export type { OperatorUiOptions, UiActionLog } from './operator-ui-options.js'
 export {
   headPosition,
   type LogPosition,

@@ -9,6 +9,13 @@ export interface WireRequest {
    * absent when the caller has none (a simulated network). Requests without a token are rate-limited by it.
    */
   readonly remote?: string
+  /** The request came over HTTPS (directly, or through a proxy the server trusts); absent or false: plain HTTP. */
+  readonly secure?: boolean
+  /**
+   * The host and port the client addressed (`Host`, or `X-Forwarded-Host` from a trusted proxy); absent when the
+   * caller has none. The operator page checks a browser's `Origin` against it.
+   */
+  readonly host?: string
   /** Path without the query string, e.g. `/v1/users/alice/append`. */
   readonly path: string
   /** Path parameters matched by the route (`:user` → `params.user`). */
@@ -71,6 +78,7 @@ export type WireErrorCode =
   | 'bad-frame'
   | 'bad-user-name'
   | 'unauthorized'
+  | 'forbidden'
   | 'not-found'
   | 'too-large'
   | 'conflict'
@@ -103,6 +111,7 @@ export const WIRE_ERROR_CODES: readonly WireErrorCode[] = [
   'bad-frame',
   'bad-user-name',
   'unauthorized',
+  'forbidden',
   'not-found',
   'too-large',
   'conflict',

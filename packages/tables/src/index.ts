@@ -9,6 +9,7 @@ export {
   restoreLog,
 } from './bootstrap.js'
 export type { ChangeOf, CommitEvent } from './commit-event.js'
+export { type CommitOp, decodeCommitOps } from './commit-ops.js'
 export type { CommitSource, SnapshotSource } from './commit-source.js'
 export { type CompactInfo, Database, type WaitForOptions } from './database.js'
 export type { AnyTable, Db, DefsOf, InferDb, TableOf } from './db-type.js'
@@ -29,6 +30,14 @@ export {
 } from './errors.js'
 export { type FollowDbOptions, followDb } from './follow-db.js'
 export type { Key } from './key.js'
+export {
+  type LogState,
+  type LogStateEntry,
+  type LogStateOptions,
+  type LogStateRange,
+  type LogStateTable,
+  readLogState,
+} from './log-state.js'
 export { type LogStateHash, type LogStateHashOptions, logStateHash } from './log-state-hash.js'
 export { type LogView, logOf } from './log-view.js'
 export { type OpenDbOptions, openDb } from './open-db.js'

@@ -4,6 +4,7 @@
 import type { DirectoryOption } from '../directory.js'
 import { startDirectory } from '../directory-server.js'
 import { moveUser } from '../move-user.js'
+import { withActionLog } from '../ui/action-log.js'
 import { progress } from './progress.js'
 
 /** Parses the CLI's `--directory` value. */
@@ -44,12 +45,16 @@ export async function directory(options: DirectoryCommandOptions): Promise<void>
     ...(adminToken === undefined || adminToken === '' ? {} : { adminToken }),
     ...(options.lookupToken === undefined ? {} : { lookupToken: options.lookupToken }),
     logger: options.log ?? false,
+    // The operator page's logins are logged whether or not requests are.
+    ui: withActionLog(undefined, true),
   })
   const users = (await server.local.list()).length
   console.log(`homedb directory listening on ${server.url}`)
   console.log(`  data dir: ${options.data}`)
   console.log(`  users:    ${users}`)
   console.log(`  lookups:  ${options.lookupToken === undefined ? 'open (no token)' : 'need the lookup token'}`)
+  const page = adminToken === undefined || adminToken === '' ? ' (off until an admin token is set)' : ''
+  console.log(`  operator page: ${server.url}/ui${page}`)
   console.log('  stop with Ctrl-C or SIGTERM')
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -2,6 +2,7 @@
 // SIGTERM/SIGINT (in-flight appends are acknowledged first, then every log is closed).
 import { readFileSync } from 'node:fs'
 import { type HomeServerOptions, startHomeServer } from '../home-server.js'
+import { withActionLog } from '../ui/action-log.js'
 import { directoryOption } from './homing-commands.js'
 
 /** Options of the serve command, as commander parsed them. */
@@ -46,6 +47,8 @@ function serverOptions(options: ServeOptions): HomeServerOptions {
       : {}),
     ...(trust === undefined ? {} : { trustProxy: trust === 'true' ? true : trust }),
     logger: options.log ?? false,
+    // The operator page's actions (logins, moves, token rotations) are logged whether or not requests are.
+    ui: withActionLog(undefined, true),
   }
 }
 
@@ -58,6 +61,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   console.log(`  data dir: ${options.data}`)
   console.log(`  users:    ${users}`)
   if (options.directory !== undefined) console.log(`  directory: ${options.directory}`)
+  console.log(`  operator page: ${server.url}/ui${adminToken ? '' : ' (off until an admin token is set)'}`)
   console.log(
     `  admin:    ${adminToken ? 'enabled (admin token set)' : 'disabled (no --admin-token / HOMEDB_ADMIN_TOKEN)'}`,
   )

@@ -127,6 +127,8 @@ function toWireRequest(request: FastifyRequest, reply: FastifyReply): WireReques
   return {
     method: request.method,
     remote: request.ip,
+    secure: request.protocol === 'https',
+    host: request.host,
     path: url.split('?')[0]!,
     params: (request.params ?? {}) as Record<string, string>,
     query: (request.query ?? {}) as Record<string, string>,
@@ -228,6 +230,46 @@ function buildApp(routes: readonly Route[], options: RouteHostOptions): FastifyI
 }
 
 /**
+ * Tracks which connections carry a request, so that closing ends every other one: node's `closeIdleConnections`
+ * (fastify's `forceCloseConnections: 'idle'`) skips a connection that never sent a request (a browser's preconnect,
+ * a client's spare socket), and a keep-alive connection whose answer was in flight at the close stays open after
+ * it; either would hold the close until its client or a timeout ends it.
+ */
+function trackConnections(app: FastifyInstance): { endIdle(): void } {
+  const open = new Set<Socket>()
+  const busy = new Map<Socket, number>()
+  let closing = false
+  /** Ends a connection once what was written to it is sent (a client that keeps its side open is cut after 1 s). */
+  const finish = (socket: Socket) => {
+    socket.end()
+    setTimeout(() => socket.destroy(), 1_000).unref()
+  }
+  app.server.on('connection', (socket: Socket) => {
+    open.add(socket)
+    socket.once('close', () => {
+      open.delete(socket)
+      busy.delete(socket)
+    })
+  })
+  app.server.on('request', (request: { socket: Socket }, response: { once(e: 'close', f: () => void): void }) => {
+    const socket = request.socket
+    busy.set(socket, (busy.get(socket) ?? 0) + 1)
+    response.once('close', () => {
+      const n = (busy.get(socket) ?? 1) - 1
+      if (n > 0) return void busy.set(socket, n)
+      busy.delete(socket)
+      if (closing) finish(socket)
+    })
+  })
+  return {
+    endIdle() {
+      closing = true
+      for (const socket of open) if (!busy.has(socket)) finish(socket)
+    },
+  }
+}
+
+/**
  * Hosts `routes` over HTTP and resolves once listening.
  *
  * @example
@@ -239,6 +281,7 @@ function buildApp(routes: readonly Route[], options: RouteHostOptions): FastifyI
  */
 export async function hostRoutes(routes: readonly Route[], options: RouteHostOptions = {}): Promise<RouteHost> {
   const app = buildApp(routes, options)
+  const connections = trackConnections(app)
   await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' })
   const address = app.server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
@@ -247,7 +290,10 @@ export async function hostRoutes(routes: readonly Route[], options: RouteHostOpt
     url: `${options.tls === undefined ? 'http' : 'https'}://${host}:${address.port}`,
     port: address.port,
     close() {
-      closing ??= app.close()
+      if (closing === undefined) {
+        closing = app.close()
+        connections.endIdle()
+      }
       return closing
     },
   }

@@ -8,7 +8,7 @@ import { isIndex, isKey } from './key-checks.js'
 import { DB_OP, KIND_BY_CODE, OP, type Op } from './opcodes.js'
 
 /** One table as the schema-less replay keeps it. */
-interface Table {
+export interface SchemalessTable {
   readonly kind: TableKind
   /** single: the value; lookupTable: Map key → value; list: array; keyed kinds: Map key → array | Set | Map. */
   data: unknown
@@ -22,10 +22,10 @@ function emptyData(kind: TableKind): unknown {
 
 /** The state of every table a log names, built by applying its operations in order. */
 export class SchemalessState {
-  private readonly tables = new Map<string, Table>()
+  private readonly tables = new Map<string, SchemalessTable>()
 
   /** Declares a table (a snapshot header lists every table with its kind, empty ones included). */
-  declare(name: string, kind: TableKind, seq: number): Table {
+  declare(name: string, kind: TableKind, seq: number): SchemalessTable {
     const table = this.tables.get(name)
     if (table === undefined) {
       const created = { kind, data: emptyData(kind) }
@@ -71,6 +71,11 @@ export class SchemalessState {
     throw new TablesReplayError(`seq ${seq}: a db-level operation this version does not know`, { seq })
   }
 
+  /** Every table by name, in the order the log first named them (read only: the state owns them). */
+  tableMap(): ReadonlyMap<string, Readonly<SchemalessTable>> {
+    return this.tables
+  }
+
   /** Every table's kind, by name. */
   kinds(): Map<string, TableKind> {
     const out = new Map<string, TableKind>()
@@ -84,7 +89,7 @@ export class SchemalessState {
   }
 }
 
-function* tableOps(name: string, table: Table): Generator<Op> {
+function* tableOps(name: string, table: SchemalessTable): Generator<Op> {
   const { kind, data } = table
   if (kind === 'single') {
     if (data !== undefined) yield [name, OP.SINGLE_SET, data]
@@ -112,7 +117,7 @@ function* keyedOps(name: string, key: Key, items: unknown[], create: number, add
 }
 
 /** Applies `op` to `table`; false if its arguments are malformed. */
-function applyToTable(table: Table, op: readonly unknown[]): boolean {
+function applyToTable(table: SchemalessTable, op: readonly unknown[]): boolean {
   switch (table.kind) {
     case 'single':
       return applySingle(table, op)
@@ -125,14 +130,14 @@ function applyToTable(table: Table, op: readonly unknown[]): boolean {
   }
 }
 
-function applySingle(table: Table, op: readonly unknown[]): boolean {
+function applySingle(table: SchemalessTable, op: readonly unknown[]): boolean {
   if (op[1] === OP.SINGLE_SET && op.length === 3 && op[2] !== undefined) table.data = op[2]
   else if (op[1] === OP.SINGLE_CLEAR && op.length === 2) table.data = undefined
   else return false
   return true
 }
 
-function applyLookupTable(map: Map<Key, unknown>, op: readonly unknown[], table: Table): boolean {
+function applyLookupTable(map: Map<Key, unknown>, op: readonly unknown[], table: SchemalessTable): boolean {
   if (op[1] === OP.LT_SET && op.length === 4 && isKey(op[2]) && op[3] !== undefined) map.set(op[2], op[3])
   else if (op[1] === OP.LT_REMOVE && op.length === 3 && isKey(op[2])) map.delete(op[2])
   else if (op[1] === OP.LT_CLEAR && op.length === 2) table.data = new Map()
@@ -140,7 +145,7 @@ function applyLookupTable(map: Map<Key, unknown>, op: readonly unknown[], table:
   return true
 }
 
-function applyList(table: Table, op: readonly unknown[]): boolean {
+function applyList(table: SchemalessTable, op: readonly unknown[]): boolean {
   const items = table.data as unknown[]
   if (op[1] === OP.LIST_PUSH && op.length === 3 && op[2] !== undefined) items.push(op[2])
   else if (op[1] === OP.LIST_REMOVE && op.length === 3 && isIndex(op[2], items.length)) items.splice(op[2], 1)
@@ -150,7 +155,7 @@ function applyList(table: Table, op: readonly unknown[]): boolean {
 }
 
 /** lookupList (4x), lookupSet (5x), lookupMap (6x): opcode `base + n` per FORMAT.md's table. */
-function applyKeyed(table: Table, op: readonly unknown[]): boolean {
+function applyKeyed(table: SchemalessTable, op: readonly unknown[]): boolean {
   const map = table.data as Map<Key, unknown>
   const base = Math.floor((op[1] as number) / 10) * 10
   const code = (op[1] as number) - base

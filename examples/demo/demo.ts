@@ -30,6 +30,8 @@ const tokens: Record<string, string> = {
   carol: await homeA.addUser('carol'),
 }
 console.log(`  directory ${directory.url}\n  home A    ${homeA.url}  (alice, carol)\n  home B    ${homeB.url}  (bob)`)
+const ui = await operatorPage(homeA.url)
+console.log(`  operator page ${ui} while the demo runs (admin token ${adminToken})`)
 
 step(2, 'the app serves each user their own database (openUserDbs) and takes a burst of requests')
 const appDir = join(root, 'app')
@@ -102,14 +104,15 @@ const delivered = await ask(app, { cmd: 'close' }, 'closed')
 console.log(`  ${delivered.delivered} users delivered to their homes, ${delivered.undelivered} left on disk`)
 sub.unsubscribe()
 await replica.close()
-const ui = await operatorPage(homeA.url)
 await Promise.all([homeA.close(), homeB.close()])
 await directory.close()
 console.log(`\ndone in ${elapsed()}. The files stay for you to look at:`)
 console.log(`  ${appDir}/<user>   each user's database (a homedb log: segments and snapshots)`)
 console.log(`  ${join(root, 'home-a')}, ${join(root, 'home-b')}   the home servers' copies`)
-console.log(`  inspect one: npx -p @homedb/replication homedb inspect ${join(appDir, 'carol')}`)
-if (ui) console.log(`  the operator page lives at /ui on every home server (here it was ${ui})`)
+console.log(`  inspect one (in this repository; elsewhere \`npx -p @homedb/replication homedb …\`):`)
+console.log(`    npx -y pnpm@10.34.8 homedb inspect ${join(appDir, 'carol')}`)
+console.log(`  the operator page is at /ui on every home server and on the directory; to look at home A's users again:`)
+console.log(`    npx -y pnpm@10.34.8 homedb serve --data ${join(root, 'home-a')} --admin-token ${adminToken}`)
 
 function startApp(): ChildProcess {
   const child = fork(fileURLToPath(new URL('./app.ts', import.meta.url)), [], {
@@ -155,9 +158,10 @@ async function waitUntil(ready: () => boolean): Promise<void> {
   while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5))
 }
 
-/** The operator page's URL if this server serves one. */
-async function operatorPage(url: string): Promise<string | undefined> {
-  const res = await fetch(`${url}/ui`, { redirect: 'manual' }).catch(() => undefined)
-  await res?.body?.cancel()
-  return res !== undefined && res.status < 400 ? `${url}/ui` : undefined
+/** The operator page's URL on a server, checked to answer (its login form). */
+async function operatorPage(url: string): Promise<string> {
+  const res = await fetch(`${url}/ui`, { redirect: 'manual' })
+  await res.body?.cancel()
+  if (res.status >= 400) throw new Error(`${url}/ui answered ${res.status}`)
+  return `${url}/ui`
 }

@@ -2,11 +2,10 @@
 // is durable, and the state streams only ever show durable states.
 import { type FileHandleLike, type FileLayer, nodeFileLayer, type OpenMode } from '@homedb/log'
 import { lookupTable, openDb, schema } from '@homedb/tables'
-import { tempDir } from '@homedb/testkit'
+import { plain, tempDir } from '@homedb/testkit'
 import type { Observable } from 'rxjs'
 import { describe, expect, it } from 'vitest'
 import { changes, commits, keyState, state } from '../src/index.js'
-import { plain } from './support/plain.js'
 
 const S = schema({ meta: lookupTable<string, number>(), other: lookupTable<string, number>() })
 

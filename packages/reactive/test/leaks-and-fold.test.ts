@@ -1,13 +1,14 @@
 // Unsubscribing releases everything (listener count back where it started, heap flat), and folding the change
 // stream over an empty table rebuilds the table exactly: a property test over random operations and aborts.
+
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { list, lookupList, lookupMap, lookupSet, lookupTable, openDb, schema, single } from '@homedb/tables'
+import { plain } from '@homedb/testkit'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { changes, commits, keyState, state } from '../src/index.js'
 import { applyChange, emptyStateOf } from './support/fold.js'
-import { plain } from './support/plain.js'
 
 const Core = schema({
   account: single<{ n: number }>(),

@@ -4,7 +4,7 @@
 // through followDb over a read-only Log (whose close() is left to its owner), and report a table their schema
 // lacks through onError while following the rest. Every wait is on the follower's events, never a sleep.
 import { type Commit, type Log, nodeFileLayer, openLog, verifyLog } from '@homedb/log'
-import { tempDir, withSeed } from '@homedb/testkit'
+import { plain, tempDir, withSeed } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import {
   type CommitEvent,
@@ -20,7 +20,6 @@ import {
 import { coreOf } from '../src/internal/db-core.js'
 import { dump, dumpUnordered } from './support/dump.js'
 import { recordEvents, waitForSeq } from './support/follow.js'
-import { plain } from './support/plain.js'
 import { everyKindOfChange, Mixed, type MixedDb, randomBurst } from './support/workload.js'
 
 /** Opens a writer on a fresh directory: 'os' durability (followers read what reached the OS), small segments. */

@@ -1,6 +1,6 @@
 // Keyed tables read like Maps (keys, values, entries, size, iteration, forEach), and the write intents besides
 // insert's upsert: update (must exist) and insertIfAbsent (must not).
-import { tempDir } from '@homedb/testkit'
+import { plain, tempDir } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import {
   lookupList,
@@ -12,7 +12,6 @@ import {
   single,
   TablesInputError,
 } from '../src/index.js'
-import { plain } from './support/plain.js'
 
 interface File {
   name: string

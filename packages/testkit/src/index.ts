@@ -13,6 +13,7 @@ export {
   isSnapshot,
 } from './faulty-file-layer.js'
 export type { FileHandleLike, FileLayer, OpenMode, OpenOptions } from './file-layer-shape.js'
+export { plain } from './plain.js'
 export { type Rng, SEED_ENV, seededRng, seedFromEnv, withSeed } from './rng.js'
 export { SimFs, type SimFsOptions } from './sim-fs.js'
 export {

@@ -6,6 +6,7 @@ import { startDirectory } from '../directory-server.js'
 import { moveUser } from '../move-user.js'
 import { withActionLog } from '../ui/action-log.js'
 import { progress } from './progress.js'
+import { untilSignal } from './until-signal.js'
 
 /** Parses the CLI's `--directory` value. */
 export function directoryOption(text: string): DirectoryOption {
@@ -56,24 +57,7 @@ export async function directory(options: DirectoryCommandOptions): Promise<void>
   const page = adminToken === undefined || adminToken === '' ? ' (off until an admin token is set)' : ''
   console.log(`  operator page: ${server.url}/ui${page}`)
   console.log('  stop with Ctrl-C or SIGTERM')
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      console.log(`${signal}: stopping…`)
-      server.close().then(
-        () => {
-          console.log('stopped')
-          resolve()
-        },
-        (error: unknown) => {
-          console.error(`error while stopping: ${(error as Error).message}`)
-          process.exitCode = 1
-          resolve()
-        },
-      )
-    }
-    process.once('SIGTERM', () => stop('SIGTERM'))
-    process.once('SIGINT', () => stop('SIGINT'))
-  })
+  await untilSignal(() => server.close(), 'stopping…')
 }
 
 /** Options of `homedb move`. */

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { type HomeServerOptions, startHomeServer } from '../home-server.js'
 import { withActionLog } from '../ui/action-log.js'
 import { directoryOption } from './homing-commands.js'
+import { untilSignal } from './until-signal.js'
 
 /** Options of the serve command, as commander parsed them. */
 export interface ServeOptions {
@@ -69,25 +70,5 @@ export async function serve(options: ServeOptions): Promise<void> {
     `  tokens:   ${settings.tokenKey === undefined ? 'hashed with this home\u2019s own key' : 'hashed with the deployment\u2019s token key'}`,
   )
   console.log('  stop with Ctrl-C or SIGTERM (in-flight appends finish first)')
-  await new Promise<void>((resolve) => {
-    let stopping = false
-    const stop = (signal: string) => {
-      if (stopping) return
-      stopping = true
-      console.log(`${signal}: finishing in-flight requests…`)
-      server.close().then(
-        () => {
-          console.log('stopped')
-          resolve()
-        },
-        (error: unknown) => {
-          console.error(`error while stopping: ${(error as Error).message}`)
-          process.exitCode = 1
-          resolve()
-        },
-      )
-    }
-    process.once('SIGTERM', () => stop('SIGTERM'))
-    process.once('SIGINT', () => stop('SIGINT'))
-  })
+  await untilSignal(() => server.close(), 'finishing in-flight requests…')
 }

@@ -6,11 +6,10 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { nodeFileLayer } from '@homedb/log'
-import { FaultyFileLayer, type FileOp, tempDir } from '@homedb/testkit'
+import { FaultyFileLayer, type FileOp, plain, tempDir } from '@homedb/testkit'
 import { expect } from 'vitest'
 import { openDb, TablesError } from '../../src/index.js'
 import { BAD_KEY, BAD_VALUE, type D, type K, Model, type Op, S, type Step } from './model.js'
-import { plain } from './plain.js'
 
 /** Runs an operation on the db; throws what the db throws. */
 export function run(db: D, o: Op): unknown {

@@ -1,5 +1,5 @@
-// Deep copies of what the db hands out with its read-only views turned back into Maps and Sets, so tests can
-// compare them with `toEqual` as Maps and Sets (unordered) and see their contents when an assertion fails.
+// plain(value): deep copies of what a db hands out, with its read-only views turned back into Maps and Sets, so the
+// tests of every package compare them with `toEqual` as Maps and Sets (unordered) and see their contents on failure.
 
 const isMapLike = (v: object): v is ReadonlyMap<unknown, unknown> =>
   v instanceof Map || Object.prototype.toString.call(v) === '[object ReadonlyMap]'

@@ -4,10 +4,12 @@
 // preludes, paths) are in CONTRIBUTING.md, "Docs that run"; the machinery in tests/docs/.
 import * as fs from 'node:fs'
 import { existsSync } from 'node:fs'
+import * as fsPromises from 'node:fs/promises'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as log from '@homedb/log'
 import * as reactive from '@homedb/reactive'
+import * as replication from '@homedb/replication'
 import * as tables from '@homedb/tables'
 import * as testkit from '@homedb/testkit'
 import * as rxjs from 'rxjs'
@@ -20,8 +22,8 @@ import { packageExports, preludeTypes } from './docs/public-names.js'
 import { runProgram } from './docs/run.js'
 import { type Checked, typecheck } from './docs/typecheck.js'
 
-/** The packages whose README and `@example`s are tested (replication joins once its rewrite is merged). */
-const PACKAGES = ['log', 'tables', 'reactive', 'testkit']
+/** The packages whose README and `@example`s are tested. */
+const PACKAGES = ['log', 'tables', 'reactive', 'replication', 'testkit']
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 const PROGRAMS_DIR = path.join(REPO, 'tests/docs/programs')
@@ -29,9 +31,10 @@ const MODULES = {
   '@homedb/log': log,
   '@homedb/tables': tables,
   '@homedb/reactive': reactive,
+  '@homedb/replication': replication,
   '@homedb/testkit': testkit,
 }
-const OTHER_MODULES = { rxjs, zod, 'node:fs': fs, 'node:path': path }
+const OTHER_MODULES = { rxjs, zod, 'node:fs': fs, 'node:fs/promises': fsPromises, 'node:path': path }
 
 interface Prelude {
   setup(ctx: ReturnType<typeof docContext>): Promise<void>

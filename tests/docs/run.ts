@@ -1,8 +1,8 @@
 // Running a doc program: its text (written for running, see program.ts) is transpiled to a CommonJS function body
 // and called with the prelude's fixtures it uses, a `require` that hands out the modules this test imported (the
 // packages' sources), a console that keeps what is logged, and the assertion `// ->` comments became. Paths
-// `./data/…` in string literals are mapped into the program's temporary directory. Every db and log the program
-// opened and left open is closed after it.
+// `./data/…` in string literals are mapped into the program's temporary directory. Every db, log, server, shipper
+// and client the program opened and left open is closed after it.
 
 import ts from 'typescript'
 import { expect } from 'vitest'
@@ -12,18 +12,22 @@ import type { Origin, ProgramText } from './program.js'
 /** The modules a program may import, by specifier. */
 export type Modules = Readonly<Record<string, object>>
 
-/** Anything a program opened that `close()` puts away (a db, a log). */
+/** Anything a program opened that `close()` puts away (a db, a log, a server, a shipper); `closed` where it says. */
 interface Closable {
-  readonly closed: boolean
+  readonly closed?: boolean
   close(): Promise<unknown>
 }
 
 const AsyncFunction = (async () => {}).constructor as new (...args: string[]) => (...args: unknown[]) => Promise<void>
 
-/** The names of the functions that open something to close after the program, by module. */
+/**
+ * The names of the functions that open something to close after the program, by module. Closing twice is harmless
+ * for those that do not say whether they are closed (servers, shippers, user dbs).
+ */
 const OPENERS: Readonly<Record<string, readonly string[]>> = {
   '@homedb/log': ['openLog'],
   '@homedb/tables': ['openDb', 'followDb'],
+  '@homedb/replication': ['startHomeServer', 'startDirectory', 'ship', 'openReplica', 'openUserDbs'],
 }
 
 /** Runs `program` with `scope` (the fixtures it uses); throws on any error, failed `// ->` or one never reached. */
@@ -50,7 +54,7 @@ export async function runProgram(
   try {
     await fn(require, {}, console, check, ...names.map((n) => scope[n]))
   } finally {
-    for (const thing of opened.reverse()) if (!thing.closed) await thing.close().catch(() => undefined)
+    for (const thing of opened.reverse()) if (thing.closed !== true) await thing.close().catch(() => undefined)
   }
   program.expects.forEach((origin, i) => {
     if (!reached.has(i)) throw new Error(`${where(origin)}: this // -> line never ran`)
@@ -93,11 +97,15 @@ function tracked(specifier: string, modules: Modules, opened: Closable[]): objec
   if (openers === undefined) return module
   const wrapped: Record<string, unknown> = { ...module }
   for (const name of openers) {
-    const open = module[name] as (...args: unknown[]) => Promise<Closable>
-    wrapped[name] = async (...args: unknown[]) => {
-      const thing = await open(...args)
+    const open = module[name] as (...args: unknown[]) => Closable | Promise<Closable>
+    const keep = (thing: Closable) => {
       opened.push(thing)
       return thing
+    }
+    // Synchronous openers (ship, openUserDbs) stay synchronous.
+    wrapped[name] = (...args: unknown[]) => {
+      const thing = open(...args)
+      return thing instanceof Promise ? thing.then(keep) : keep(thing)
     }
   }
   return wrapped

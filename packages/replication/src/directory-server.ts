@@ -67,8 +67,8 @@ function checkSecret(name: string, value: unknown): void {
  * @example
  * ```ts
  * import { startDirectory, startHomeServer } from '@homedb/replication'
- * const directory = await startDirectory({ dataDir: './directory', port: 0, host: '127.0.0.1', adminToken })
- * const home = await startHomeServer({ dataDir: './home', adminToken, directory: directory.url })
+ * const directory = await startDirectory({ dataDir: './data/directory', port: 0, host: '127.0.0.1', adminToken })
+ * const home = await startHomeServer({ dataDir: './data/home', adminToken, directory: directory.url })
  * await home.close()
  * await directory.close()
  * ```

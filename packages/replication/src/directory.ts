@@ -53,9 +53,13 @@ export interface DirectoryWatchOptions {
  *
  * @example
  * ```ts
- * const directory = openDirectory(url, { adminToken })
- * const entry = await directory.lookup('alice') // { user, home, homeEpoch, state }
- * const change = await directory.compareAndSet('alice', entry.homeEpoch, { ...entry, home: other, homeEpoch: entry.homeEpoch + 1 })
+ * const directory = openDirectory(directoryUrl, { adminToken })
+ * await directory.register('carol', 'http://127.0.0.1:7101')
+ * const entry = (await directory.lookup('carol'))!
+ * console.log(entry) // -> { user: 'carol', home: 'http://127.0.0.1:7101', homeEpoch: 1, state: 'active' }
+ * // Only the writer that read epoch 1 wins; a second one gets { ok: false, current }.
+ * const change = await directory.compareAndSet('carol', 1, { ...entry, home: 'http://127.0.0.1:7102', homeEpoch: 2 })
+ * console.log(change.ok) // -> true
  * await directory.close()
  * ```
  */
@@ -113,7 +117,7 @@ export interface OpenDirectoryOptions {
  * Opens a client of the directory `option` names. A Directory object is returned as is (its owner closes it).
  *
  * @example
- * ```ts
+ * ```ts check
  * const embedded = openDirectory('http://127.0.0.1:7000', { adminToken })
  * const etcd = openDirectory({ etcd: { hosts: ['127.0.0.1:2379'] } })
  * ```

@@ -31,7 +31,7 @@ export interface HomeServer {
  * @example
  * ```ts
  * import { startHomeServer } from '@homedb/replication'
- * const server = await startHomeServer({ dataDir: './home', port: 0, host: '127.0.0.1', adminToken })
+ * const server = await startHomeServer({ dataDir: './data/home', port: 0, host: '127.0.0.1', adminToken })
  * const token = await server.addUser('alice')
  * console.log(server.url)
  * await server.close()

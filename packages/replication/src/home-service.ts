@@ -181,9 +181,11 @@ function resolve(options: HomeServiceOptions): ResolvedHomeOptions {
  *
  * @example
  * ```ts
- * const home = await HomeService.open({ dataDir: './home', adminToken })
+ * const home = await HomeService.open({ dataDir: './data/home', adminToken })
  * const token = await home.addUser('alice')
+ * const signal = new AbortController().signal // fires when the client goes away
  * const answer = await home.handle({ method: 'GET', path: '/healthz', query: {}, headers: {}, body: new Uint8Array(), signal })
+ * console.log(answer.status) // -> 200
  * await home.close()
  * ```
  */

@@ -62,7 +62,9 @@ async function following<T extends object>(call: () => Promise<T | ControlAnswer
  * ```ts
  * import { openDb } from '@homedb/tables'
  * import { homeSource } from '@homedb/replication'
- * const db = await openDb(Core, { dir: './data/core', bootstrap: homeSource({ home, user: 'alice', token }) })
+ * // alice's home holds her commits up to `writerSeq`; a machine with no copy of her db restores it from there.
+ * const db = await openDb(Core, { dir: './data/alice-2', bootstrap: homeSource({ home, user: 'alice', token }) })
+ * console.log(db.seq === writerSeq, db.files.get('a')) // -> true, { size: 1 }
  * ```
  */
 export function homeSource(options: HomeSourceOptions): BootstrapSource {

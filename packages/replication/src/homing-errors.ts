@@ -11,7 +11,13 @@ export type HomingErrorCode = 'REPLICATION_DIRECTORY' | 'REPLICATION_UNKNOWN_USE
  *
  * @example
  * ```ts
- * try { await directory.register('alice', home) } catch (e) { if (e instanceof DirectoryError) console.log(e.code) }
+ * const directory = openDirectory(directoryUrl) // no admin token: it may look users up, nothing else
+ * try {
+ *   await directory.register('carol', 'http://127.0.0.1:7101')
+ * } catch (e) {
+ *   if (e instanceof DirectoryError) console.log(e.code, e.context.status) // -> 'REPLICATION_DIRECTORY', 401
+ * }
+ * await directory.close()
  * ```
  */
 export class DirectoryError extends ReplicationError {

@@ -80,7 +80,8 @@ export interface MoveResult {
  * @example
  * ```ts
  * const moved = await moveUser({ directory: directory.url, user: 'alice', to: b.url, adminToken })
- * console.log(moved.epoch, moved.freezeMs, moved.copiedBytes)
+ * console.log(moved.epoch) // -> 2
+ * console.log(moved.freezeMs, moved.copiedBytes) // how long alice's writers waited, what was copied
  * ```
  */
 export async function moveUser(options: MoveUserOptions): Promise<MoveResult> {

@@ -58,8 +58,10 @@ export function headPosition(log: PositionedLog): LogPosition {
  *
  * @example
  * ```ts
- * const relation = await relatePosition(log, parsePosition(request.position))
- * if (relation === 'behind') for await (const c of log.readEncoded({ from: request.position.seq })) send(c.frame)
+ * const position = parsePosition(request.position) // untrusted: throws BadPositionError if malformed
+ * const relation = await relatePosition(log, position)
+ * if (relation === 'behind') for await (const c of log.readEncoded({ from: position.seq })) send(c.frame)
+ * console.log(relation) // -> 'behind'
  * ```
  */
 export async function relatePosition(log: PositionedLog, position: LogPosition): Promise<PositionRelation> {

@@ -16,6 +16,7 @@ export interface Random {
  * @example
  * ```ts
  * const hex = Buffer.from(cryptoRandom.bytes(16)).toString('hex')
+ * console.log(hex.length) // -> 32
  * ```
  */
 export const cryptoRandom: Random = {

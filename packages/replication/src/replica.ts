@@ -71,7 +71,7 @@ const sources = new WeakMap<object, HomeCommitSource>()
  * ```ts
  * const replica = await openReplica(Core, { directory: directory.url, user: 'alice', token }) // or { home: url, … }
  * await replica.waitFor(writerSeq, { timeoutMs: 5000 })
- * console.log(replica.files.get('a'))
+ * console.log(replica.files.get('a')) // -> { size: 1 }
  * await replica.close()
  * ```
  */

@@ -75,10 +75,10 @@ export interface Shipper {
  *
  * @example
  * ```ts
- * const shipper = ship(db, { directory: 'http://127.0.0.1:7000', user: 'alice', token }) // or { home: url, … }
+ * const shipper = ship(db, { directory: directory.url, user: 'alice', token }) // or { home: url, … }
  * db.files.insert('a', { size: 1 })
  * await shipper.flushed() // the home has fsynced it
- * console.log(shipper.status.ackedSeq, shipper.status.lagCommits) // 1 0
+ * console.log(shipper.status.ackedSeq, shipper.status.lagCommits) // -> 1, 0
  * await shipper.close()
  * ```
  */

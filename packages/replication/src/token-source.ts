@@ -8,7 +8,9 @@
  *
  * @example
  * ```ts
- * ship(db, { home, user: 'alice', token: () => readFile('/run/secrets/alice-token', 'utf8') })
+ * import { readFile } from 'node:fs/promises'
+ * // Read when first needed and again after each 401 (`tokenFile`: a mounted secret, e.g. /run/secrets/alice-token).
+ * const shipper = ship(db, { home, user: 'alice', token: async () => (await readFile(tokenFile, 'utf8')).trim() })
  * ```
  */
 export type TokenSource = string | (() => string | Promise<string>)

@@ -45,7 +45,8 @@ export interface HttpTransportOptions {
  * The default transport: `node:http` / `node:https` with keep-alive agents.
  *
  * @example
- * ```ts
+ * ```ts check
+ * import { readFileSync } from 'node:fs'
  * const transport = httpTransport({ maxSockets: 4, ca: readFileSync('ca.pem') })
  * const shipper = ship(db, { home: 'https://home.example:7100', user, token, transport })
  * ```

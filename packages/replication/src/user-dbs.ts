@@ -76,9 +76,9 @@ export interface UserDbs<D extends TableDefs> {
  *
  * @example
  * ```ts
- * const users = openUserDbs(Core, { dir: './data', directory: directoryUrl, credentials: (user) => tokens[user] })
+ * const users = openUserDbs(Core, { dir: './data/users', directory: directoryUrl, credentials: (user) => tokens[user]! })
  * await users.use('alice', (db) => db.files.insert('a.txt', { size: 1 }))
- * const report = await users.close() // { delivered: ['alice'], undelivered: [] }
+ * await users.close() // -> { delivered: ['alice'], undelivered: [] }
  * ```
  */
 export function openUserDbs<const D extends TableDefs>(schema: Schema<D>, options: UserDbsOptions): UserDbs<D> {

@@ -92,7 +92,7 @@ function write(budget: Budget, value: unknown, depth: number): boolean {
  *
  * @example
  * ```ts
- * preview({ name: '<script>', size: 12n }) // '{"name": "<script>", "size": 12n}'
+ * preview({ name: '<script>', size: 12n }) // -> '{"name": "<script>", "size": 12n}'
  * ```
  */
 export function preview(value: unknown, chars = PREVIEW_CHARS): string {

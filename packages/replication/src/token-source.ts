@@ -2,9 +2,11 @@
 // token (it was rotated), so a long-running shipper or replica can pick up a new one without being restarted.
 
 /**
- * A user's token, or a function returning the current one. A function is called once at the start and again
- * each time the home answers `401`; if it returns the token that was just refused (or throws), the client stops
- * with `REPLICATION_AUTH`.
+ * A user's token, or a function returning the current one. A refused fixed token stops the client with
+ * `REPLICATION_AUTH` at once. A function is called once at the start and again after each `401`, with the client's
+ * backoff in between (a rotated token can take a moment to reach a mounted secret); once the home has refused
+ * what it returns `loopLimit` times in a row (`RetryPolicy`, default 12), the client stops with
+ * `REPLICATION_AUTH` (PROTOCOL.md, the shipper's and the replica's state tables).
  *
  * @example
  * ```ts

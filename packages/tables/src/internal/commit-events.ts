@@ -94,15 +94,10 @@ export class CommitEvents {
 
   /**
    * Resolves once every commit up to `seq` (the db's seq now) is durable, after the durable events up to it were
-   * delivered. Rejects with `failed(error)` (which throws) if the log failed.
-   *
-   * One derived promise per call (this is every durable commit's wait): when no event up to `seq` waits for
-   * durability (none pending, none queued behind a delivery that is running), none can join later, since later
-   * commits have higher seqs, so the sync's resolution needs no delivery step and no closure.
+   * delivered. Rejects with the log's error if it failed.
    */
-  whenDurable(seq: number, failed: (error: unknown) => never): Promise<void> {
-    if (!this.#emitting && this.#pending.length === 0) return this.#log.sync().then(undefined, failed)
-    return this.#log.sync().then(() => this.deliverDurable(seq), failed)
+  whenDurable(seq: number): Promise<void> {
+    return this.#log.sync().then(() => this.deliverDurable(seq))
   }
 
   /** Delivers the durable events of every pending commit up to `seq` (known durable), in seq order. */

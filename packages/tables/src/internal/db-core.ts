@@ -206,7 +206,9 @@ export class DbCore implements TableHost, DatabaseCore {
    * were delivered; rejects with a TablesError if the log failed.
    */
   whenDurable(): Promise<void> {
-    return this.events.whenDurable(this.#seq.value, durableFailed)
+    return this.events.whenDurable(this.#seq.value).then(undefined, (error: unknown) => {
+      throw fromLogError(error)
+    })
   }
 
   sync(): Promise<void> {
@@ -337,11 +339,6 @@ export class DbCore implements TableHost, DatabaseCore {
     }
     if (failure !== undefined) throw fromLogError(failure)
   }
-}
-
-/** The rejection of a durability wait whose log failed: the log's error as a TablesError. */
-function durableFailed(error: unknown): never {
-  throw fromLogError(error)
 }
 
 /** The table object of kind `def.kind` named `name`, writing through `host`. */

@@ -22,12 +22,12 @@ function prepare(p: BulkInsertParams, ctx: { warmup: boolean }): SmallRecord[] {
   return smallRecords(runSize(ctx, p.rows, WARMUP_ROWS))
 }
 
-function homedb(durability: 'fsync' | 'os', freeze: boolean): SystemRun<BulkInsertParams> {
+function homedb(durability: 'fsync' | 'os', freeze: boolean, autoCompact = true): SystemRun<BulkInsertParams> {
   return async (p, ctx) => {
     const { openDb } = await import('@homedb/tables')
     const records = prepare(p, ctx)
     const dir = ctx.tmpDir()
-    const db = await openDb(RowsSchema, { dir, durability, freeze })
+    const db = await openDb(RowsSchema, { dir, durability, freeze, ...(autoCompact ? {} : { autoCompact: false }) })
     try {
       const start = performance.now()
       for (let i = 0; i < records.length; i += p.txnRows) {
@@ -180,9 +180,11 @@ const mapFs: SystemRun<BulkInsertParams> = async (p, ctx) => {
 
 /** What stands between homedb's inserts and the floor, for the goals table. */
 const BULK_GAP =
-  'per inserted value @homedb/tables walks it three times (validate, freeze, encode) and allocates an operation ' +
-  "and a change record; with default options automatic compaction also runs during the load (issue 14's tables " +
-  'levers: single-pass validate/freeze/encode, fewer allocations per operation)'
+  'with its default options homedb compacts automatically during the load (a snapshot of the whole state each ' +
+  'time the log outgrows 4 × the last one): compare `homedb-noautocompact`; per inserted value @homedb/tables ' +
+  'also checks and freezes it (one walk), records an operation and a change record (the undo list), and encodes ' +
+  "it with msgpackr at commit, and the log frames it (CRC32C, xxh64 chain), which the floor's one msgpackr " +
+  'encode of the batch does not'
 
 /** Bulk inserts in transactions of 1 000 rows. */
 export const bulkInsert = defineWorkload<BulkInsertParams>({
@@ -192,7 +194,8 @@ export const bulkInsert = defineWorkload<BulkInsertParams>({
     'Each run inserts the same N small records under their ids into an empty store, 1 000 rows per transaction, ' +
     'each transaction finished before the next starts; inserts/s over the whole run. Durable at every transaction ' +
     '(survives power loss): `homedb` (`durability: "fsync"`, default `freeze: true`, `await db.transaction(...)`), ' +
-    '`homedb-nofreeze` (the same with `freeze: false`), `sqlite-full` (better-sqlite3, WAL, `synchronous=FULL`, ' +
+    '`homedb-nofreeze` (the same with `freeze: false`), `homedb-noautocompact` (the same with `autoCompact: ' +
+    'false`: no snapshot is written during the load), `sqlite-full` (better-sqlite3, WAL, `synchronous=FULL`, ' +
     'prepared `INSERT` of the msgpack-encoded record in `db.transaction`), `lmdb` (msgpack encoding, `await ' +
     'db.transaction(...)` then `await db.flushed`) and `map-fs` (Map.set per row, then one `writeSync` of the ' +
     'batch msgpack-encoded + `fdatasync` per transaction: the floor). Crash-safe but not power-safe: `homedb-os` ' +
@@ -213,6 +216,7 @@ export const bulkInsert = defineWorkload<BulkInsertParams>({
     homedb: homedb('fsync', true),
     'homedb-nofreeze': homedb('fsync', false),
     'homedb-os': homedb('os', true),
+    'homedb-noautocompact': homedb('fsync', true, false),
     'sqlite-full': sqlite('FULL'),
     'sqlite-normal': sqlite('NORMAL'),
     lmdb,
@@ -228,6 +232,7 @@ export const bulkInsert = defineWorkload<BulkInsertParams>({
     'bulk-insert homedb/lmdb': { of: 'homedb', to: 'lmdb' },
     'bulk-insert homedb-os/sqlite-normal': { of: 'homedb-os', to: 'sqlite-normal' },
     'bulk-insert homedb-nofreeze/homedb': { of: 'homedb-nofreeze', to: 'homedb' },
+    'bulk-insert homedb-noautocompact/homedb': { of: 'homedb-noautocompact', to: 'homedb' },
     'bulk-insert homedb/map-fs': { of: 'homedb', to: 'map-fs' },
     'bulk-insert homedb/best in-memory peer saved once': { of: 'homedb', to: ['tinybase', 'lokijs', 'lowdb'] },
   },

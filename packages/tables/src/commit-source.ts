@@ -18,6 +18,13 @@ export interface CommitSource {
   latestSnapshot(): Promise<SnapshotSource | undefined>
   /** Commits with seq > `from` that exist now, then stops. */
   read(options: { from: number }): AsyncIterable<{ readonly seq: number; readonly payload: Uint8Array }>
+  /**
+   * Optional: the same commits as {@link read}, in batches (one await per batch instead of one per commit). An open
+   * uses it when the source has it, as `@homedb/log`'s `Log` does.
+   */
+  readBatches?(options: {
+    from: number
+  }): AsyncIterable<readonly { readonly seq: number; readonly payload: Uint8Array }[]>
   /** Commits with seq > `from`, then waits for new ones until `signal` aborts or the source ends. */
   tail(options: {
     from: number

@@ -369,3 +369,60 @@ describe('a follower whose schema lacks a table the writer writes', () => {
     await Promise.all([writer.close(), log.close()])
   })
 })
+
+describe('a source with readBatches', () => {
+  /** A source over `log` whose batches are the log's, minus the commit `skip` (none when undefined). */
+  function batchedSource(log: Log, skip?: number): CommitSource & { batchesRead: number } {
+    const source = {
+      batchesRead: 0,
+      get start() {
+        return log.start
+      },
+      latestSnapshot: () => log.latestSnapshot(),
+      read: (): never => {
+        throw new Error('read() must not be used when the source has readBatches')
+      },
+      async *readBatches(options: { from: number }) {
+        for await (const batch of log.readBatches(options)) {
+          source.batchesRead++
+          yield batch.filter((c) => c.seq !== skip)
+        }
+      },
+      tail: (options: { from: number; signal: AbortSignal }) => log.tail(options),
+    }
+    return source
+  }
+
+  it('loads every commit through readBatches, a batch per await', async () => {
+    await withSeed('followDb readBatches', async (rng) => {
+      const dir = tempDir('tables')
+      const writer = await writerAt(dir)
+      randomBurst(writer, rng, 200)
+      await writer.sync()
+      const log = await openLog(dir, { readOnly: true, followIntervalMs: 5 })
+      const source = batchedSource(log)
+      const follower = await followDb(Mixed, source)
+      expect(follower.seq).toBe(writer.seq)
+      expect(source.batchesRead).toBeGreaterThan(0)
+      expect(source.batchesRead).toBeLessThan(writer.seq)
+      expect(dumpUnordered(follower)).toEqual(dumpUnordered(writer))
+      await follower.close()
+      await Promise.all([writer.close(), log.close()])
+    })
+  })
+
+  it('refuses a gap in the batches with TABLES_CORRUPT_OP naming the seq', async () => {
+    const dir = tempDir('tables')
+    const writer = await writerAt(dir)
+    for (let i = 0; i < 5; i++) writer.meta.insert(`k${i}`, i)
+    await writer.sync()
+    const log = await openLog(dir, { readOnly: true, followIntervalMs: 5 })
+    const error = await followDb(Mixed, batchedSource(log, 3)).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(TablesError)
+    expect(error).toMatchObject({ code: 'TABLES_CORRUPT_OP', context: { seq: 4 } })
+    await Promise.all([writer.close(), log.close()])
+  })
+})

@@ -92,6 +92,32 @@ describe('a compaction’s capture of a Map-backed table', () => {
     expect(error.context).toMatchObject({ invariant: 'capture-emits-each-key', keysAtCapture: 3, emitted: 2 })
   })
 
+  it('emits only the keys present at the capture while keys are added, removed and come back', () => {
+    const map = new Map<string, unknown>([
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ])
+    const capture = captureLookupTable('t', map)
+    /** Tells the capture first, then changes the map, as the db does. */
+    const apply = (op: unknown[], change: () => void): void => {
+      capture.willApply(op, undefined)
+      change()
+    }
+    const ops = capture.ops()
+    expect(ops.next().value).toEqual(['t', OP.LT_SET, 'a', 1])
+    apply(['t', OP.LT_SET, 'n', 9], () => map.set('n', 9)) // added after the capture: at the end, never emitted
+    apply(['t', OP.LT_SET, 'n', 10], () => map.set('n', 10))
+    apply(['t', OP.LT_REMOVE, 'c'], () => map.delete('c')) // not reached yet: drained, its value kept
+    apply(['t', OP.LT_SET, 'c', 30], () => map.set('c', 30)) // comes back at the end, after 'n'
+    apply(['t', OP.LT_SET, 'b', 20], () => map.set('b', 20))
+    expect([...ops]).toEqual([
+      ['t', OP.LT_SET, 'b', 2],
+      ['t', OP.LT_SET, 'c', 3],
+    ])
+    expect([...map.keys()]).toEqual(['a', 'b', 'n', 'c'])
+  })
+
   it('keeps a key’s value as it was when a write touches it in the middle of emitting it', () => {
     const list = ['x', 'y', 'z']
     const map = new Map<string, unknown[]>([['k', list]])

@@ -2,11 +2,14 @@
 // while reads and writes go on. A Map-backed table is not copied at all: emitting walks the table's own Map with a
 // live iterator, which yields the keys in their order at the capture (a Map keeps insertion order, and setting an
 // existing key does not move it). The db tells the capture about every operation before it is applied: the first
-// time a key is about to change, the capture keeps that key's value as it is then (copying an inner list, set or
-// map only for that key), or marks it as absent when it did not exist yet, so keys added later are skipped. The
-// one change a live iterator cannot survive is the removal of a key it has not reached: before such a removal the
-// capture drains the rest of the iterator into an array (one O(remaining keys) step, only when a key is removed
-// while a snapshot is being written). A list is copied at once (an array of pointers: a few ms per million items).
+// time a key present at the capture is about to change, the capture keeps that key's value as it is then (copying
+// an inner list, set or map only for that key). Keys added after the capture go to the end of the Map, after every
+// key present at it, so the capture takes exactly as many keys from the live iterator as the Map held and never
+// needs to note a new key (a bulk load during a compaction costs the capture one Map lookup per row, and no
+// memory). The one change a live iterator cannot survive is the removal of a key it has not reached (and a removed
+// key that comes back goes to the end): before the first removal the capture drains the captured keys the iterator
+// has not yielded yet into an array (one O(remaining keys) step, only when a key is removed while a snapshot is
+// being written). A list is copied at once (an array of pointers: a few ms per million items).
 //
 // The rule compaction relies on: each key present at the capture is emitted once, with its value at that moment, and
 // no other key is. A Map capture checks it when its last operation is out (the number of keys it emitted is the
@@ -26,8 +29,6 @@ export interface TableCapture {
   ops(): Generator<Op>
 }
 
-/** Marks a key that did not exist when the capture began. */
-const ABSENT: unique symbol = Symbol('absent')
 const OUTSIDE = {}
 const CLEARS = new Set<unknown>([OP.LT_CLEAR, OP.LL_CLEAR, OP.LS_CLEAR, OP.LM_CLEAR])
 /** Operations that delete a key from a table's Map (element removals leave the key, possibly empty). */
@@ -43,9 +44,12 @@ const KEY_REMOVALS = new Set<unknown>([OP.LT_REMOVE, OP.LL_CLEAR_KEY, OP.LS_CLEA
 class MapCapture implements TableCapture {
   /** The table's keys in order, read lazily from the live Map. */
   private readonly live: IterableIterator<Key>
-  /** The keys the live iterator had not yielded yet when a key removal forced them out (see the header). */
+  /** Keys taken from the live iterator so far: never more than `size` (the keys after those were added later). */
+  private fromLive = 0
+  /** The captured keys the live iterator had not yielded yet when a key removal forced them out (see the header). */
   private rest: Key[] | undefined
   private restIndex = 0
+  /** Values of keys present at the capture, as they were before a write touched them (never `undefined`). */
   private readonly kept = new Map<Key, unknown>()
   private clearedBy: object | undefined
   /** Keys in the Map at the capture: exactly as many keys are emitted. */
@@ -69,22 +73,41 @@ class MapCapture implements TableCapture {
       return
     }
     const key = op[2] as Key
-    const kept = this.kept.get(key)
-    // A key that existed at the capture is about to leave the Map: the live iterator would skip it if it has not
-    // reached it yet (even when an earlier write already kept its value).
-    if (this.rest === undefined && kept !== ABSENT && KEY_REMOVALS.has(op[1])) this.rest = Array.from(this.live)
-    if (kept !== undefined) return
+    // A key is about to leave the Map: the live iterator would skip it if it has not reached it yet, and it would
+    // come back (a rollback, a later write) at the end, among the keys added after the capture.
+    if (this.rest === undefined && KEY_REMOVALS.has(op[1])) this.drain()
+    if (this.kept.has(key)) return
+    // A key absent now was absent at the capture (a removal of a captured key would have kept its value first).
+    // A key present now that was added after the capture is kept too, needlessly but harmlessly: it lies past the
+    // `size` keys the capture emits.
     const value = this.base.get(key)
-    this.kept.set(key, value === undefined ? ABSENT : this.copy(value))
+    if (value !== undefined) this.kept.set(key, this.copy(value))
   }
 
   rolledBack(txn: object): void {
     if (this.clearedBy === txn) this.clearedBy = undefined
   }
 
+  /** Moves the captured keys the live iterator has not yielded yet into `rest`. */
+  private drain(): void {
+    const rest: Key[] = []
+    for (let n = this.size - this.fromLive; n > 0; n--) {
+      const next = this.live.next()
+      if (next.done) break
+      rest.push(next.value)
+    }
+    this.fromLive = this.size
+    this.rest = rest
+  }
+
   private nextKey(): IteratorResult<Key, undefined> {
     const rest = this.rest
-    if (rest === undefined) return this.live.next() as IteratorResult<Key, undefined>
+    if (rest === undefined) {
+      if (this.fromLive === this.size) return { done: true, value: undefined }
+      const next = this.live.next() as IteratorResult<Key, undefined>
+      if (!next.done) this.fromLive++
+      return next
+    }
     if (this.restIndex < rest.length) return { done: false, value: rest[this.restIndex++]! }
     return { done: true, value: undefined }
   }
@@ -94,7 +117,6 @@ class MapCapture implements TableCapture {
     for (let next = this.nextKey(); !next.done; next = this.nextKey()) {
       const key = next.value
       const kept = this.kept.get(key)
-      if (kept === ABSENT) continue
       emitted++
       if (kept !== undefined) {
         if (this.one !== undefined) yield this.one(key, kept)

@@ -13,6 +13,7 @@ export {
   openDirectory,
 } from './directory.js'
 export { type DirectoryServer, type DirectoryServerOptions, startDirectory } from './directory-server.js'
+export { DirectoryService, type DirectoryServiceOptions } from './directory-service.js'
 export {
   BadPositionError,
   ReplicationConfigError,

@@ -101,6 +101,7 @@ export async function handleReserve(ctx: HomeContext, request: WireRequest): Pro
       user,
       token: ctx.options.adminToken ?? '',
       transport: homing.settings.transport,
+      clock: ctx.clock,
     })
     const dir = userLogDir(ctx, user, record.generation)
     const job = new CopyJob(ctx, { user, moveId, dir, client, waitMs: 5_000 })

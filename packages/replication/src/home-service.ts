@@ -96,6 +96,12 @@ export interface HomeServiceOptions extends HomeLimitOptions {
   readonly transport?: Transport
   /** Called once per acknowledged append that added commits (after fsync, before the answer): audits, tests. */
   readonly onAccepted?: (append: AcceptedAppend) => void
+  /**
+   * Export prom-client's process metrics (open fds, RSS, event-loop lag, GC) on `/metrics`. Default true. They are
+   * collected by process-wide observers that stay for the life of the process, one set per HomeService opened: a
+   * process that opens many (a simulation, tests) turns them off.
+   */
+  readonly processMetrics?: boolean
 }
 
 /** An append a home acknowledged (see `onAccepted`). */
@@ -224,11 +230,14 @@ export class HomeService {
         markDurable(ctx!, user, log)
       },
     })
-    const metrics = new HomeMetrics({
-      users: () => meta.userCount,
-      openLogs: () => cache.openCount,
-      tails: () => waitingTails(ctx!),
-    })
+    const metrics = new HomeMetrics(
+      {
+        users: () => meta.userCount,
+        openLogs: () => cache.openCount,
+        tails: () => waitingTails(ctx!),
+      },
+      options.processMetrics ?? true,
+    )
     ctx = {
       options: resolved,
       fs,

@@ -29,7 +29,7 @@ import { admit, RateLimiter } from './internal/rate-limit.js'
 import { handleFrames, handleInfo, handlePage } from './internal/read-handlers.js'
 import { applyHolds } from './internal/retention.js'
 import { handleSnapshotGet, handleSnapshotPut } from './internal/snapshot-handlers.js'
-import { gateRequest } from './internal/user-gate.js'
+import { gateRequest, refuseUnlessActive } from './internal/user-gate.js'
 import { checkUserName } from './internal/user-names.js'
 import { json, wireError } from './internal/wire-codec.js'
 import type { LogPosition } from './position.js'
@@ -364,11 +364,17 @@ export class HomeService {
   /**
    * Gives `name` a new token (generated, or `options.token`) and returns it. From the moment this resolves the old
    * token is refused everywhere, including by the live tails opened with it (they end with `401 unauthorized`).
-   * Rejects with `REPLICATION_BAD_USER`, `REPLICATION_CONFIG` or `REPLICATION_NO_USER`.
+   * Only the home that serves the user (`active`) rotates: rejects with `REPLICATION_MOVED` where the user moved
+   * away (rotate at `context.home`), `REPLICATION_BUSY` while a move holds it (frozen or reserved: retry), and with
+   * `REPLICATION_BAD_USER`, `REPLICATION_CONFIG` or `REPLICATION_NO_USER`.
    */
   async rotateToken(name: string, options: { token?: string } = {}): Promise<string> {
     checkUserName(name)
-    const token = await this.ctx.meta.rotateToken(name, options.token)
+    const token = await this.ctx.mutex.run(name, async () => {
+      const record = this.ctx.meta.user(name)
+      if (record !== undefined) refuseUnlessActive(name, record)
+      return this.ctx.meta.rotateToken(name, options.token)
+    })
     wakeTails(this.ctx, name)
     return token
   }

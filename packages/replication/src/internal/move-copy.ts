@@ -102,11 +102,13 @@ export class CopyJob {
     for (const listener of [...this.listeners]) listener()
   }
 
-  /** How the copy stands against `position` (null: the source has no log) once it settles, or after `timeoutMs`. */
+  /**
+   * How the copy stands against `position` (null: the source has no log) once it settles, or after `timeoutMs`.
+   * The caller marks it {@link reached} once it told a mover so.
+   */
   async waitFor(position: LogPosition | null, timeoutMs: number): Promise<CopyVerdict> {
     this.lastAsked = this.ctx.clock.now()
     const verdict = await this.settle(position, timeoutMs)
-    if (verdict === 'reached') this.reached = true
     this.lastAsked = this.ctx.clock.now()
     return verdict
   }

@@ -135,7 +135,34 @@ export async function handleWait(ctx: HomeContext, request: WireRequest): Promis
   }
   const timeoutMs = Math.min(Math.max(0, Number(body.timeoutMs) || 0), 60_000)
   const verdict = await job.waitFor(position, timeoutMs)
+  if (verdict === 'reached') {
+    const refused = await takeFinalVerifier(ctx, user, body.moveId as string)
+    if (refused !== undefined) return refused
+    job.reached = true
+  }
   return json(200, { verdict, progress: job.progress() })
+}
+
+/**
+ * The copy reached the frozen source's head: the user's token verifier is read from the source once more and kept
+ * in the reservation, so a token rotated on the source after the reservation copied it (the source refuses
+ * rotations from its freeze on) is the one the target verifies once it activates. The answer to send if it cannot.
+ */
+async function takeFinalVerifier(ctx: HomeContext, user: string, moveId: string): Promise<WireResponse | undefined> {
+  const homing = ctx.homing!
+  const from = ctx.meta.user(user)?.reserve?.from
+  if (from === undefined) return wireError(409, 'move-conflict', 'no copy of this move runs here')
+  const source = await sourceRecord(ctx, homing.settings.transport, from, user)
+  if ('status' in source) return source
+  return ctx.mutex.run(user, async () => {
+    const record = ctx.meta.user(user)
+    if (record === undefined || stateOf(record) !== 'reserved' || record.reserve?.moveId !== moveId) {
+      return wireError(409, 'move-conflict', 'no copy of this move runs here')
+    }
+    const { tokenHash: _hash, keyId: _key, ...rest } = record
+    await ctx.meta.putUser(user, { ...rest, ...source.verifier })
+    return undefined
+  })
 }
 
 /** POST /v1/admin/moves/:user/activate `{ moveId }`: the mover switched the directory; the home checks and serves. */

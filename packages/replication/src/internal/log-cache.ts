@@ -1,7 +1,7 @@
 // The home opens users' logs lazily and closes idle ones through a bounded LRU, so one server homes tens of
 // thousands of users with bounded file descriptors and memory. A log in use (an append, a read, a waiting tail)
 // is pinned and never closed under its user; the bound may be exceeded while more than `max` logs are pinned.
-import { type FileLayer, type Log, openLog, type Position } from '@homedb/log'
+import { type FileLayer, type Log, LogConfigError, openLog, type Position } from '@homedb/log'
 
 /** A pinned open log; call `release()` exactly once. */
 export interface LogLease {
@@ -102,13 +102,21 @@ export class LogCache {
   ): Promise<Log | undefined> {
     const { fs } = this.options
     if (create === undefined && (await fs.size(entry.dir)) === undefined) return undefined
-    const log = await openLog(entry.dir, {
-      durability: 'fsync',
-      fileLayer: fs,
-      maxPayloadBytes: this.options.maxPayloadBytes,
-      ...(this.options.segmentBytes === undefined ? {} : { segmentBytes: this.options.segmentBytes }),
-      ...(create === undefined ? { mustExist: true } : { create }),
-    })
+    let log: Log
+    try {
+      log = await openLog(entry.dir, {
+        durability: 'fsync',
+        fileLayer: fs,
+        maxPayloadBytes: this.options.maxPayloadBytes,
+        ...(this.options.segmentBytes === undefined ? {} : { segmentBytes: this.options.segmentBytes }),
+        ...(create === undefined ? { mustExist: true } : { create }),
+      })
+    } catch (error) {
+      // The directory is there but holds no log: a home that died while it created the user's first log (before
+      // anything in it was acknowledged). No log, as if the directory were not there; the next append creates it.
+      if (create === undefined && error instanceof LogConfigError && error.context.dir === entry.dir) return undefined
+      throw error
+    }
     entry.log = log
     this.options.onOpen(entry.key, log)
     return log

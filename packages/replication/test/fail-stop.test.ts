@@ -1,0 +1,87 @@
+// What a home does with the crash leftovers the simulation (tests/sim/) found, on the simulated file system: a user
+// log directory left without a log by a crash is "no log yet" (not a 500 forever).
+import { openLog } from '@homedb/log'
+import { SimFs, seededRng } from '@homedb/testkit'
+import { afterEach, describe, expect, it } from 'vitest'
+import { HomeService } from '../src/index.js'
+
+const ADMIN = 'fail-stop-admin-token'
+const TOKEN = 'alice-token-for-tests'
+
+const open: HomeService[] = []
+afterEach(async () => {
+  for (const home of open.splice(0)) await home.close().catch(() => undefined)
+})
+
+async function start(fs: SimFs): Promise<HomeService> {
+  const home = await HomeService.open({ dataDir: '/home', adminToken: ADMIN, fileLayer: fs, processMetrics: false })
+  open.push(home)
+  return home
+}
+
+/** The fields of the answers these tests look at. */
+interface Answer {
+  readonly status: number
+  readonly json: {
+    readonly log?: { readonly head: { readonly seq: number } } | null
+    readonly error?: { readonly code: string }
+    readonly ok?: boolean
+    readonly failedLogs?: number
+  }
+}
+
+async function call(
+  home: HomeService,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: Uint8Array,
+): Promise<Answer> {
+  const answer = await home.handle({
+    method,
+    path,
+    query: {},
+    headers: { authorization: `Bearer ${TOKEN}`, ...headers },
+    body: body ?? new Uint8Array(),
+    signal: new AbortController().signal,
+  })
+  const parts: Buffer[] = []
+  if (answer.body instanceof Uint8Array) parts.push(Buffer.from(answer.body))
+  else if (answer.body !== undefined) for await (const chunk of answer.body) parts.push(Buffer.from(chunk))
+  const text = Buffer.concat(parts).toString('utf8')
+  return { status: answer.status, json: text === '' ? {} : (JSON.parse(text) as Answer['json']) }
+}
+
+/** A writer's log in memory and a function that appends `n` commits to alice's home (from what it acknowledged). */
+async function writer(home: () => HomeService) {
+  const log = await openLog(undefined, { durability: 'memory' })
+  let acked = { seq: 0, chain: log.start.chain }
+  return {
+    get acked() {
+      return acked.seq
+    },
+    async append(n: number, again = false) {
+      if (!again) for (let i = 0; i < n; i++) log.append(Buffer.from(`commit ${log.head.seq + 1}`))
+      const frames: Uint8Array[] = []
+      for await (const c of log.readEncoded({ from: acked.seq })) frames.push(c.frame)
+      const headers = { 'homedb-position': `${log.logId}:${acked.seq}:${acked.chain}`, 'homedb-epoch': '1' }
+      const answer = await call(home(), 'POST', '/v1/users/alice/append', headers, Buffer.concat(frames))
+      if (answer.status === 200) acked = { seq: log.head.seq, chain: log.head.chain }
+      return answer
+    },
+  }
+}
+
+describe('a home after disk failures and crashes', () => {
+  it('takes a user log directory a crash left without a log for "no log yet", and creates the log there', async () => {
+    const fs = new SimFs(seededRng(1), { maxPause: 0 })
+    const home = await start(fs)
+    await home.addUser('alice', { token: TOKEN })
+    // What a home that died while it created alice's first log leaves: the directory and the dead process's lock.
+    fs.putFile('/home/users/alice/log-1/LOCK', Buffer.from('{"torn'))
+    expect(await call(home, 'GET', '/v1/users/alice/log')).toMatchObject({ status: 200, json: { log: null } })
+    const w = await writer(() => home)
+    expect((await w.append(2)).status).toBe(200)
+    expect((await call(home, 'GET', '/v1/users/alice/log')).json.log?.head.seq).toBe(2)
+  })
+})

@@ -321,8 +321,16 @@ export class HomeService {
     return answer
   }
 
+  /**
+   * `200 { ok: true }`, or `503` while closing, or once a user's log or the home's records failed with an I/O error
+   * (fail-stop: the home must restart to serve them again; `failedLogs` counts the users refused meanwhile).
+   */
   private health(): WireResponse {
-    return this.closing === undefined ? json(200, { ok: true }) : json(503, { ok: false })
+    if (this.closing !== undefined) return json(503, { ok: false })
+    const failedLogs = this.ctx.cache.failedCount
+    const records = this.ctx.meta.failure === undefined
+    if (failedLogs > 0 || !records) return json(503, { ok: false, failedLogs, recordsFailed: !records })
+    return json(200, { ok: true })
   }
 
   private async metricsAnswer(): Promise<WireResponse> {

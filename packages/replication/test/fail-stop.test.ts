@@ -1,5 +1,7 @@
-// What a home does with the crash leftovers the simulation (tests/sim/) found, on the simulated file system: a user
-// log directory left without a log by a crash is "no log yet" (not a 500 forever).
+// What a home does with the disk failures and crash leftovers the simulation (tests/sim/) found, on the simulated
+// file system: a user log directory left without a log by a crash is "no log yet" (not a 500 forever), and a user
+// whose log failed an fdatasync is refused until the home restarts, so it never acknowledges an append it could only
+// read back from pages that never reached the disk.
 import { openLog } from '@homedb/log'
 import { SimFs, seededRng } from '@homedb/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -83,5 +85,30 @@ describe('a home after disk failures and crashes', () => {
     const w = await writer(() => home)
     expect((await w.append(2)).status).toBe(200)
     expect((await call(home, 'GET', '/v1/users/alice/log')).json.log?.head.seq).toBe(2)
+  })
+
+  it('refuses a user whose log failed an fdatasync until it restarts, then holds every acknowledged append', async () => {
+    let fs = new SimFs(seededRng(2), { maxPause: 0 })
+    let home = await start(fs)
+    await home.addUser('alice', { token: TOKEN })
+    const w = await writer(() => home)
+    expect((await w.append(3)).status).toBe(200)
+
+    // The next fdatasync of alice's log fails and the kernel drops its dirty pages (they stay readable in the cache).
+    fs.arm({ op: 'datasync', nth: 1, code: 'EIO', loseDirty: true, when: (c) => c.path.includes('/users/alice/') })
+    expect((await w.append(2)).status).toBe(500)
+    // The writer retries: the frames are readable in the page cache, but never reached the disk.
+    const retried = await w.append(0, true)
+    expect(retried).toMatchObject({ status: 503, json: { error: { code: 'unavailable' } } })
+    expect(await call(home, 'GET', '/healthz')).toMatchObject({ status: 503, json: { ok: false, failedLogs: 1 } })
+
+    await home.close()
+    fs = fs.restart(seededRng(3)).fs
+    home = await start(fs)
+    const info = await call(home, 'GET', '/v1/users/alice/log')
+    expect(info.json.log?.head.seq).toBeGreaterThanOrEqual(w.acked)
+    expect(w.acked).toBe(3)
+    expect((await w.append(0, true)).status).toBe(200)
+    expect((await call(home, 'GET', '/healthz')).status).toBe(200)
   })
 })

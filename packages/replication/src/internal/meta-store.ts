@@ -89,6 +89,19 @@ export class MetaStore {
     return new MetaStore(db, new TokenAuth(Buffer.from(server.secret, 'hex'), tokenKey, random), random)
   }
 
+  /** The I/O error that stopped the records (fail-stop: every later write fails until the home restarts). */
+  failure: Error | undefined
+
+  /** Waits until every write so far is durable; remembers the failure if the records' log failed. */
+  private async durable(): Promise<void> {
+    try {
+      await this.db.sync()
+    } catch (error) {
+      this.failure ??= error as Error
+      throw error
+    }
+  }
+
   /** Constant-time check of `token` for `user`; a missing user costs the same as a wrong token. */
   authenticate(user: string, token: string | undefined): boolean {
     return this.auth.verify(this.db.users.get(user), token)
@@ -138,7 +151,7 @@ export class MetaStore {
       superseded: [],
       snapshot: null,
     })
-    await this.db.sync()
+    await this.durable()
     return secret
   }
 
@@ -154,7 +167,7 @@ export class MetaStore {
     }
     const secret = token ?? generateToken(this.random)
     this.db.users.insert(name, { ...record, ...this.auth.verifier(secret) })
-    await this.db.sync()
+    await this.durable()
     return secret
   }
 
@@ -163,20 +176,20 @@ export class MetaStore {
     const record = this.db.users.get(name)
     if (record === undefined) return
     this.db.users.insert(name, { ...record, ...change })
-    await this.db.sync()
+    await this.durable()
   }
 
   /** Writes a whole record (a reservation copying a user here, a record restored). Durable when it resolves. */
   async putUser(name: string, record: UserRecord): Promise<void> {
     this.db.users.insert(name, record)
-    await this.db.sync()
+    await this.durable()
   }
 
   /** Removes a user's record (an abandoned reservation of a user that was never here). Durable when it resolves. */
   async removeUser(name: string): Promise<void> {
     this.db.users.remove(name)
     this.db.slots.clearKey(name)
-    await this.db.sync()
+    await this.durable()
   }
 
   slots(user: string): ReadonlyMap<string, SlotRecord> {

@@ -154,6 +154,13 @@ export class CopyJob {
         if (progressed) backoff.reset()
       } catch (error) {
         if (signal.aborted) break
+        const failure = this.lease?.log.failure
+        if (failure !== undefined) {
+          // The copy's log failed (fail-stop): it is not opened again in this process, and this copy is over.
+          this.ctx.cache.fail(this.options.user, failure)
+          this.fail(`the copy could not be written here: ${failure.message}`)
+          return
+        }
         if ((error as { fatal?: boolean }).fatal) {
           this.fail((error as Error).message)
           return

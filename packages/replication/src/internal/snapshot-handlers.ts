@@ -113,7 +113,8 @@ async function store(ctx: HomeContext, upload: Upload, record: UserRecord, log: 
     await log.snapshot(upload.chunks, position.seq)
   } catch (error) {
     if (error instanceof LogSnapshotError) return json(200, { stored: false, snapshot: record.snapshot })
-    ctx.cache.invalidate(upload.user)
+    if (log.failure !== undefined) ctx.cache.fail(upload.user, log.failure)
+    else ctx.cache.invalidate(upload.user)
     return wireError(500, 'internal', `storing the snapshot failed: ${(error as Error).message}`)
   }
   const snapshot: StoredSnapshot = { ...position, ...upload.stored }

@@ -24,6 +24,18 @@ export function busyAnswer(why: string): WireResponse {
   return wireError(503, 'busy', why, { retryAfterMs: BUSY_RETRY_MS })
 }
 
+/**
+ * `unavailable`: this user's log failed in this process (an I/O error: fail-stop); the home refuses the user until it
+ * restarts, and says so in `/healthz`.
+ */
+export function failedAnswer(): WireResponse {
+  return wireError(
+    503,
+    'unavailable',
+    'the home could not write this user\u2019s log: it serves the user again once restarted',
+  )
+}
+
 /** The answer for a write (append, snapshot upload) on a user in `record`'s state, if it may not go on. */
 export function writeRefusal(record: UserRecord): WireResponse | undefined {
   const state = stateOf(record)
@@ -72,6 +84,7 @@ export async function gateRequest(
   const record = ctx.meta.user(user)
   if (record === undefined) return undefined
   if (!ctx.meta.authenticate(user, bearer(request)) && !isAdmin(ctx, request)) return undefined
+  if (ctx.cache.failure(user) !== undefined) return failedAnswer()
   const state = stateOf(record)
   if (state === 'active') return undefined
   if (state === 'moved')

@@ -66,6 +66,10 @@ export class MoveRun {
     if (!(error instanceof MoveError)) {
       this.strayError = error
       this.settled('aborted', `failed with a ${(error as Error)?.name}: ${(error as Error)?.message}`)
+      this.world.checks.violation(
+        'every move completes or aborts',
+        `${this.name} rejected with ${(error as Error)?.name} (${(error as Error)?.message}), not a MoveError saying what is true now`,
+      )
       return
     }
     const outcome = (error.context as { outcome?: string }).outcome === 'unknown' ? 'unknown' : 'aborted'

@@ -13,6 +13,7 @@ import type { ControlAnswer, HomeClient, LogInfo } from './home-client.js'
 import type { HomeContext } from './home-context.js'
 import type { LogLease } from './log-cache.js'
 import type { StoredSnapshot } from './meta-store.js'
+import { emptyDir } from './user-transitions.js'
 
 /** Where a copy job stands (the mover polls it; `homedb status` shows it). */
 export interface CopyProgress {
@@ -178,7 +179,8 @@ export class CopyJob {
   }
 
   private refusal(answer: ControlAnswer): Error {
-    const fatal = !['busy', 'unavailable', 'internal'].includes(answer.code) && answer.status < 500
+    // `gone`: the writer replaced the snapshot while it was being copied; the copy starts over from the new one.
+    const fatal = !['busy', 'unavailable', 'internal', 'gone'].includes(answer.code) && answer.status < 500
     return Object.assign(new Error(`the source answered ${answer.code}: ${answer.message}`), { fatal })
   }
 
@@ -205,10 +207,25 @@ export class CopyJob {
     this.lease = lease
     this.phase = 'copying'
     if (info.log.snapshot !== null && lease.log.head.seq === base.seq && lease.log.start.seq === base.seq) {
-      await this.installSnapshot(lease.log, info.log)
+      await this.installSnapshot(lease.log, info.log).catch(async (error: unknown) => {
+        await this.startOver()
+        throw error
+      })
     }
     this.changed()
     return true
+  }
+
+  /**
+   * The snapshot could not be copied (a dropped connection, a snapshot the writer replaced meanwhile): the copy's log,
+   * which starts at that snapshot's seq without it, is emptied, and the next round copies from the log info again.
+   */
+  private async startOver(): Promise<void> {
+    this.lease?.release()
+    this.lease = undefined
+    this.phase = 'starting'
+    await this.ctx.cache.drop(this.options.user)
+    await emptyDir(this.ctx, this.options.dir)
   }
 
   private async installSnapshot(log: Log, info: NonNullable<LogInfo['log']>): Promise<void> {

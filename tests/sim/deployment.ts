@@ -40,9 +40,14 @@ export class Deployment {
     this.operator = new Operator(world)
   }
 
-  /** Every machine with a disk. */
+  /** Every machine with a disk (but those lost for good). */
   machines(): Machine[] {
-    return [this.directory, ...this.homes, ...this.writers]
+    return [this.directory, ...this.homes, ...this.writers.filter((w) => !w.retired)]
+  }
+
+  /** The newest writer machine of `user` that is not lost. */
+  writerOf(user: string): WriterNode | undefined {
+    return this.writers.filter((w) => w.user === user && !w.retired).at(-1)
   }
 
   /** Names of every process a partition can cut off. */
@@ -66,9 +71,29 @@ export class Deployment {
     for (const replica of this.replicas) void replica.start()
   }
 
-  /** At every quiescent point. */
+  /** At every quiescent point: machines deal with crashes and disk errors that fired; one active home per epoch. */
   poll(): void {
     for (const machine of this.machines()) machine.poll()
+    this.oneActiveHomePerEpoch()
+  }
+
+  /** No two homes hold a user `active` under the same homeEpoch (both would accept its writes). */
+  private oneActiveHomePerEpoch(): void {
+    const active = new Map<string, string>()
+    for (const home of this.homes) {
+      for (const user of home.service?.users() ?? []) {
+        if (user.state !== 'active') continue
+        const key = `${user.name}@${user.epoch}`
+        const other = active.get(key)
+        if (other === undefined) active.set(key, home.name)
+        else {
+          this.world.checks.violation(
+            'one home per epoch',
+            `${other} and ${home.name} both serve ${user.name} (active) under homeEpoch ${user.epoch}`,
+          )
+        }
+      }
+    }
   }
 
   /** The faults stop: a calm network without partitions, nothing armed on any disk. */
@@ -88,39 +113,56 @@ export class Deployment {
       if (replica.stopped !== undefined) reasons.push(`${replica.name} stopped: ${(replica.stopped as Error).message}`)
     }
     if (reasons.length > 0) return reasons
-    for (const writer of this.writers) reasons.push(...(await this.userConverged(writer)))
+    for (const user of this.users) reasons.push(...(await this.userConverged(user)))
     return reasons
   }
 
-  private async userConverged(writer: WriterNode): Promise<string[]> {
-    const { user, db, shipper } = writer
-    if (db === undefined || shipper === undefined) return [`${writer.name} has no db`]
-    const status = shipper.status
-    const head = { logId: logOf(db).logId, ...logOf(db).head }
-    if (TERMINAL.has(status.state)) return [`${writer.name}'s shipper is ${status.state}: ${status.lastError?.message}`]
-    if (status.ackedSeq !== head.seq) return [`${user}: the home acknowledged seq ${status.ackedSeq} of ${head.seq}`]
+  private async userConverged(user: string): Promise<string[]> {
     const entry = await this.directory.entry(user)
     const home = this.homes.find((h) => h.origin === entry?.home)
     if (entry === undefined || home === undefined) return [`the directory names no home for ${user}`]
     const reasons = this.homeStates(user, home, entry.homeEpoch)
     const held = await home.head(user)
-    if (held?.seq !== head.seq || held.chain !== head.chain) {
-      reasons.push(
-        `${home.name} holds ${user} at ${held?.seq}:${held?.chain}, the writer is at ${head.seq}:${head.chain}`,
-      )
+    if (held === undefined || held === null) return [...reasons, `${home.name} serves no log of ${user}`]
+    let lineage: WriterNode | undefined
+    for (const writer of this.writers.filter((w) => w.user === user && !w.retired)) {
+      const verdict = this.writerSettled(writer, held)
+      if (verdict === 'lineage') lineage ??= writer
+      else if (verdict !== 'stale') reasons.push(verdict)
     }
+    if (lineage === undefined) reasons.push(`no writer of ${user} is at ${home.name}'s head ${held.seq}:${held.chain}`)
     for (const replica of this.replicas.filter((r) => r.user === user)) {
       const at = replica.position()
-      if (at?.seq !== head.seq || at.chain !== head.chain || at.logId !== head.logId) {
-        reasons.push(`${replica.name} is at ${at?.seq}:${at?.chain}, the writer at ${head.seq}:${head.chain}`)
-      } else if (replica.db!.stateHash() !== db.stateHash()) {
+      if (at?.seq !== held.seq || at.chain !== held.chain || at.logId !== held.logId) {
+        reasons.push(`${replica.name} is at ${at?.seq}:${at?.chain}, ${home.name} at ${held.seq}:${held.chain}`)
+      } else if (lineage?.db !== undefined && replica.db!.stateHash() !== lineage.db.stateHash()) {
         this.world.checks.violation(
           'replicas converge',
-          `${replica.name} is at the writer's (seq, chain) ${head.seq}:${head.chain} with stateHash ${replica.db!.stateHash()}, the writer's is ${db.stateHash()}`,
+          `${replica.name} is at ${lineage.name}'s (seq, chain) ${held.seq}:${held.chain} with stateHash ${replica.db!.stateHash()}, the writer's is ${lineage.db.stateHash()}`,
         )
       }
     }
     return reasons
+  }
+
+  /**
+   * Where a writer machine stands against the home's head: `lineage` (at the head, everything acknowledged),
+   * `stale` (a machine another one took over from: stopped `diverged` with its frames kept, or a prefix of the home's
+   * history with nothing to ship), or what keeps it from either.
+   */
+  private writerSettled(writer: WriterNode, held: { logId: string; seq: number; chain: string }): string {
+    const { db, shipper } = writer
+    if (db === undefined || shipper === undefined) return `${writer.name} has no db`
+    const status = shipper.status
+    const head = { logId: logOf(db).logId, ...logOf(db).head }
+    if (status.state === 'diverged') return 'stale'
+    if (TERMINAL.has(status.state)) return `${writer.name}'s shipper is ${status.state}: ${status.lastError?.message}`
+    if (status.ackedSeq !== head.seq)
+      return `${writer.name}: the home acknowledged seq ${status.ackedSeq} of ${head.seq}`
+    if (head.logId !== held.logId) return `${writer.name} writes log ${head.logId}, the home holds ${held.logId}`
+    if (head.seq === held.seq && head.chain === held.chain) return 'lineage'
+    if (head.seq < held.seq && this.world.checks.chainAt(held.logId, head.seq) === head.chain) return 'stale'
+    return `${writer.name} is at ${head.seq}:${head.chain}, the home at ${held.seq}:${held.chain}`
   }
 
   /** `home` serves `user` at `epoch`; no other home serves it or holds it frozen. */

@@ -2,12 +2,14 @@
 // phase's length) at seeded instants. Each event picks its victim when it fires: a home or the directory loses power
 // (at rest, or in the middle of one of its next file-system calls) or its process is killed, a writer loses power,
 // a replica dies, a disk error is armed, a partition cuts two processes apart (both ways or one way) or isolates
-// one, the operator rotates a token, a mover starts moving a user (and may be killed mid-move).
+// one, a process stalls (its waits and messages wait for it), the operator rotates a token, a mover starts moving a
+// user (and may be killed or stalled mid-move).
 import type { Rng } from '@homedb/testkit'
 import type { Deployment } from './deployment.js'
 import { MoveRun } from './mover.js'
 import type { EventRates } from './sim-config.js'
 import type { SimWorld } from './world.js'
+import { WriterNode } from './writer-node.js'
 
 type EventKind = Exclude<keyof EventRates, 'moverCrash'>
 
@@ -16,9 +18,12 @@ const KINDS: readonly EventKind[] = [
   'homeRestart',
   'directoryCrash',
   'writerCrash',
+  'writerTakeover',
   'replicaCrash',
   'diskFault',
   'partition',
+  'pause',
+  'moverPause',
   'rotation',
   'move',
 ]
@@ -58,8 +63,12 @@ async function fire(world: SimWorld, deployment: Deployment, kind: EventKind, id
     }
     case 'directoryCrash':
       return deployment.directory.powerCut(rng.chance(0.5))
-    case 'writerCrash':
-      return rng.pick(deployment.writers).powerCut(rng.chance(0.5))
+    case 'writerCrash': {
+      const writers = deployment.writers.filter((w) => !w.retired)
+      return rng.pick(writers).powerCut(rng.chance(0.5))
+    }
+    case 'writerTakeover':
+      return takeover(world, deployment, rng)
     case 'replicaCrash':
       if (deployment.replicas.length > 0) rng.pick(deployment.replicas).crash()
       return
@@ -67,11 +76,46 @@ async function fire(world: SimWorld, deployment: Deployment, kind: EventKind, id
       return rng.pick(deployment.machines()).diskFault()
     case 'partition':
       return partition(world, deployment, rng)
+    case 'pause':
+      return pause(world, rng.pick(deployment.processNames()), rng)
+    case 'moverPause': {
+      const movers = deployment.moves.filter((m) => m.outcome === 'running')
+      if (movers.length > 0) pause(world, rng.pick(movers).name, rng)
+      return
+    }
     case 'rotation':
       return deployment.operator.rotate(rng.pick(deployment.users))
     case 'move':
       return move(world, deployment, rng, id)
   }
+}
+
+/**
+ * A new machine takes a user over (it restores the home's copy with homeSource): the old machine is lost with its
+ * disk, or keeps running as a stale writer (one of the two then forks, and its shipper stops `diverged`).
+ */
+async function takeover(world: SimWorld, deployment: Deployment, rng: Rng): Promise<void> {
+  const user = rng.pick(deployment.users)
+  const old = deployment.writerOf(user)
+  const entry = await deployment.directory.entry(user).catch(() => undefined)
+  const home = deployment.homes.find((h) => h.origin === entry?.home)
+  const held = await home?.head(user).catch(() => undefined)
+  if (old === undefined || held === undefined || held === null) return
+  const stale = rng.chance(0.4)
+  if (!stale) old.retire()
+  const n = deployment.writers.filter((w) => w.user === user).length + 1
+  const next = new WriterNode(world, user, `writer-${user}-${n}`, true)
+  deployment.writers.push(next)
+  world.stats.faults['writer-takeover']++
+  world.trace.add(next.name, `takes ${user} over from ${old.name}${stale ? ' (which keeps running)' : ''}`)
+  await next.start()
+}
+
+function pause(world: SimWorld, name: string, rng: Rng): void {
+  const until = world.scheduler.now + rng.int(50, 4_000)
+  world.pause(name, until)
+  world.stats.faults.pause++
+  world.trace.add(name, `stalls until ${(until / 1000).toFixed(3)}`)
 }
 
 function partition(world: SimWorld, deployment: Deployment, rng: Rng): void {

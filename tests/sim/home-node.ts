@@ -65,6 +65,12 @@ export class HomeNode extends Machine {
 
   /** Asks the home itself (not over the network) for `path` with the admin token; the JSON answer, or undefined. */
   async ask(service: HomeService, path: string): Promise<Record<string, unknown> | undefined> {
+    const answer = await this.askRaw(service, path)
+    return answer.status === 200 ? answer.json : undefined
+  }
+
+  /** Asks the home itself for `path` with the admin token: the status and the JSON answer. */
+  private async askRaw(service: HomeService, path: string): Promise<{ status: number; json: Record<string, unknown> }> {
     const answer = await service.handle({
       method: 'GET',
       path,
@@ -73,11 +79,11 @@ export class HomeNode extends Machine {
       body: new Uint8Array(),
       signal: new AbortController().signal,
     })
-    if (answer.status !== 200 || answer.body === undefined) return undefined
     const parts: Buffer[] = []
     if (answer.body instanceof Uint8Array) parts.push(Buffer.from(answer.body))
-    else for await (const chunk of answer.body) parts.push(Buffer.from(chunk))
-    return JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<string, unknown>
+    else if (answer.body !== undefined) for await (const chunk of answer.body) parts.push(Buffer.from(chunk))
+    const text = Buffer.concat(parts).toString('utf8')
+    return { status: answer.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) }
   }
 
   /** The durable head this home serves `user` at (null: no log yet; undefined: it does not serve the user now). */
@@ -90,14 +96,23 @@ export class HomeNode extends Machine {
     return log === null ? null : log.head
   }
 
-  /** After a (re)start: every user it serves still holds what it acknowledged under that epoch. */
+  /**
+   * After a (re)start: every user it serves still holds what it acknowledged under that epoch — and can read it: a
+   * log the home cannot open (a 500 with no disk error injected in this boot) lost its acknowledged appends too.
+   */
   private async checkRecovered(life: Incarnation, service: HomeService): Promise<void> {
+    const fs = this.fs
     for (const user of service.users()) {
       if (!life.alive) return
       if (user.state !== 'active') continue
-      const info = await this.ask(service, `/v1/users/${user.name}/log`).catch(() => undefined)
-      const log = info?.log as { head: { logId: string; seq: number; chain: string } } | null | undefined
-      if (!life.alive || log === undefined || log === null || info?.epoch !== user.epoch) continue
+      const info = await this.askRaw(service, `/v1/users/${user.name}/log`).catch(() => undefined)
+      if (!life.alive || info === undefined) return
+      if (info.status === 500 && fs.fired.length === 0 && !fs.isDead) {
+        const message = (info.json.error as { message?: string } | undefined)?.message
+        this.world.checks.unreadable(this.name, user.name, user.epoch, message ?? 'a 500')
+      }
+      const log = info.json.log as { head: { logId: string; seq: number; chain: string } } | null | undefined
+      if (info.status !== 200 || log === undefined || log === null || info.json.epoch !== user.epoch) continue
       this.world.checks.homeRecovered(this.name, user.name, user.epoch, log.head)
     }
   }

@@ -1,7 +1,9 @@
 // The safety invariants of a simulation run, checked as events happen (the final convergence and liveness checks
-// live in run-seed.ts):
-// - no two nodes hold different frames at the same (logId, seq): every frame a writer made durable, a home
-//   acknowledged or served, and every position a replica reached, goes into one registry of claims;
+// live in deployment.ts):
+// - no two nodes hold different frames at the same (logId, seq): every frame a home acknowledged or served goes into
+//   one registry of claims, and every frame a home acknowledged from a writer must be the one that writer made
+//   durable (a writer's own history is kept apart: a stale writer replaced by a new machine may fork, which the
+//   protocol refuses, so its frames never reach a home);
 // - no acknowledged commit is lost: a writer's recovered log holds every commit whose durability promise resolved;
 //   a home that restarts still holds every append it acknowledged under the epoch it still serves;
 // - at most one home accepts a user's writes per homeEpoch (the homes' `onAccepted` audit hook);
@@ -53,6 +55,8 @@ function parsePosition(text: string | undefined): Claim | undefined {
 /** The checks of one run. */
 export class Invariants {
   private readonly frames = new Map<string, { chain: string; who: string }>()
+  /** Each writer machine's own durable history: (logId:seq) → chain. */
+  private readonly written = new Map<string, Map<string, string>>()
   private readonly writerAcked = new Map<string, Claim>()
   private readonly homeAcked = new Map<string, number>()
   private readonly highest = new Map<string, Claim>()
@@ -124,7 +128,17 @@ export class Invariants {
     const expected = parsePosition(exchange.requestHeaders['homedb-position'])
     const epoch = Number(exchange.requestHeaders['homedb-epoch'])
     if (expected === undefined) return
-    for (const f of readFrames(exchange.requestBody)) this.frame(exchange.to, expected.logId, f.seq, f.chain)
+    const own = this.written.get(exchange.from)
+    for (const f of readFrames(exchange.requestBody)) {
+      this.frame(exchange.to, expected.logId, f.seq, f.chain)
+      const mine = own?.get(`${expected.logId}:${f.seq}`)
+      if (mine !== undefined && mine !== f.chain) {
+        this.violation(
+          'one history',
+          `${exchange.to} acknowledged chain ${f.chain} at seq ${f.seq} from ${exchange.from}, whose commit there has chain ${mine}`,
+        )
+      }
+    }
     let head: Claim | undefined
     try {
       head = (JSON.parse(Buffer.from(exchange.response.body).toString('utf8')) as { head?: Claim }).head
@@ -158,21 +172,54 @@ export class Invariants {
     }
   }
 
-  /** A writer's commit is durable (its promise resolved): it must survive every crash of the writer. */
-  writerDurable(user: string, commit: Claim): void {
-    this.frame(`writer-${user}`, commit.logId, commit.seq, commit.chain)
-    const best = this.writerAcked.get(user)
-    if (best === undefined || best.seq < commit.seq) this.writerAcked.set(user, commit)
+  /** Writer machine `writer` holds `commit` (durable, or found in its log after a reboot): its own history. */
+  writerHolds(writer: string, commit: Claim): void {
+    this.deps.stats.checks++
+    const own = this.written.get(writer) ?? new Map<string, string>()
+    this.written.set(writer, own)
+    const key = `${commit.logId}:${commit.seq}`
+    const before = own.get(key)
+    if (before !== undefined && before !== commit.chain) {
+      this.violation(
+        'no acknowledged commit lost',
+        `${writer} holds chain ${commit.chain} at seq ${commit.seq}, where its durable commit had chain ${before}`,
+      )
+    }
+    own.set(key, commit.chain)
   }
 
-  /** A writer rebooted with `head`: every acknowledged commit must still be there. */
-  writerRecovered(user: string, head: Claim): void {
+  /** A writer's commit is durable (its promise resolved): it must survive every crash of the writer. */
+  writerDurable(writer: string, commit: Claim): void {
+    this.writerHolds(writer, commit)
+    const best = this.writerAcked.get(writer)
+    if (best === undefined || best.seq < commit.seq) this.writerAcked.set(writer, commit)
+  }
+
+  /** Writer machine `writer` rebooted with `head`: every acknowledged commit must still be there. */
+  writerRecovered(writer: string, head: Claim): void {
     this.deps.stats.checks++
-    const acked = this.writerAcked.get(user)
+    const acked = this.writerAcked.get(writer)
     if (acked !== undefined && (acked.logId !== head.logId || head.seq < acked.seq)) {
       this.violation(
         'no acknowledged commit lost',
-        `writer ${user} recovered at seq ${head.seq}, but commit ${acked.seq} was acknowledged durable`,
+        `${writer} recovered at seq ${head.seq}, but commit ${acked.seq} was acknowledged durable`,
+      )
+    }
+  }
+
+  /** The highest commit writer machine `writer` acknowledged durable. */
+  writerAckedSeq(writer: string): number {
+    return this.writerAcked.get(writer)?.seq ?? 0
+  }
+
+  /** A home rebooted and serves `user` under `epoch` but cannot read its log: if it acknowledged appends, they are lost. */
+  unreadable(home: string, user: string, epoch: number, why: string): void {
+    this.deps.stats.checks++
+    const acked = [...this.homeAcked].find(([key]) => key.startsWith(`${home}|${user}|${epoch}|`))
+    if (acked !== undefined) {
+      this.violation(
+        'no acknowledged commit lost',
+        `${home} acknowledged ${user}'s commits up to seq ${acked[1]} under homeEpoch ${epoch}, and cannot read its log after a restart (${why})`,
       )
     }
   }

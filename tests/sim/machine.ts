@@ -36,6 +36,8 @@ export abstract class Machine {
   life: Incarnation | undefined
   /** The process is up and serving. */
   up = false
+  /** Gone for good (see {@link retire}). */
+  retired = false
   private handledFaults = 0
   private armed = false
   /** The start the supervisor scheduled, if one is pending. */
@@ -57,6 +59,7 @@ export abstract class Machine {
 
   /** Starts a new incarnation; if it cannot start (its directory unreachable, a disk error), tries again later. */
   async start(): Promise<void> {
+    if (this.retired) return
     this.pending?.cancel()
     this.pending = undefined
     this.life?.kill()
@@ -124,6 +127,14 @@ export abstract class Machine {
     this.later()
   }
 
+  /** The machine is gone for good (its disk with it): it never starts again and no fault picks it. */
+  retire(): void {
+    this.retired = true
+    this.pending?.cancel()
+    this.stop()
+    this.world.trace.add(this.name, 'lost for good, with its disk')
+  }
+
   /** Process death without power loss (kill -9, or a supervisor restarting it). */
   restart(why: string): void {
     this.stop()
@@ -152,6 +163,7 @@ export abstract class Machine {
 
   /** At every quiescent point: a power cut that fired mid-call, or a disk error that fired, is dealt with. */
   poll(): void {
+    if (this.retired) return
     if (this.armed && this.fs.isDead) {
       const at = this.fs.crashedAt
       this.world.trace.add(this.name, `power cut at ${at?.op} ${at?.path ?? ''}`)

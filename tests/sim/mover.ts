@@ -47,7 +47,7 @@ export class MoveRun {
       transport: life.transport,
       clock: life.clock,
       random: life.random,
-      leaseMs: rng.int(300, 3_000),
+      leaseMs: rng.int(...this.world.config.moveLeaseMs),
       switchTimeoutMs: rng.int(1_000, 10_000),
       freezeLagCommits: rng.int(0, 64),
       copyTimeoutMs: 60_000,

@@ -168,7 +168,17 @@ export class SimNetwork {
     private readonly rng: Rng,
     private readonly trace: SimTrace,
     private readonly observer: NetworkObserver,
+    /** Until when a process is stalled: what it sends leaves, and what it is sent arrives, when it resumes. */
+    private readonly pausedUntil: (name: string) => number = () => 0,
   ) {}
+
+  /** Runs `step` now, or when `name` resumes if it is stalled. */
+  private whenRunning(name: string, step: () => void): boolean {
+    const until = this.pausedUntil(name)
+    if (until <= this.scheduler.now) return false
+    this.scheduler.at(until, step)
+    return true
+  }
 
   /** `name` answers at `origin` (`http://name.sim`) with `service` from now on. */
   serve(name: string, origin: string, service: SimService): void {
@@ -257,6 +267,7 @@ export class SimNetwork {
   }
 
   private send(exchange: Exchange): void {
+    if (this.whenRunning(exchange.from, () => this.send(exchange))) return
     this.observer.sent(exchange.from)
     const signal = exchange.request.signal
     if (signal?.aborted) {
@@ -285,6 +296,7 @@ export class SimNetwork {
 
   private async arrive(exchange: Exchange): Promise<void> {
     if (exchange.settled) return
+    if (this.whenRunning(exchange.to, () => void this.arrive(exchange))) return
     const registration = this.services.get(exchange.url.origin)
     if (registration === undefined) {
       this.trace.add(exchange.from, `#${exchange.id} ${label(exchange.request.method, exchange.url)} → refused`)
@@ -365,10 +377,12 @@ export class SimNetwork {
     }
     exchange.settled = true
     exchange.detach()
-    this.scheduler.after(this.latency(), () => {
+    const deliver = () => {
+      if (this.whenRunning(exchange.from, deliver)) return
       if (exchange.clock.alive && !exchange.request.signal?.aborted) exchange.resolve(delivered)
       else if (exchange.clock.alive) exchange.reject(abortError())
-    })
+    }
+    this.scheduler.after(this.latency(), deliver)
   }
 
   /** A frames body after the network: one bit flipped now and then, or what a broken network's tamper makes. */

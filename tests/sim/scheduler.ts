@@ -153,9 +153,12 @@ export class SimScheduler {
     })
   }
 
-  /** A clock for one process incarnation: `kill()` it when the process dies. */
-  clock(name: string): ProcessClock {
-    return new ProcessClock(this, name)
+  /**
+   * A clock for one process incarnation: `kill()` it when the process dies. `pausedUntil` says until when the process
+   * is paused (a stall: its waits that end meanwhile end when it resumes).
+   */
+  clock(name: string, pausedUntil: () => SimTime = () => 0): ProcessClock {
+    return new ProcessClock(this, name, pausedUntil)
   }
 
   /** Drains the event loop at the current instant: resolves once no immediate is pending. */
@@ -217,7 +220,8 @@ function safeDelay(ms: number): number {
 
 /**
  * The Clock of one process incarnation. Its sleeps are timers of the scheduler; `kill()` cancels them (they never
- * resolve, as in a process that died) and makes later sleeps hang too, unless their signal aborts.
+ * resolve, as in a process that died) and makes later sleeps hang too, unless their signal aborts. While the process
+ * is paused (a stall), a sleep that ends ends when the pause does.
  */
 export class ProcessClock implements Clock {
   private readonly timers = new Set<SimTimer>()
@@ -226,6 +230,7 @@ export class ProcessClock implements Clock {
   constructor(
     private readonly scheduler: SimScheduler,
     readonly name: string,
+    private readonly pausedUntil: () => SimTime,
   ) {}
 
   /** Whether the process is alive. */
@@ -249,9 +254,16 @@ export class ProcessClock implements Clock {
         signal?.removeEventListener('abort', done)
         resolve()
       }
+      const wake = () => {
+        const until = this.pausedUntil()
+        if (until <= this.scheduler.now) return done()
+        if (timer !== undefined) this.timers.delete(timer)
+        timer = this.scheduler.at(until, wake)
+        this.timers.add(timer)
+      }
       signal?.addEventListener('abort', done, { once: true })
       if (this.dead) return
-      timer = this.scheduler.after(ms, done)
+      timer = this.scheduler.after(ms, wake)
       this.timers.add(timer)
     })
   }

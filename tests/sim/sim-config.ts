@@ -13,9 +13,15 @@ export interface EventRates {
   readonly homeRestart: number
   readonly directoryCrash: number
   readonly writerCrash: number
+  /** A new machine takes a user over (restoring the home's copy); the old one is lost, or keeps running stale. */
+  readonly writerTakeover: number
   readonly replicaCrash: number
   readonly diskFault: number
   readonly partition: number
+  /** A process stalls (a GC pause, a stopped VM) for up to 4 s. */
+  readonly pause: number
+  /** A running mover stalls (so a lease can run out under it). */
+  readonly moverPause: number
   readonly rotation: number
   readonly move: number
   /** Movers killed while they run (a chance per move, not a rate). */
@@ -34,6 +40,8 @@ export interface SimConfig {
   readonly healBoundMs: number
   /** Mean virtual ms between two commits of a writer. */
   readonly commitEveryMs: number
+  /** The range of freeze leases movers ask for, ms. */
+  readonly moveLeaseMs: readonly [number, number]
   readonly network: NetworkFaults
   readonly rates: EventRates
 }
@@ -53,6 +61,7 @@ export function chooseConfig(rng: Rng, profile: SimProfile): SimConfig {
     faultMs: profile === 'short' ? rng.int(8, 15) * 1000 : rng.int(30, 90) * 1000,
     healBoundMs: HEAL_BOUND_MS,
     commitEveryMs: rng.pick([60, 150, 400]),
+    moveLeaseMs: [300, 3_000],
     network: {
       dropRequest: 0.02 * scale,
       dropResponse: 0.02 * scale,
@@ -66,9 +75,12 @@ export function chooseConfig(rng: Rng, profile: SimProfile): SimConfig {
       homeRestart: 1 * scale,
       directoryCrash: 0.6 * scale,
       writerCrash: 1.5 * scale,
+      writerTakeover: 0.5 * scale,
       replicaCrash: 1 * scale,
       diskFault: 1 * scale,
       partition: 2 * scale,
+      pause: 2 * scale,
+      moverPause: 1 * scale,
       rotation: 0.8 * scale,
       move: 3,
       moverCrash: 0.15 * scale,

@@ -58,10 +58,19 @@ export function forgingNetwork(rng: Rng, probability: number): Tamper {
 export function variantConfig(config: SimConfig, variant: VariantName): SimConfig {
   if (variant === 'lying-disk') return { ...config, homes: 2, rates: { ...config.rates, homeCrash: 8, move: 1 } }
   if (variant === 'blind-switch') {
+    // Movers that stall between their freeze and their switch: the source's lease runs out under them.
     return {
       ...config,
-      network: { ...config.network, spike: 0.25 },
-      rates: { ...config.rates, move: 12, moverCrash: 0, homeCrash: 0, directoryCrash: 0 },
+      network: { ...config.network, dropRequest: 0, dropResponse: 0, cut: 0 },
+      rates: {
+        ...config.rates,
+        move: 20,
+        moverPause: 40,
+        moverCrash: 0,
+        homeCrash: 0,
+        directoryCrash: 0,
+        partition: 0,
+      },
     }
   }
   return config

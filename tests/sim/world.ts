@@ -44,7 +44,7 @@ export class Incarnation {
     readonly boot: number,
     timeoutMs: number,
   ) {
-    this.clock = world.scheduler.clock(`${name}#${boot}`)
+    this.clock = world.scheduler.clock(`${name}#${boot}`, () => world.pausedUntil(name))
     this.transport = world.network.transport(name, this.clock, timeoutMs)
     this.random = randomOf(world.fork())
   }
@@ -75,6 +75,8 @@ export class SimWorld {
   readonly checks: Invariants
   /** Each user's token as the operator last set it (clients ask for it after a `401`). */
   readonly tokens = new Map<string, string>()
+  /** Processes stalled (a GC pause, a stopped VM) until a virtual time, by name. */
+  private readonly pauses = new Map<string, number>()
   private readonly root: Rng
   /** Virtual time at which the faults stop and everything heals. */
   readonly healAt: number
@@ -101,7 +103,17 @@ export class SimWorld {
       served: (exchange) => this.checks.served(exchange),
       fault: (kind) => this.stats.faults[kind]++,
     }
-    this.network = new SimNetwork(this.scheduler, this.fork(), this.trace, observer)
+    this.network = new SimNetwork(this.scheduler, this.fork(), this.trace, observer, (name) => this.pausedUntil(name))
+  }
+
+  /** Stalls process `name` until virtual time `until`: its waits and its messages wait for it. */
+  pause(name: string, until: number): void {
+    this.pauses.set(name, Math.max(until, this.pauses.get(name) ?? 0))
+  }
+
+  /** Until when `name` is stalled (0 or a past time: it runs). */
+  pausedUntil(name: string): number {
+    return this.pauses.get(name) ?? 0
   }
 
   /** A new independent generator (forks are taken in a fixed order, so a run replays). */

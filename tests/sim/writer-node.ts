@@ -1,9 +1,11 @@
 // A writer in the simulation: the app machine holding one user's db (real @homedb/tables over its simulated disk,
 // 'fsync' durability) that commits seeded transactions while the faults last, compacts now and then, and ships its
 // log to the user's home with the real `ship` (found through the directory, over the simulated network). Every
-// commit whose durability promise resolved is a claim the checks hold it to after each crash.
+// commit whose durability promise resolved is a claim the checks hold it to after each crash. A machine that takes
+// over a user (the old one was lost, or is still running: then one of the two forks and stops `diverged`) restores
+// the home's copy first with the real `homeSource`.
 import type { FileLayer } from '@homedb/log'
-import { type Shipper, ship } from '@homedb/replication'
+import { homeSource, type Shipper, ship } from '@homedb/replication'
 import { logOf, openDb } from '@homedb/tables'
 import type { Rng } from '@homedb/testkit'
 import { Machine } from './machine.js'
@@ -18,22 +20,36 @@ export class WriterNode extends Machine {
   readonly logId: string
   private readonly rng: Rng
 
+  /**
+   * @param name the machine's name (`writer-<user>`, or `writer-<user>-<n>` for the machines that replaced it)
+   * @param bootstrap a new machine that takes over the user: it restores the home's copy before it writes
+   */
   constructor(
     world: SimWorld,
     readonly user: string,
+    name = `writer-${user}`,
+    private readonly bootstrap = false,
   ) {
-    super(world, `writer-${user}`, 'writer', 30_000)
+    super(world, name, 'writer', 30_000)
     this.rng = world.fork()
     this.logId = Buffer.from(this.rng.bytes(16)).toString('hex')
   }
 
   protected async open(life: Incarnation, layer: FileLayer, root: string): Promise<void> {
+    const source = homeSource({
+      directory: DIRECTORY_ORIGIN,
+      user: this.user,
+      token: () => this.world.tokens.get(this.user)!,
+      transport: life.transport,
+      clock: life.clock,
+      random: life.random,
+    })
     const db = await openDb(SimSchema, {
       dir: `${root}/db`,
       fileLayer: layer,
       durability: 'fsync',
       segmentBytes: 2048,
-      create: { logId: this.logId },
+      ...(this.bootstrap ? { bootstrap: source } : { create: { logId: this.logId } }),
     })
     if (!life.alive) return
     await this.recovered(db)
@@ -62,9 +78,9 @@ export class WriterNode extends Machine {
   /** Checks the recovered log keeps every acknowledged commit, and registers the frames it holds. */
   private async recovered(db: SimDb): Promise<void> {
     const view = logOf(db)
-    this.world.checks.writerRecovered(this.user, { logId: view.logId, ...view.head })
+    this.world.checks.writerRecovered(this.name, { logId: view.logId, ...view.head })
     for await (const c of view.readEncoded({ from: view.start.seq })) {
-      this.world.checks.frame(this.name, view.logId, c.seq, c.chain)
+      this.world.checks.writerHolds(this.name, { logId: view.logId, seq: c.seq, chain: c.chain })
     }
   }
 
@@ -97,7 +113,7 @@ export class WriterNode extends Machine {
       () => {
         if (!life.alive) return
         this.world.stats.commitsAcked++
-        this.world.checks.writerDurable(this.user, claim)
+        this.world.checks.writerDurable(this.name, claim)
       },
       () => undefined,
     )

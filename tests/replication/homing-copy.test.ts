@@ -1,11 +1,14 @@
-// A move's copy survives a snapshot download that fails: the writer replaced the snapshot meanwhile (`gone`), or the
-// connection broke in the middle of it. Found by the simulation (tests/sim/): the target's copy job took `gone` for a
-// fatal answer and the move aborted, and a snapshot cut halfway left the copy's log without its base snapshot. Now
-// the copy starts over from the source's log info.
+// A move's copy on its target, under what the simulation (tests/sim/) found: a snapshot download that fails (the
+// writer replaced the snapshot meanwhile, `gone`, or the connection broke in the middle of it) made the copy fail
+// and the move abort, or left the copy's log without its base snapshot — the copy now starts over from the source's
+// log info; and a second move of the same user to the same target took the reservation over after the first one's
+// copy had reached the frozen head, then dropped it when it aborted, so the first move's switch named a home that no
+// longer held the user — a reservation that reached is now refused to other moves.
 import {
   type DirectoryServer,
   type HomeServer,
   httpTransport,
+  MoveError,
   moveUser,
   ship,
   startDirectory,
@@ -92,5 +95,43 @@ describe('a move whose copy meets a failing snapshot download', () => {
     await shipper.close()
     await db.close()
     transport.close?.()
+  })
+})
+
+describe('two moves of one user to one target', () => {
+  it('refuses the second its reservation once the first one reached the frozen head; the first completes', async () => {
+    directory = await startDirectory({ dataDir: next(), adminToken: ADMIN })
+    const a = await startHomeServer({ dataDir: next(), adminToken: ADMIN, directory: directory.url })
+    const b = await startHomeServer({ dataDir: next(), adminToken: ADMIN, directory: directory.url })
+    homes.push(a, b)
+    await a.addUser('alice', { token: TOKEN })
+    const db = await openDb(Core, { dir: next() })
+    const shipper = ship(db, { directory: directory.url, user: 'alice', token: TOKEN, retry })
+    for (let i = 0; i < 10; i++) db.files.insert(`f${i}`, { n: i })
+    await shipper.flushed()
+
+    // The first mover runs the second move to its end right before its own switch.
+    const url = directory.url
+    let second: unknown
+    const http = httpTransport()
+    const first: Transport = {
+      async request(request) {
+        const swap = request.url.endsWith('/alice/swap') ? JSON.parse(String(request.body)) : undefined
+        if (swap?.next?.home === b.url && second === undefined) {
+          second = await moveUser({ directory: url, user: 'alice', to: b.url, adminToken: ADMIN }).catch((e) => e)
+        }
+        return http.request(request)
+      },
+    }
+    const moved = await moveUser({ directory: url, user: 'alice', to: b.url, adminToken: ADMIN, transport: first })
+    http.close?.()
+    expect(second).toBeInstanceOf(MoveError)
+    expect((second as MoveError).context).toMatchObject({ step: 'reserve', outcome: 'aborted' })
+    expect(moved.epoch).toBe(2)
+    db.files.insert('at-the-new-home', { n: 1 })
+    await shipper.flushed()
+    expect(b.service.users().find((u) => u.name === 'alice')).toMatchObject({ state: 'active', epoch: 2 })
+    await shipper.close()
+    await db.close()
   })
 })

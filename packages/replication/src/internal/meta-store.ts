@@ -41,6 +41,11 @@ export interface Reservation {
   readonly since: number
   /** The record this one replaced (a user that had moved away from here before), restored if the move aborts. */
   readonly previous: UserRecord | null
+  /**
+   * Set (durably) once the copy reached the source's frozen head and the mover was told so: from then on the mover
+   * may switch the directory to this home at any moment, so no other move may take the reservation over.
+   */
+  readonly reached?: boolean
 }
 
 /** A snapshot the home stored, as log info reports it. */

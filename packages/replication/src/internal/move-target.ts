@@ -92,6 +92,10 @@ export async function handleReserve(ctx: HomeContext, request: WireRequest): Pro
     if (state === 'reserved' && previous!.reserve?.moveId === moveId && homing.jobs.has(user)) {
       return json(200, moveStatus(ctx, user))
     }
+    if (state === 'reserved' && previous!.reserve?.moveId !== moveId && previous!.reserve?.reached) {
+      // Another move's copy reached its source's frozen head: that mover may switch to this home at any moment.
+      return wireError(409, 'move-conflict', 'another move may switch this user here: it must settle first')
+    }
     const old = homing.jobs.get(user)
     homing.jobs.delete(user)
     await old?.stop()
@@ -146,7 +150,8 @@ export async function handleWait(ctx: HomeContext, request: WireRequest): Promis
 /**
  * The copy reached the frozen source's head: the user's token verifier is read from the source once more and kept
  * in the reservation, so a token rotated on the source after the reservation copied it (the source refuses
- * rotations from its freeze on) is the one the target verifies once it activates. The answer to send if it cannot.
+ * rotations from its freeze on) is the one the target verifies once it activates; and the reservation is marked
+ * `reached` (durably: no other move may take it over from now on). The answer to send if it cannot.
  */
 async function takeFinalVerifier(ctx: HomeContext, user: string, moveId: string): Promise<WireResponse | undefined> {
   const homing = ctx.homing!
@@ -160,7 +165,7 @@ async function takeFinalVerifier(ctx: HomeContext, user: string, moveId: string)
       return wireError(409, 'move-conflict', 'no copy of this move runs here')
     }
     const { tokenHash: _hash, keyId: _key, ...rest } = record
-    await ctx.meta.putUser(user, { ...rest, ...source.verifier })
+    await ctx.meta.putUser(user, { ...rest, ...source.verifier, reserve: { ...record.reserve, reached: true } })
     return undefined
   })
 }

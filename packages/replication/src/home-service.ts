@@ -29,6 +29,7 @@ import { admit, RateLimiter } from './internal/rate-limit.js'
 import { handleFrames, handleInfo, handlePage } from './internal/read-handlers.js'
 import { applyHolds } from './internal/retention.js'
 import { handleSnapshotGet, handleSnapshotPut } from './internal/snapshot-handlers.js'
+import { recordLatestSnapshot } from './internal/snapshot-record.js'
 import { gateRequest, refuseUnlessActive } from './internal/user-gate.js'
 import { checkUserName } from './internal/user-names.js'
 import { json, wireError } from './internal/wire-codec.js'
@@ -225,9 +226,10 @@ export class HomeService {
       max: resolved.maxOpenLogs,
       segmentBytes: resolved.segmentBytes,
       maxPayloadBytes: resolved.maxFrameBytes,
-      onOpen: (user, log) => {
+      onOpen: async (user, log) => {
         applyHolds(ctx!, user, log)
         markDurable(ctx!, user, log)
+        await recordLatestSnapshot(ctx!, user, log)
       },
     })
     const metrics = new HomeMetrics(

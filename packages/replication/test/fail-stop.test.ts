@@ -1,11 +1,13 @@
 // What a home does with the disk failures and crash leftovers the simulation (tests/sim/) found, on the simulated
 // file system: a user log directory left without a log by a crash is "no log yet" (not a 500 forever), and a user
 // whose log failed an fdatasync is refused until the home restarts, so it never acknowledges an append it could only
-// read back from pages that never reached the disk.
+// read back from pages that never reached the disk; and a crash between storing a snapshot in the log and recording
+// it in the meta leaves the home naming the log's latest snapshot, not one the log no longer holds.
 import { openLog } from '@homedb/log'
 import { SimFs, seededRng } from '@homedb/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { HomeService } from '../src/index.js'
+import { encodeChunks } from '../src/internal/chunk-stream.js'
 
 const ADMIN = 'fail-stop-admin-token'
 const TOKEN = 'alice-token-for-tests'
@@ -24,8 +26,13 @@ async function start(fs: SimFs): Promise<HomeService> {
 /** The fields of the answers these tests look at. */
 interface Answer {
   readonly status: number
+  readonly bytes: Buffer
   readonly json: {
-    readonly log?: { readonly head: { readonly seq: number } } | null
+    readonly log?: {
+      readonly logId: string
+      readonly head: { readonly seq: number }
+      readonly snapshot: { readonly seq: number; readonly etag: string } | null
+    } | null
     readonly error?: { readonly code: string }
     readonly ok?: boolean
     readonly failedLogs?: number
@@ -50,8 +57,20 @@ async function call(
   const parts: Buffer[] = []
   if (answer.body instanceof Uint8Array) parts.push(Buffer.from(answer.body))
   else if (answer.body !== undefined) for await (const chunk of answer.body) parts.push(Buffer.from(chunk))
-  const text = Buffer.concat(parts).toString('utf8')
-  return { status: answer.status, json: text === '' ? {} : (JSON.parse(text) as Answer['json']) }
+  const bytes = Buffer.concat(parts)
+  const text = bytes.toString('utf8')
+  const isJson = (answer.headers?.['content-type'] ?? 'application/json').includes('json')
+  return { status: answer.status, bytes, json: text === '' || !isJson ? {} : (JSON.parse(text) as Answer['json']) }
+}
+
+/** A snapshot body as the wire carries it. */
+async function snapshotBody(text: string): Promise<Buffer> {
+  const parts: Uint8Array[] = []
+  const payload = async function* () {
+    yield Buffer.from(text)
+  }
+  for await (const part of encodeChunks(payload())) parts.push(part)
+  return Buffer.concat(parts)
 }
 
 /** A writer's log in memory and a function that appends `n` commits to alice's home (from what it acknowledged). */
@@ -59,6 +78,7 @@ async function writer(home: () => HomeService) {
   const log = await openLog(undefined, { durability: 'memory' })
   let acked = { seq: 0, chain: log.start.chain }
   return {
+    log,
     get acked() {
       return acked.seq
     },
@@ -110,5 +130,44 @@ describe('a home after disk failures and crashes', () => {
     expect(w.acked).toBe(3)
     expect((await w.append(0, true)).status).toBe(200)
     expect((await call(home, 'GET', '/healthz')).status).toBe(200)
+  })
+
+  it('names the log\u2019s latest snapshot after a crash between storing it and recording it', async () => {
+    // Found by the simulation (long seed 100136): the power went out while the home stored a writer's snapshot; the
+    // log kept the new one and dropped the old, the meta still named the old, and every replica that needed a
+    // snapshot was sent to it and told "gone", forever.
+    const fs = new SimFs(seededRng(4), { maxPause: 0 })
+    let home = await start(fs)
+    await home.addUser('alice', { token: TOKEN })
+    const w = await writer(() => home)
+    expect((await w.append(3)).status).toBe(200)
+    const chain3 = w.log.head.chain
+    expect((await w.append(3)).status).toBe(200)
+    const stored = await call(
+      home,
+      'PUT',
+      '/v1/users/alice/snapshot',
+      { 'homedb-position': `${w.log.logId}:3:${chain3}`, 'homedb-epoch': '1' },
+      await snapshotBody('snapshot at 3'),
+    )
+    expect(stored.status).toBe(200)
+    expect((await call(home, 'GET', '/v1/users/alice/log')).json.log?.snapshot?.seq).toBe(3)
+    await home.close()
+
+    // What the crash leaves: the log holds the next snapshot (seq 5), the meta record was never written.
+    const log = await openLog('/home/users/alice/log-1', { durability: 'fsync', fileLayer: fs, mustExist: true })
+    await log.snapshot([Buffer.from('snapshot at 5')], 5)
+    await log.close()
+
+    home = await start(fs)
+    const info = await call(home, 'GET', '/v1/users/alice/log')
+    expect(info.json.log?.snapshot?.seq).toBe(5)
+    const snapshot = await call(home, 'GET', `/v1/users/alice/logs/${info.json.log?.logId}/snapshots/5`)
+    expect(snapshot.status).toBe(200)
+    expect(snapshot.bytes).toEqual(await snapshotBody('snapshot at 5'))
+    const again = await call(home, 'GET', `/v1/users/alice/logs/${info.json.log?.logId}/snapshots/5`, {
+      'if-none-match': info.json.log?.snapshot?.etag ?? '',
+    })
+    expect(again.status).toBe(304)
   })
 })

@@ -27,8 +27,8 @@ export interface LogCacheOptions {
   readonly max: number
   readonly segmentBytes: number | undefined
   readonly maxPayloadBytes: number
-  /** Called once per open (re-applies the user's retention holds). */
-  readonly onOpen: (key: string, log: Log) => void
+  /** Called once per open (re-applies the user's retention holds, records its latest snapshot); a failure closes it. */
+  readonly onOpen: (key: string, log: Log) => void | Promise<void>
 }
 
 /** Thrown by {@link LogCache.acquire} for a user whose log failed in this process. */
@@ -134,8 +134,13 @@ export class LogCache {
       if (create === undefined && error instanceof LogConfigError && error.context.dir === entry.dir) return undefined
       throw error
     }
+    try {
+      await this.options.onOpen(entry.key, log)
+    } catch (error) {
+      await log.close().catch(() => undefined)
+      throw error
+    }
     entry.log = log
-    this.options.onOpen(entry.key, log)
     return log
   }
 

@@ -13,6 +13,7 @@ import type { ControlAnswer, HomeClient, LogInfo } from './home-client.js'
 import type { HomeContext } from './home-context.js'
 import type { LogLease } from './log-cache.js'
 import type { StoredSnapshot } from './meta-store.js'
+import { snapshotEtag } from './snapshot-record.js'
 import { emptyDir } from './user-transitions.js'
 
 /** Where a copy job stands (the mover polls it; `homedb status` shows it). */
@@ -242,7 +243,7 @@ export class CopyJob {
       }
     }
     await log.snapshot(counted(decodeChunks(answer.body, MAX_BODY)), snap.seq)
-    const etag = `"${hash.digest().toString(16).padStart(16, '0')}.${bytes}"`
+    const etag = snapshotEtag(hash, bytes)
     if (etag !== snap.etag) {
       throw Object.assign(
         new Error(`the snapshot copied at seq ${snap.seq} hashes to ${etag}, the source says ${snap.etag}`),

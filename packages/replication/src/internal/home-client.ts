@@ -150,6 +150,7 @@ export class HomeClient {
     if (response.status === 401) {
       await drain(response.body)
       if (this.renewable) this.token = undefined
+      this.resolver.refused()
       throw this.authError(`the home refused the token for ${this.options.user}`, home)
     }
     if (response.status < 300) this.resolver.settled()

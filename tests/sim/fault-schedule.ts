@@ -84,7 +84,8 @@ async function fire(world: SimWorld, deployment: Deployment, kind: EventKind, id
       return
     }
     case 'rotation':
-      return deployment.operator.rotate(rng.pick(deployment.users))
+      await deployment.operator.rotate(rng.pick(deployment.users))
+      return
     case 'move':
       return move(world, deployment, rng, id)
   }
@@ -92,7 +93,10 @@ async function fire(world: SimWorld, deployment: Deployment, kind: EventKind, id
 
 /**
  * A new machine takes a user over (it restores the home's copy with homeSource): the old machine is lost with its
- * disk, or keeps running as a stale writer (one of the two then forks, and its shipper stops `diverged`).
+ * disk, or keeps running as a stale writer (one of the two then forks, and its shipper stops `diverged`). A lost
+ * machine is fenced first, as the replication README says: the operator rotates the user's token, so an append the
+ * old machine sent before it died and the network still carries is refused (`401`) instead of landing after the
+ * restore (the new machine would then stop `diverged`: found by the simulation, long seeds 100021, 100258, 100537).
  */
 async function takeover(world: SimWorld, deployment: Deployment, rng: Rng): Promise<void> {
   const user = rng.pick(deployment.users)
@@ -102,7 +106,10 @@ async function takeover(world: SimWorld, deployment: Deployment, rng: Rng): Prom
   const held = await home?.head(user).catch(() => undefined)
   if (old === undefined || held === undefined || held === null) return
   const stale = rng.chance(0.4)
-  if (!stale) old.retire()
+  if (!stale) {
+    old.retire()
+    while (!(await deployment.operator.rotate(user))) {}
+  }
   const n = deployment.writers.filter((w) => w.user === user).length + 1
   const next = new WriterNode(world, user, `writer-${user}-${n}`, true)
   deployment.writers.push(next)

@@ -46,7 +46,7 @@ export interface SimConfig {
   readonly rates: EventRates
 }
 
-/** Liveness bound after the heal, virtual ms: PROTOCOL.md's slowest settling path is far inside it (see README). */
+/** Liveness bound after the heal, virtual ms: tests/sim/README.md says why it is ample. */
 export const HEAL_BOUND_MS = 180_000
 
 /** A run's shape from its seed. */

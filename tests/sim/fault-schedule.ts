@@ -64,8 +64,10 @@ async function fire(world: SimWorld, deployment: Deployment, kind: EventKind, id
     case 'directoryCrash':
       return deployment.directory.powerCut(rng.chance(0.5))
     case 'writerCrash': {
-      const writers = deployment.writers.filter((w) => !w.retired)
-      return rng.pick(writers).powerCut(rng.chance(0.5))
+      // Not a machine that waits for its takeover's token rotation (it has not booted yet).
+      const writers = deployment.writers.filter((w) => !w.retired && w.boot > 0)
+      if (writers.length > 0) await rng.pick(writers).powerCut(rng.chance(0.5))
+      return
     }
     case 'writerTakeover':
       return takeover(world, deployment, rng)
@@ -106,15 +108,13 @@ async function takeover(world: SimWorld, deployment: Deployment, rng: Rng): Prom
   const held = await home?.head(user).catch(() => undefined)
   if (old === undefined || held === undefined || held === null) return
   const stale = rng.chance(0.4)
-  if (!stale) {
-    old.retire()
-    while (!(await deployment.operator.rotate(user))) {}
-  }
+  if (!stale) old.retire()
   const n = deployment.writers.filter((w) => w.user === user).length + 1
   const next = new WriterNode(world, user, `writer-${user}-${n}`, true)
   deployment.writers.push(next)
   world.stats.faults['writer-takeover']++
   world.trace.add(next.name, `takes ${user} over from ${old.name}${stale ? ' (which keeps running)' : ''}`)
+  if (!stale) while (!(await deployment.operator.rotate(user))) {}
   await next.start()
 }
 

@@ -4,9 +4,11 @@
 // revision, watches). Everything that takes a `directory` option (homes, ship, openReplica, homeSource,
 // openUserDbs, moveUser) accepts a URL, `{ etcd: { hosts } }` or a Directory object.
 
+import type { Clock } from './clock.js'
 import { EtcdDirectory } from './directory/etcd-directory.js'
 import { HttpDirectory } from './directory/http-directory.js'
 import { ReplicationConfigError } from './errors.js'
+import type { Random } from './random.js'
 import type { Transport } from './transport.js'
 
 /** Where a user lives, as the directory says. */
@@ -110,7 +112,12 @@ export interface OpenDirectoryOptions {
   readonly adminToken?: string
   /** The embedded directory's lookup token, if it requires one for lookups. */
   readonly lookupToken?: string
+  /** How the embedded directory's client sends requests (default: keep-alive HTTP(S)). */
   readonly transport?: Transport
+  /** Time for the client's watch backoff (default: the system clock). */
+  readonly clock?: Clock
+  /** Randomness for the client's backoff jitter (default: the OS's CSPRNG). */
+  readonly random?: Random
 }
 
 /**

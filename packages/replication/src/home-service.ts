@@ -29,7 +29,8 @@ import { admit, RateLimiter } from './internal/rate-limit.js'
 import { handleFrames, handleInfo, handlePage } from './internal/read-handlers.js'
 import { applyHolds } from './internal/retention.js'
 import { handleSnapshotGet, handleSnapshotPut } from './internal/snapshot-handlers.js'
-import { gateRequest } from './internal/user-gate.js'
+import { recordLatestSnapshot } from './internal/snapshot-record.js'
+import { gateRequest, refuseUnlessActive } from './internal/user-gate.js'
 import { checkUserName } from './internal/user-names.js'
 import { json, wireError } from './internal/wire-codec.js'
 import type { OperatorUiOptions } from './operator-ui-options.js'
@@ -100,6 +101,12 @@ export interface HomeServiceOptions extends HomeLimitOptions {
   readonly onAccepted?: (append: AcceptedAppend) => void
   /** The operator page at `/ui` (on by default; it needs the admin token). */
   readonly ui?: OperatorUiOptions
+  /**
+   * Export prom-client's process metrics (open fds, RSS, event-loop lag, GC) on `/metrics`. Default true. They are
+   * collected by process-wide observers that stay for the life of the process, one set per HomeService opened: a
+   * process that opens many (a simulation, tests) turns them off.
+   */
+  readonly processMetrics?: boolean
 }
 
 /** An append a home acknowledged (see `onAccepted`). */
@@ -229,16 +236,20 @@ export class HomeService {
       max: resolved.maxOpenLogs,
       segmentBytes: resolved.segmentBytes,
       maxPayloadBytes: resolved.maxFrameBytes,
-      onOpen: (user, log) => {
+      onOpen: async (user, log) => {
         applyHolds(ctx!, user, log)
         markDurable(ctx!, user, log)
+        await recordLatestSnapshot(ctx!, user, log)
       },
     })
-    const metrics = new HomeMetrics({
-      users: () => meta.userCount,
-      openLogs: () => cache.openCount,
-      tails: () => waitingTails(ctx!),
-    })
+    const metrics = new HomeMetrics(
+      {
+        users: () => meta.userCount,
+        openLogs: () => cache.openCount,
+        tails: () => waitingTails(ctx!),
+      },
+      options.processMetrics ?? true,
+    )
     ctx = {
       options: resolved,
       fs,
@@ -324,8 +335,16 @@ export class HomeService {
     return answer
   }
 
+  /**
+   * `200 { ok: true }`, or `503` while closing, or once a user's log or the home's records failed with an I/O error
+   * (fail-stop: the home must restart to serve them again; `failedLogs` counts the users refused meanwhile).
+   */
   private health(): WireResponse {
-    return this.closing === undefined ? json(200, { ok: true }) : json(503, { ok: false })
+    if (this.closing !== undefined) return json(503, { ok: false })
+    const failedLogs = this.ctx.cache.failedCount
+    const records = this.ctx.meta.failure === undefined
+    if (failedLogs > 0 || !records) return json(503, { ok: false, failedLogs, recordsFailed: !records })
+    return json(200, { ok: true })
   }
 
   private async metricsAnswer(): Promise<WireResponse> {
@@ -367,11 +386,17 @@ export class HomeService {
   /**
    * Gives `name` a new token (generated, or `options.token`) and returns it. From the moment this resolves the old
    * token is refused everywhere, including by the live tails opened with it (they end with `401 unauthorized`).
-   * Rejects with `REPLICATION_BAD_USER`, `REPLICATION_CONFIG` or `REPLICATION_NO_USER`.
+   * Only the home that serves the user (`active`) rotates: rejects with `REPLICATION_MOVED` where the user moved
+   * away (rotate at `context.home`), `REPLICATION_BUSY` while a move holds it (frozen or reserved: retry), and with
+   * `REPLICATION_BAD_USER`, `REPLICATION_CONFIG` or `REPLICATION_NO_USER`.
    */
   async rotateToken(name: string, options: { token?: string } = {}): Promise<string> {
     checkUserName(name)
-    const token = await this.ctx.meta.rotateToken(name, options.token)
+    const token = await this.ctx.mutex.run(name, async () => {
+      const record = this.ctx.meta.user(name)
+      if (record !== undefined) refuseUnlessActive(name, record)
+      return this.ctx.meta.rotateToken(name, options.token)
+    })
     wakeTails(this.ctx, name)
     return token
   }

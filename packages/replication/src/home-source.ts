@@ -3,7 +3,7 @@
 // (sealed pages where possible, then the tail), each frame verified before the log appends it. A busy home (429,
 // 503) is asked again after the wait it names.
 import type { BootstrapInfo, BootstrapSource, RestoreProgress } from '@homedb/tables'
-import { systemClock } from './clock.js'
+import { type Clock, systemClock } from './clock.js'
 import type { DirectoryOption } from './directory.js'
 import { ReplicationConfigError, ReplicationRemoteError } from './errors.js'
 import { Backoff, DEFAULT_RETRY, whileBusy } from './internal/backoff.js'
@@ -13,7 +13,7 @@ import { splitFrames, verifyFrames } from './internal/frames.js'
 import { type ControlAnswer, HomeClient } from './internal/home-client.js'
 import { checkUserName } from './internal/user-names.js'
 import type { LogPosition } from './position.js'
-import { cryptoRandom } from './random.js'
+import { cryptoRandom, type Random } from './random.js'
 import { isTokenSource, type TokenSource } from './token-source.js'
 import { type HttpTransportOptions, httpTransport, type Transport } from './transport.js'
 
@@ -33,6 +33,10 @@ export interface HomeSourceOptions {
   readonly onProgress?: (event: RestoreProgress) => void
   /** Largest snapshot accepted, bytes. Default 1 GiB. */
   readonly maxSnapshotBytes?: number
+  /** Time for the waits a busy home asks for (default: the system clock). */
+  readonly clock?: Clock
+  /** Randomness for the backoff jitter (default: the OS's CSPRNG). */
+  readonly random?: Random
 }
 
 function refused(what: string, answer: ControlAnswer): ReplicationRemoteError {
@@ -74,13 +78,14 @@ export function homeSource(options: HomeSourceOptions): BootstrapSource {
   }
   const found = homeResolver(options, true)
   const transport = options.transport ?? httpTransport(options.ca === undefined ? {} : { ca: options.ca })
-  const client = new HomeClient({ home: found.resolver, user: options.user, token: options.token, transport })
+  const clock = options.clock ?? systemClock
+  const client = new HomeClient({ home: found.resolver, user: options.user, token: options.token, transport, clock })
   let pageCommits = 256
   let knownHead = 0
-  const backoff = new Backoff(DEFAULT_RETRY, cryptoRandom)
+  const backoff = new Backoff(DEFAULT_RETRY, options.random ?? cryptoRandom)
   // A home that moved is followed at once; a busy one (429, 503: rate-limited, or a move switching) after its wait.
   const patient = <T extends object>(call: () => Promise<T | ControlAnswer>) =>
-    whileBusy(() => following(call), backoff, systemClock)
+    whileBusy(() => following(call), backoff, clock)
   const source: BootstrapSource = {
     async describe(): Promise<BootstrapInfo> {
       const info = await patient(() => client.info())

@@ -3,7 +3,12 @@
 import { ReplicationError } from './errors.js'
 
 /** The codes the homing layer adds to {@link ReplicationErrorCode}. */
-export type HomingErrorCode = 'REPLICATION_DIRECTORY' | 'REPLICATION_UNKNOWN_USER' | 'REPLICATION_MOVE'
+export type HomingErrorCode =
+  | 'REPLICATION_DIRECTORY'
+  | 'REPLICATION_UNKNOWN_USER'
+  | 'REPLICATION_MOVE'
+  | 'REPLICATION_MOVED'
+  | 'REPLICATION_BUSY'
 
 /**
  * The directory could not answer (`REPLICATION_DIRECTORY`: unreachable, or it refused the request; `context.status`
@@ -42,5 +47,22 @@ export class MoveError extends ReplicationError {
   override name = 'MoveError'
   constructor(message: string, context: Record<string, unknown> = {}, options?: { cause?: unknown }) {
     super('REPLICATION_MOVE', message, context, options)
+  }
+}
+
+/**
+ * An operation on a user that this home does not serve in its present state: the user moved to another home
+ * (`REPLICATION_MOVED`: `context.home` and `context.epoch` say where; do it there), or a move holds it for a moment
+ * (`REPLICATION_BUSY`: frozen as a move's source or reserved as its target; try again shortly). Nothing changed.
+ *
+ * @example
+ * ```ts
+ * try { await home.rotateToken('alice') } catch (e) { if (e instanceof UserStateError) console.log(e.code, e.context) }
+ * ```
+ */
+export class UserStateError extends ReplicationError {
+  override name = 'UserStateError'
+  constructor(code: 'REPLICATION_MOVED' | 'REPLICATION_BUSY', message: string, context: Record<string, unknown> = {}) {
+    super(code, message, context)
   }
 }

@@ -13,6 +13,7 @@ export {
   openDirectory,
 } from './directory.js'
 export { type DirectoryServer, type DirectoryServerOptions, startDirectory } from './directory-server.js'
+export { DirectoryService, type DirectoryServiceOptions } from './directory-service.js'
 export {
   BadPositionError,
   ReplicationConfigError,
@@ -25,7 +26,7 @@ export type { HomeLimitOptions, RateLimitOptions } from './home-limits.js'
 export { type HomeServer, type HomeServerOptions, startHomeServer } from './home-server.js'
 export { type AcceptedAppend, HomeService, type HomeServiceOptions, type UserStatus } from './home-service.js'
 export { type HomeSourceOptions, homeSource } from './home-source.js'
-export { DirectoryError, type HomingErrorCode, MoveError } from './homing-errors.js'
+export { DirectoryError, type HomingErrorCode, MoveError, UserStateError } from './homing-errors.js'
 export type { HttpServerOptions, TlsOptions } from './http-server-options.js'
 export { type MoveProgress, type MoveResult, type MoveUserOptions, moveUser } from './move-user.js'
 export type { OperatorUiOptions, UiActionLog } from './operator-ui-options.js'

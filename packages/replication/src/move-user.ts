@@ -36,8 +36,11 @@ export interface MoveUserOptions {
   readonly copyTimeoutMs?: number
   /** Receives each step and the copy's progress (the `homedb move` progress bar). */
   readonly onProgress?: (progress: MoveProgress) => void
+  /** How the mover reaches the homes and a directory URL (default: keep-alive HTTP(S)). */
   readonly transport?: Transport
+  /** Time for the mover's waits and deadlines (default: the system clock, kept alive by a timer while it runs). */
   readonly clock?: Clock
+  /** Randomness for the move's id (default: the OS's CSPRNG). */
   readonly random?: Random
 }
 
@@ -90,11 +93,17 @@ export async function moveUser(options: MoveUserOptions): Promise<MoveResult> {
   if (typeof options.adminToken !== 'string' || options.adminToken === '') {
     throw new ReplicationConfigError('REPLICATION_CONFIG', 'moveUser needs the adminToken')
   }
-  const directory = openDirectory(options.directory, { adminToken: options.adminToken })
+  const directory = openDirectory(options.directory, {
+    adminToken: options.adminToken,
+    ...(options.transport === undefined ? {} : { transport: options.transport }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.random === undefined ? {} : { random: options.random }),
+  })
   const transport = options.transport ?? httpTransport({ timeoutMs: 120_000 })
   const random = options.random ?? cryptoRandom
-  // The clock's waits do not keep the process alive (clients stop with it); a move in progress must.
-  const alive = setInterval(() => undefined, 60_000)
+  // The system clock's waits do not keep the process alive (clients stop with it); a move in progress must. A
+  // caller's own clock (a simulation's virtual time) runs the waits itself: no real timer is made then.
+  const alive = options.clock === undefined ? setInterval(() => undefined, 60_000) : undefined
   try {
     const mover = new Mover({
       directory,
@@ -111,7 +120,7 @@ export async function moveUser(options: MoveUserOptions): Promise<MoveResult> {
     })
     return await mover.run()
   } finally {
-    clearInterval(alive)
+    if (alive !== undefined) clearInterval(alive)
     if (options.transport === undefined) transport.close?.()
     if (ownsDirectory(options.directory)) await directory.close()
   }

@@ -92,7 +92,13 @@ export async function openReplica<const D extends TableDefs>(
       ...(options.ca === undefined ? {} : { ca: options.ca }),
     })
   const source = new HomeCommitSource({
-    client: new HomeClient({ home: found.resolver, user: options.user, token: options.token, transport }),
+    client: new HomeClient({
+      home: found.resolver,
+      user: options.user,
+      token: options.token,
+      transport,
+      clock: options.clock ?? systemClock,
+    }),
     clock: options.clock ?? systemClock,
     random,
     backoff: new Backoff(policy, random),

@@ -94,7 +94,13 @@ export function ship<D extends TableDefs>(db: Db<D>, options: ShipOptions): Ship
   const transport = options.transport ?? httpTransport(options.ca === undefined ? {} : { ca: options.ca })
   const core = new ShipperCore({
     view,
-    client: new HomeClient({ home: found.resolver, user: options.user, token: options.token, transport }),
+    client: new HomeClient({
+      home: found.resolver,
+      user: options.user,
+      token: options.token,
+      transport,
+      clock: options.clock ?? systemClock,
+    }),
     clock: options.clock ?? systemClock,
     backoff: new Backoff(policy, random),
     loops: new LoopDetector(policy),

@@ -5,7 +5,8 @@
 // circles.
 import { openLog } from '@homedb/log'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { HomeService, type WireResponse } from '../src/index.js'
+import { HomeService, type Transport, type WireResponse } from '../src/index.js'
+import { HomeClient } from '../src/internal/home-client.js'
 import { HomeResolver } from '../src/internal/home-resolver.js'
 import { MemoryDirectory } from './support/memory-directory.js'
 import { tempDir } from './support/temp-dir.js'
@@ -155,5 +156,41 @@ describe('the client resolver', () => {
     expect(await withDirectory.current()).toBe('http://c.test')
     await withDirectory.moved('http://b.test', 3)
     expect(await withDirectory.current()).toBe('http://c.test')
+  })
+
+  it('looks the home up again after a 401: a home the user left keeps its old token and never says moved', async () => {
+    // Found by the simulation (long seed 100195): a replica asked the home dave had left with the token rotated at
+    // his new home, got 401 forever, and never learned where dave lives now.
+    directory.entries.set('dave', { user: 'dave', home: 'http://a.test', homeEpoch: 1, state: 'active' })
+    const asked: string[] = []
+    const transport: Transport = {
+      async request(request) {
+        const origin = new URL(request.url).origin
+        asked.push(`${origin} ${request.headers.authorization}`)
+        const refused = origin === 'http://a.test'
+        const body = refused ? { error: { code: 'unauthorized', message: 'bad token' } } : { epoch: 2, log: null }
+        return {
+          status: refused ? 401 : 200,
+          headers: { 'content-type': 'application/json' },
+          body: (async function* () {
+            yield Buffer.from(JSON.stringify(body))
+          })(),
+        }
+      },
+    }
+    let token = 'dave-token-before'
+    const resolver = new HomeResolver({ user: 'dave', directory })
+    const client = new HomeClient({ home: resolver, user: 'dave', token: () => token, transport })
+    await expect(client.info()).rejects.toMatchObject({ code: 'REPLICATION_AUTH' })
+    // Meanwhile dave moved to b, and the operator rotated his token there.
+    directory.entries.set('dave', { user: 'dave', home: 'http://b.test', homeEpoch: 2, state: 'active' })
+    token = 'dave-token-after'
+    expect(await client.info()).toEqual({ epoch: 2, log: null })
+    expect(asked).toEqual(['http://a.test Bearer dave-token-before', 'http://b.test Bearer dave-token-after'])
+    // Without a directory there is nowhere else to ask: the same home again.
+    const fixed = new HomeClient({ home: 'http://a.test', user: 'dave', token: () => token, transport })
+    await expect(fixed.info()).rejects.toMatchObject({ code: 'REPLICATION_AUTH' })
+    await expect(fixed.info()).rejects.toMatchObject({ code: 'REPLICATION_AUTH' })
+    expect(asked.slice(2)).toEqual(['http://a.test Bearer dave-token-after', 'http://a.test Bearer dave-token-after'])
   })
 })

@@ -7,6 +7,7 @@ import { type LogPosition, parsePosition } from '../position.js'
 import type { WireRequest, WireResponse } from '../wire.js'
 import { authUser, durableOf, type HomeContext, isAdmin, userLogDir, waitingTails } from './home-context.js'
 import { confirmSlot, dropSlot } from './retention.js'
+import { busyAnswer, movedAnswer } from './user-gate.js'
 import { isUserName } from './user-names.js'
 import { statusFields } from './user-transitions.js'
 import { json, parseJson, readBody, wireError } from './wire-codec.js'
@@ -80,6 +81,12 @@ function refusal(error: unknown): WireResponse {
       return wireError(400, 'bad-user-name', message)
     case 'REPLICATION_CONFIG':
       return wireError(400, 'bad-request', message)
+    case 'REPLICATION_MOVED': {
+      const { home, epoch } = (error as { context: { home: string; epoch: number } }).context
+      return movedAnswer(home, epoch)
+    }
+    case 'REPLICATION_BUSY':
+      return busyAnswer(message)
     default:
       throw error
   }

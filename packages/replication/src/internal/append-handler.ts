@@ -81,7 +81,7 @@ async function appendLocked(ctx: HomeContext, input: AppendInput): Promise<WireR
     return await appendTo(ctx, user, lease!.log, input)
   } finally {
     lease!.release()
-    if (lease!.log.failure !== undefined) ctx.cache.invalidate(user)
+    if (lease!.log.failure !== undefined) ctx.cache.fail(user, lease!.log.failure)
   }
 }
 

@@ -2,7 +2,13 @@
 // fixed home, or the directory (opened here and closed with the client unless the caller passed a Directory).
 
 import { checkHomeUrl } from '../directory/entry-codec.js'
-import { type Directory, type DirectoryOption, openDirectory, ownsDirectory } from '../directory.js'
+import {
+  type Directory,
+  type DirectoryOption,
+  type OpenDirectoryOptions,
+  openDirectory,
+  ownsDirectory,
+} from '../directory.js'
 import { ReplicationConfigError } from '../errors.js'
 import { HomeResolver } from './home-resolver.js'
 
@@ -13,15 +19,20 @@ export interface ClientHomes {
   close(): Promise<void>
 }
 
+/** What a client resolves its home with: `home` or `directory`, and what it reaches a directory URL with. */
+export interface ClientHomesOptions extends Pick<OpenDirectoryOptions, 'transport' | 'clock' | 'random'> {
+  readonly home?: string
+  readonly directory?: DirectoryOption
+  readonly user: string
+}
+
 /**
- * Builds the resolver for `{ home?, directory?, user }`; exactly one of home and directory must be given. With
+ * Builds the resolver for `{ home?, directory?, user }`; exactly one of home and directory must be given. A
+ * directory given as a URL is reached with the client's own transport, clock and random (when it has them). With
  * `transient`, a directory the resolver opens is opened for each lookup and closed after it (for clients that have
  * no close of their own, like homeSource).
  */
-export function homeResolver(
-  options: { readonly home?: string; readonly directory?: DirectoryOption; readonly user: string },
-  transient = false,
-): ClientHomes {
+export function homeResolver(options: ClientHomesOptions, transient = false): ClientHomes {
   if ((options.home === undefined) === (options.directory === undefined)) {
     throw new ReplicationConfigError('REPLICATION_CONFIG', 'give either home (a URL) or directory')
   }
@@ -35,7 +46,13 @@ export function homeResolver(
     return { resolver: new HomeResolver({ user: options.user, home }), directory: undefined, close: async () => {} }
   }
   const owned = ownsDirectory(options.directory!)
-  const directory = owned && transient ? lookupOnly(options.directory!) : openDirectory(options.directory!)
+  const client: OpenDirectoryOptions = {
+    ...(options.transport === undefined ? {} : { transport: options.transport }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.random === undefined ? {} : { random: options.random }),
+  }
+  const directory =
+    owned && transient ? lookupOnly(options.directory!, client) : openDirectory(options.directory!, client)
   return {
     resolver: new HomeResolver({ user: options.user, directory }),
     directory,
@@ -46,11 +63,11 @@ export function homeResolver(
 }
 
 /** A directory whose lookups each open a client, ask, and close it (nothing stays open between lookups). */
-function lookupOnly(option: DirectoryOption): Directory {
+function lookupOnly(option: DirectoryOption, client: OpenDirectoryOptions): Directory {
   const refuse = () => Promise.reject(new ReplicationConfigError('REPLICATION_CONFIG', 'lookups only'))
   return {
     async lookup(user) {
-      const directory = openDirectory(option)
+      const directory = openDirectory(option, client)
       try {
         return await directory.lookup(user)
       } finally {

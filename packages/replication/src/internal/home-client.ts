@@ -3,6 +3,7 @@
 // refused token throws REPLICATION_AUTH (the caller may `refreshToken()` and try again); anything the home sends
 // that does not follow the protocol — a malformed header or JSON field, a body over the client's bound — throws
 // REPLICATION_PROTOCOL; network failures throw whatever the transport threw (callers retry).
+import { type Clock, systemClock } from '../clock.js'
 import { ReplicationRemoteError } from '../errors.js'
 import type { LogPosition } from '../position.js'
 import type { TokenSource } from '../token-source.js'
@@ -46,6 +47,8 @@ export interface HomeClientOptions {
   readonly transport: Transport
   /** Largest frames body (tail answer or page) accepted, bytes. Default 1 GiB. */
   readonly maxBodyBytes?: number
+  /** The time an HTTP-date `Retry-After` is compared with (default: the system clock). */
+  readonly clock?: Clock
 }
 
 const MAX_JSON = 1024 * 1024
@@ -54,11 +57,14 @@ function protocolError(message: string, context: Record<string, unknown> = {}, c
   return new ReplicationRemoteError('REPLICATION_PROTOCOL', message, context, cause === undefined ? {} : { cause })
 }
 
-/** `Retry-After` (seconds, or an HTTP date) or the body's `retryAfterMs`, in ms; undefined if neither is usable. */
-function retryAfter(header: string | undefined, body: unknown): number | undefined {
+/**
+ * `Retry-After` (seconds, or an HTTP date compared with `now`) or the body's `retryAfterMs`, in ms; undefined if
+ * neither is usable.
+ */
+function retryAfter(header: string | undefined, body: unknown, now: number): number | undefined {
   if (typeof body === 'number' && Number.isFinite(body) && body >= 0) return Math.min(body, 3_600_000)
   if (header === undefined) return undefined
-  const seconds = /^\d{1,7}$/.test(header.trim()) ? Number(header.trim()) : (Date.parse(header) - Date.now()) / 1000
+  const seconds = /^\d{1,7}$/.test(header.trim()) ? Number(header.trim()) : (Date.parse(header) - now) / 1000
   return Number.isFinite(seconds) ? Math.min(Math.max(0, seconds) * 1000, 3_600_000) : undefined
 }
 
@@ -144,6 +150,7 @@ export class HomeClient {
     if (response.status === 401) {
       await drain(response.body)
       if (this.renewable) this.token = undefined
+      this.resolver.refused()
       throw this.authError(`the home refused the token for ${this.options.user}`, home)
     }
     if (response.status < 300) this.resolver.settled()
@@ -164,7 +171,11 @@ export class HomeClient {
       head: positionOrNull(error?.head, 'head'),
       start: positionOrNull(error?.start, 'start'),
       epoch: typeof error?.epoch === 'number' ? error.epoch : undefined,
-      retryAfterMs: retryAfter(response.headers['retry-after'], error?.retryAfterMs),
+      retryAfterMs: retryAfter(
+        response.headers['retry-after'],
+        error?.retryAfterMs,
+        (this.options.clock ?? systemClock).now(),
+      ),
     }
   }
 

@@ -75,27 +75,41 @@ export class HomeCommitSource implements CommitSource {
     return info.log
   }
 
+  /**
+   * The home's latest snapshot, downloaded whole before the db sees any of it (at most `maxSnapshotBytes` held): a
+   * dropped connection, a cut or damaged body, or a snapshot the writer replaced meanwhile (`gone`) is retried like
+   * any request (with the log info read again), instead of failing a load or reload halfway.
+   */
   async latestSnapshot(): Promise<SnapshotSource | undefined> {
-    const log = await this.retrying(() => this.refresh())
-    const snap = log?.snapshot ?? null
+    const loaded = await this.retrying(() => this.download())
     this.fire('loaded')
-    if (log === null || snap === null) return undefined
+    if (loaded === null) return undefined
+    const { logId, snap, chunks } = loaded
     this.known.set(snap.seq, snap.chain)
-    this.applied = { logId: log.logId, seq: snap.seq, chain: snap.chain }
-    const { client } = this.deps
-    const max = this.deps.maxSnapshotBytes
-    const signal = this.stop.signal
+    this.applied = { logId, seq: snap.seq, chain: snap.chain }
     return {
       seq: snap.seq,
       bytes: snap.bytes,
       async *chunks() {
-        const answer = await client.snapshot(log.logId, snap.seq, signal)
-        if (!answer.ok) {
-          throw new LogReadError(`the snapshot changed while loading (${answer.code})`, {})
-        }
-        yield* decodeChunks(answer.body, max)
+        yield* chunks
       },
     }
+  }
+
+  /** Reads the log info and downloads its snapshot (null: the home holds no log, or no snapshot). */
+  private async download(): Promise<{
+    logId: string
+    snap: NonNullable<NonNullable<LogInfo['log']>['snapshot']>
+    chunks: Uint8Array[]
+  } | null> {
+    const log = await this.refresh()
+    const snap = log?.snapshot ?? null
+    if (log === null || snap === null) return null
+    const answer = await this.deps.client.snapshot(log.logId, snap.seq, this.stop.signal)
+    if (!answer.ok) throw this.answerError(answer)
+    const chunks: Uint8Array[] = []
+    for await (const chunk of decodeChunks(answer.body, this.deps.maxSnapshotBytes)) chunks.push(chunk)
+    return { logId: log.logId, snap, chunks }
   }
 
   /** Commits after `from` up to the home's head now. */

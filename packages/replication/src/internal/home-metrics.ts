@@ -1,6 +1,6 @@
 // The home's Prometheus metrics (prom-client, one registry per server so two servers in a process never mix):
 // users and open logs, appends, commits and bytes (rates come from the counters), fsync latency, replica lag,
-// requests by route and status, and prom-client's process metrics (open fds, RSS, event-loop lag).
+// requests by route and status, and prom-client's process metrics (open fds, RSS, event-loop lag) unless turned off.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
 export class HomeMetrics {
@@ -12,9 +12,13 @@ export class HomeMetrics {
   readonly replicaLag: Histogram
   readonly requests: Counter<'route' | 'status'>
 
-  constructor(gauges: { users: () => number; openLogs: () => number; tails: () => number }) {
+  /**
+   * `processMetrics`: also export prom-client's process metrics. Collecting them installs process-wide observers
+   * (GC, event-loop delay) that stay for the life of the process, one set per home.
+   */
+  constructor(gauges: { users: () => number; openLogs: () => number; tails: () => number }, processMetrics = true) {
     const registers = [this.registry]
-    collectDefaultMetrics({ register: this.registry, prefix: 'homedb_process_' })
+    if (processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'homedb_process_' })
     new Gauge({
       name: 'homedb_users',
       help: 'Users homed on this server.',

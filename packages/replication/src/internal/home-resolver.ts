@@ -2,6 +2,7 @@
 // the user's new home and epoch; the client follows it, asking the directory again when it has one (the directory
 // is the authority; the answer is the fallback when the directory cannot be reached). Redirects that go in
 // circles (A says B, B says A, …) are a loop: after `loopLimit` of them the client stops with REPLICATION_LOOP.
+// A refused token sends a client with a directory back to it: the home it asked may be one the user left.
 import type { Directory } from '../directory.js'
 import { ReplicationStoppedError } from '../errors.js'
 import { DirectoryError } from '../homing-errors.js'
@@ -75,6 +76,14 @@ export class HomeResolver {
     }
     this.home = next.home
     this.epoch = next.epoch
+  }
+
+  /**
+   * The current home refused the token: with a directory, the next request looks the home up again. A home the user
+   * moved away from keeps the token it had then, so after a rotation at the new home it answers `401`, never `moved`.
+   */
+  refused(): void {
+    if (this.options.directory !== undefined) this.home = undefined
   }
 
   /** A request succeeded at the current home: forget the redirects seen so far. */

@@ -1,6 +1,6 @@
 // How a home joins its deployment when it opens: the directory client (with the home's admin token), the
 // deployment's token key (given, or read from the directory), and the homing link with its settings resolved.
-import type { Directory, DirectoryOption } from '../directory.js'
+import type { Directory, DirectoryOption, OpenDirectoryOptions } from '../directory.js'
 import { openDirectory, ownsDirectory } from '../directory.js'
 import { ReplicationConfigError } from '../errors.js'
 import type { HomeServiceOptions } from '../home-service.js'
@@ -15,14 +15,20 @@ export interface HomeDirectory {
   readonly owns: boolean
 }
 
-/** Opens the home's directory client, if it has one. */
+/**
+ * Opens the home's directory client, if it has one: with the home's admin token, and with its transport, clock and
+ * random when it was given them (a simulation drives the directory client like the rest of the home).
+ */
 export function homeDirectory(options: HomeServiceOptions): HomeDirectory | undefined {
   const option: DirectoryOption | undefined = options.directory
   if (option === undefined) return undefined
-  return {
-    directory: openDirectory(option, options.adminToken === undefined ? {} : { adminToken: options.adminToken }),
-    owns: ownsDirectory(option),
+  const client: OpenDirectoryOptions = {
+    ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }),
+    ...(options.transport === undefined ? {} : { transport: options.transport }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.random === undefined ? {} : { random: options.random }),
   }
+  return { directory: openDirectory(option, client), owns: ownsDirectory(option) }
 }
 
 /** The token key the home hashes tokens with: `tokenKey`, else the directory's, else none (the home's own). */

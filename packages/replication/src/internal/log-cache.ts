@@ -1,7 +1,11 @@
 // The home opens users' logs lazily and closes idle ones through a bounded LRU, so one server homes tens of
 // thousands of users with bounded file descriptors and memory. A log in use (an append, a read, a waiting tail)
 // is pinned and never closed under its user; the bound may be exceeded while more than `max` logs are pinned.
-import { type FileLayer, type Log, openLog, type Position } from '@homedb/log'
+// A log that failed (an I/O error on its write path: fail-stop) is never opened again in this process: after a
+// failed fdatasync the kernel may keep serving pages that never reached the disk (PostgreSQL's fsyncgate), so a
+// reopen here could recover from data that is not there and acknowledge appends on top of it. Its user stays
+// refused until the home restarts (PROTOCOL.md, "Append").
+import { type FileLayer, type Log, LogConfigError, openLog, type Position } from '@homedb/log'
 
 /** A pinned open log; call `release()` exactly once. */
 export interface LogLease {
@@ -23,12 +27,24 @@ export interface LogCacheOptions {
   readonly max: number
   readonly segmentBytes: number | undefined
   readonly maxPayloadBytes: number
-  /** Called once per open (re-applies the user's retention holds). */
-  readonly onOpen: (key: string, log: Log) => void
+  /** Called once per open (re-applies the user's retention holds, records its latest snapshot); a failure closes it. */
+  readonly onOpen: (key: string, log: Log) => void | Promise<void>
+}
+
+/** Thrown by {@link LogCache.acquire} for a user whose log failed in this process. */
+export class FailedLogError extends Error {
+  override readonly name = 'FailedLogError'
+  constructor(
+    readonly key: string,
+    readonly failure: Error,
+  ) {
+    super(`the log of ${key} failed (${failure.message}): the home must restart before it is opened again`)
+  }
 }
 
 export class LogCache {
   private readonly entries = new Map<string, Entry>()
+  private readonly failed = new Map<string, Error>()
   private closingAll = false
 
   constructor(private readonly options: LogCacheOptions) {}
@@ -45,6 +61,8 @@ export class LogCache {
    * `undefined`; with it, the log is created there with that id and start.
    */
   async acquire(key: string, dir: string, create?: { logId: string; start: Position }): Promise<LogLease | undefined> {
+    const failure = this.failed.get(key)
+    if (failure !== undefined) throw new FailedLogError(key, failure)
     let entry = this.entries.get(key)
     if (entry !== undefined && (entry.retired || entry.dir !== dir)) {
       this.retire(entry)
@@ -81,13 +99,12 @@ export class LogCache {
   }
 
   private async open(entry: Entry, create: { logId: string; start: Position } | undefined): Promise<Log | undefined> {
-    if (entry.log !== undefined && !entry.log.closed && entry.log.failure === undefined) return entry.log
-    if (entry.log !== undefined) {
-      // A failed log refuses writes until reopened (fail-stop): close it and open again.
-      const failed = entry.log
-      entry.log = undefined
-      await failed.close().catch(() => undefined)
+    if (entry.log?.failure !== undefined) {
+      this.fail(entry.key, entry.log.failure)
+      throw new FailedLogError(entry.key, entry.log.failure)
     }
+    if (entry.log !== undefined && !entry.log.closed) return entry.log
+    entry.log = undefined
     entry.opening ??= this.openLog(entry, create).finally(() => {
       entry.opening = undefined
     })
@@ -102,15 +119,28 @@ export class LogCache {
   ): Promise<Log | undefined> {
     const { fs } = this.options
     if (create === undefined && (await fs.size(entry.dir)) === undefined) return undefined
-    const log = await openLog(entry.dir, {
-      durability: 'fsync',
-      fileLayer: fs,
-      maxPayloadBytes: this.options.maxPayloadBytes,
-      ...(this.options.segmentBytes === undefined ? {} : { segmentBytes: this.options.segmentBytes }),
-      ...(create === undefined ? { mustExist: true } : { create }),
-    })
+    let log: Log
+    try {
+      log = await openLog(entry.dir, {
+        durability: 'fsync',
+        fileLayer: fs,
+        maxPayloadBytes: this.options.maxPayloadBytes,
+        ...(this.options.segmentBytes === undefined ? {} : { segmentBytes: this.options.segmentBytes }),
+        ...(create === undefined ? { mustExist: true } : { create }),
+      })
+    } catch (error) {
+      // The directory is there but holds no log: a home that died while it created the user's first log (before
+      // anything in it was acknowledged). No log, as if the directory were not there; the next append creates it.
+      if (create === undefined && error instanceof LogConfigError && error.context.dir === entry.dir) return undefined
+      throw error
+    }
+    try {
+      await this.options.onOpen(entry.key, log)
+    } catch (error) {
+      await log.close().catch(() => undefined)
+      throw error
+    }
     entry.log = log
-    this.options.onOpen(entry.key, log)
     return log
   }
 
@@ -136,7 +166,26 @@ export class LogCache {
     }
   }
 
-  /** Stops handing out `key`'s log; it closes once nobody uses it (a new generation replaced it, or it failed). */
+  /**
+   * `key`'s log failed (fail-stop): it closes once nobody uses it and is not opened again in this process (see the
+   * file header); {@link acquire} throws {@link FailedLogError} for it from now on.
+   */
+  fail(key: string, failure: Error): void {
+    if (!this.failed.has(key)) this.failed.set(key, failure)
+    this.invalidate(key)
+  }
+
+  /** Why `key`'s log failed, if it did in this process. */
+  failure(key: string): Error | undefined {
+    return this.failed.get(key)
+  }
+
+  /** Users whose log failed in this process. */
+  get failedCount(): number {
+    return this.failed.size
+  }
+
+  /** Stops handing out `key`'s log; it closes once nobody uses it (a new generation replaced it). */
   invalidate(key: string): void {
     const entry = this.entries.get(key)
     if (entry !== undefined) this.retire(entry)

@@ -41,6 +41,11 @@ export interface Reservation {
   readonly since: number
   /** The record this one replaced (a user that had moved away from here before), restored if the move aborts. */
   readonly previous: UserRecord | null
+  /**
+   * Set (durably) once the copy reached the source's frozen head and the mover was told so: from then on the mover
+   * may switch the directory to this home at any moment, so no other move may take the reservation over.
+   */
+  readonly reached?: boolean
 }
 
 /** A snapshot the home stored, as log info reports it. */
@@ -87,6 +92,19 @@ export class MetaStore {
       server = db.server.get()!
     }
     return new MetaStore(db, new TokenAuth(Buffer.from(server.secret, 'hex'), tokenKey, random), random)
+  }
+
+  /** The I/O error that stopped the records (fail-stop: every later write fails until the home restarts). */
+  failure: Error | undefined
+
+  /** Waits until every write so far is durable; remembers the failure if the records' log failed. */
+  private async durable(): Promise<void> {
+    try {
+      await this.db.sync()
+    } catch (error) {
+      this.failure ??= error as Error
+      throw error
+    }
   }
 
   /** Constant-time check of `token` for `user`; a missing user costs the same as a wrong token. */
@@ -138,7 +156,7 @@ export class MetaStore {
       superseded: [],
       snapshot: null,
     })
-    await this.db.sync()
+    await this.durable()
     return secret
   }
 
@@ -154,7 +172,7 @@ export class MetaStore {
     }
     const secret = token ?? generateToken(this.random)
     this.db.users.insert(name, { ...record, ...this.auth.verifier(secret) })
-    await this.db.sync()
+    await this.durable()
     return secret
   }
 
@@ -163,20 +181,20 @@ export class MetaStore {
     const record = this.db.users.get(name)
     if (record === undefined) return
     this.db.users.insert(name, { ...record, ...change })
-    await this.db.sync()
+    await this.durable()
   }
 
   /** Writes a whole record (a reservation copying a user here, a record restored). Durable when it resolves. */
   async putUser(name: string, record: UserRecord): Promise<void> {
     this.db.users.insert(name, record)
-    await this.db.sync()
+    await this.durable()
   }
 
   /** Removes a user's record (an abandoned reservation of a user that was never here). Durable when it resolves. */
   async removeUser(name: string): Promise<void> {
     this.db.users.remove(name)
     this.db.slots.clearKey(name)
-    await this.db.sync()
+    await this.durable()
   }
 
   slots(user: string): ReadonlyMap<string, SlotRecord> {

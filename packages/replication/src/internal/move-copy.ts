@@ -13,6 +13,8 @@ import type { ControlAnswer, HomeClient, LogInfo } from './home-client.js'
 import type { HomeContext } from './home-context.js'
 import type { LogLease } from './log-cache.js'
 import type { StoredSnapshot } from './meta-store.js'
+import { snapshotEtag } from './snapshot-record.js'
+import { emptyDir } from './user-transitions.js'
 
 /** Where a copy job stands (the mover polls it; `homedb status` shows it). */
 export interface CopyProgress {
@@ -102,11 +104,13 @@ export class CopyJob {
     for (const listener of [...this.listeners]) listener()
   }
 
-  /** How the copy stands against `position` (null: the source has no log) once it settles, or after `timeoutMs`. */
+  /**
+   * How the copy stands against `position` (null: the source has no log) once it settles, or after `timeoutMs`.
+   * The caller marks it {@link reached} once it told a mover so.
+   */
   async waitFor(position: LogPosition | null, timeoutMs: number): Promise<CopyVerdict> {
     this.lastAsked = this.ctx.clock.now()
     const verdict = await this.settle(position, timeoutMs)
-    if (verdict === 'reached') this.reached = true
     this.lastAsked = this.ctx.clock.now()
     return verdict
   }
@@ -152,6 +156,13 @@ export class CopyJob {
         if (progressed) backoff.reset()
       } catch (error) {
         if (signal.aborted) break
+        const failure = this.lease?.log.failure
+        if (failure !== undefined) {
+          // The copy's log failed (fail-stop): it is not opened again in this process, and this copy is over.
+          this.ctx.cache.fail(this.options.user, failure)
+          this.fail(`the copy could not be written here: ${failure.message}`)
+          return
+        }
         if ((error as { fatal?: boolean }).fatal) {
           this.fail((error as Error).message)
           return
@@ -169,7 +180,8 @@ export class CopyJob {
   }
 
   private refusal(answer: ControlAnswer): Error {
-    const fatal = !['busy', 'unavailable', 'internal'].includes(answer.code) && answer.status < 500
+    // `gone`: the writer replaced the snapshot while it was being copied; the copy starts over from the new one.
+    const fatal = !['busy', 'unavailable', 'internal', 'gone'].includes(answer.code) && answer.status < 500
     return Object.assign(new Error(`the source answered ${answer.code}: ${answer.message}`), { fatal })
   }
 
@@ -196,10 +208,25 @@ export class CopyJob {
     this.lease = lease
     this.phase = 'copying'
     if (info.log.snapshot !== null && lease.log.head.seq === base.seq && lease.log.start.seq === base.seq) {
-      await this.installSnapshot(lease.log, info.log)
+      await this.installSnapshot(lease.log, info.log).catch(async (error: unknown) => {
+        await this.startOver()
+        throw error
+      })
     }
     this.changed()
     return true
+  }
+
+  /**
+   * The snapshot could not be copied (a dropped connection, a snapshot the writer replaced meanwhile): the copy's log,
+   * which starts at that snapshot's seq without it, is emptied, and the next round copies from the log info again.
+   */
+  private async startOver(): Promise<void> {
+    this.lease?.release()
+    this.lease = undefined
+    this.phase = 'starting'
+    await this.ctx.cache.drop(this.options.user)
+    await emptyDir(this.ctx, this.options.dir)
   }
 
   private async installSnapshot(log: Log, info: NonNullable<LogInfo['log']>): Promise<void> {
@@ -216,7 +243,7 @@ export class CopyJob {
       }
     }
     await log.snapshot(counted(decodeChunks(answer.body, MAX_BODY)), snap.seq)
-    const etag = `"${hash.digest().toString(16).padStart(16, '0')}.${bytes}"`
+    const etag = snapshotEtag(hash, bytes)
     if (etag !== snap.etag) {
       throw Object.assign(
         new Error(`the snapshot copied at seq ${snap.seq} hashes to ${etag}, the source says ${snap.etag}`),

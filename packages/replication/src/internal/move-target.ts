@@ -92,6 +92,10 @@ export async function handleReserve(ctx: HomeContext, request: WireRequest): Pro
     if (state === 'reserved' && previous!.reserve?.moveId === moveId && homing.jobs.has(user)) {
       return json(200, moveStatus(ctx, user))
     }
+    if (state === 'reserved' && previous!.reserve?.moveId !== moveId && previous!.reserve?.reached) {
+      // Another move's copy reached its source's frozen head: that mover may switch to this home at any moment.
+      return wireError(409, 'move-conflict', 'another move may switch this user here: it must settle first')
+    }
     const old = homing.jobs.get(user)
     homing.jobs.delete(user)
     await old?.stop()
@@ -101,6 +105,7 @@ export async function handleReserve(ctx: HomeContext, request: WireRequest): Pro
       user,
       token: ctx.options.adminToken ?? '',
       transport: homing.settings.transport,
+      clock: ctx.clock,
     })
     const dir = userLogDir(ctx, user, record.generation)
     const job = new CopyJob(ctx, { user, moveId, dir, client, waitMs: 5_000 })
@@ -134,7 +139,35 @@ export async function handleWait(ctx: HomeContext, request: WireRequest): Promis
   }
   const timeoutMs = Math.min(Math.max(0, Number(body.timeoutMs) || 0), 60_000)
   const verdict = await job.waitFor(position, timeoutMs)
+  if (verdict === 'reached') {
+    const refused = await takeFinalVerifier(ctx, user, body.moveId as string)
+    if (refused !== undefined) return refused
+    job.reached = true
+  }
   return json(200, { verdict, progress: job.progress() })
+}
+
+/**
+ * The copy reached the frozen source's head: the user's token verifier is read from the source once more and kept
+ * in the reservation, so a token rotated on the source after the reservation copied it (the source refuses
+ * rotations from its freeze on) is the one the target verifies once it activates; and the reservation is marked
+ * `reached` (durably: no other move may take it over from now on). The answer to send if it cannot.
+ */
+async function takeFinalVerifier(ctx: HomeContext, user: string, moveId: string): Promise<WireResponse | undefined> {
+  const homing = ctx.homing!
+  const from = ctx.meta.user(user)?.reserve?.from
+  if (from === undefined) return wireError(409, 'move-conflict', 'no copy of this move runs here')
+  const source = await sourceRecord(ctx, homing.settings.transport, from, user)
+  if ('status' in source) return source
+  return ctx.mutex.run(user, async () => {
+    const record = ctx.meta.user(user)
+    if (record === undefined || stateOf(record) !== 'reserved' || record.reserve?.moveId !== moveId) {
+      return wireError(409, 'move-conflict', 'no copy of this move runs here')
+    }
+    const { tokenHash: _hash, keyId: _key, ...rest } = record
+    await ctx.meta.putUser(user, { ...rest, ...source.verifier, reserve: { ...record.reserve, reached: true } })
+    return undefined
+  })
 }
 
 /** POST /v1/admin/moves/:user/activate `{ moveId }`: the mover switched the directory; the home checks and serves. */

@@ -60,7 +60,14 @@ export class Mover {
 
   async run(): Promise<MoveResult> {
     const { user, to } = this.deps
-    const entry = await this.step('lookup', () => this.deps.directory.lookup(user))
+    const entry = await this.deps.directory.lookup(user).catch((error: unknown) => {
+      throw new MoveError(`the directory did not answer the lookup of ${user}: ${(error as Error)?.message}`, {
+        step: 'lookup',
+        outcome: 'aborted',
+        user,
+        to,
+      })
+    })
     if (entry === undefined)
       throw new MoveError(`the directory has no user ${user}`, { step: 'lookup', outcome: 'aborted' })
     if (entry.home === to) {

@@ -22,7 +22,9 @@ export async function handleInfo(ctx: HomeContext, request: WireRequest): Promis
   try {
     const log = lease.log
     const head = durableOf(ctx, log)
-    const snapshot = record.snapshot?.logId === log.logId ? record.snapshot : null
+    // Read again: opening the log may have recorded its latest snapshot (snapshot-record.ts).
+    const stored = ctx.meta.user(user)?.snapshot ?? record.snapshot
+    const snapshot = stored?.logId === log.logId ? stored : null
     return json(200, {
       user,
       epoch: record.epoch,

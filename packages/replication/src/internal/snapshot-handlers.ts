@@ -12,6 +12,7 @@ import { authUser, durableOf, type HomeContext, markDurable, userLogDir } from '
 import { leased } from './leased-stream.js'
 import type { StoredSnapshot, UserRecord } from './meta-store.js'
 import { enforceCaps } from './retention.js'
+import { snapshotEtag } from './snapshot-record.js'
 import { writeRefusal } from './user-gate.js'
 import { formatPosition, json, parseEpoch, parsePositionText, wireError } from './wire-codec.js'
 
@@ -48,7 +49,7 @@ async function parseUpload(ctx: HomeContext, request: WireRequest): Promise<Uplo
     const tooLarge = /over \d+ bytes/.test((error as Error).message)
     return wireError(tooLarge ? 413 : 400, tooLarge ? 'too-large' : 'bad-request', (error as Error).message)
   }
-  const etag = `"${hash.digest().toString(16).padStart(16, '0')}.${bytes}"`
+  const etag = snapshotEtag(hash, bytes)
   return {
     user: auth.user,
     position,
@@ -105,15 +106,18 @@ async function storeLocked(ctx: HomeContext, upload: Upload): Promise<WireRespon
 
 async function store(ctx: HomeContext, upload: Upload, record: UserRecord, log: Log): Promise<WireResponse> {
   const { position } = upload
-  if (record.snapshot !== null && record.snapshot.logId === log.logId && record.snapshot.seq >= position.seq) {
-    return json(200, { stored: false, snapshot: record.snapshot })
+  // Read again: opening the log may have recorded its latest snapshot (snapshot-record.ts).
+  const known = ctx.meta.user(upload.user)?.snapshot ?? record.snapshot
+  if (known !== null && known.logId === log.logId && known.seq >= position.seq) {
+    return json(200, { stored: false, snapshot: known })
   }
   await enforceCaps(ctx, upload.user, log)
   try {
     await log.snapshot(upload.chunks, position.seq)
   } catch (error) {
-    if (error instanceof LogSnapshotError) return json(200, { stored: false, snapshot: record.snapshot })
-    ctx.cache.invalidate(upload.user)
+    if (error instanceof LogSnapshotError) return json(200, { stored: false, snapshot: known })
+    if (log.failure !== undefined) ctx.cache.fail(upload.user, log.failure)
+    else ctx.cache.invalidate(upload.user)
     return wireError(500, 'internal', `storing the snapshot failed: ${(error as Error).message}`)
   }
   const snapshot: StoredSnapshot = { ...position, ...upload.stored }

@@ -1,0 +1,137 @@
+// A move's copy on its target, under what the simulation (tests/sim/) found: a snapshot download that fails (the
+// writer replaced the snapshot meanwhile, `gone`, or the connection broke in the middle of it) made the copy fail
+// and the move abort, or left the copy's log without its base snapshot — the copy now starts over from the source's
+// log info; and a second move of the same user to the same target took the reservation over after the first one's
+// copy had reached the frozen head, then dropped it when it aborted, so the first move's switch named a home that no
+// longer held the user — a reservation that reached is now refused to other moves.
+import {
+  type DirectoryServer,
+  type HomeServer,
+  httpTransport,
+  MoveError,
+  moveUser,
+  ship,
+  startDirectory,
+  startHomeServer,
+  type Transport,
+  type TransportResponse,
+} from '@homedb/replication'
+import { lookupTable, openDb, schema } from '@homedb/tables'
+import { afterEach, describe, expect, it } from 'vitest'
+import { tempDirs } from './support/dirs.js'
+
+const next = tempDirs('homing-copy')
+const ADMIN = 'homing-copy-admin-token'
+const TOKEN = 'alice-token-for-tests'
+const Core = schema({ files: lookupTable<string, { n: number }>() })
+const retry = { baseMs: 10, maxMs: 200 }
+
+let directory: DirectoryServer | undefined
+let homes: HomeServer[] = []
+afterEach(async () => {
+  await Promise.all(homes.map((h) => h.close()))
+  homes = []
+  await directory?.close()
+  directory = undefined
+})
+
+/** The target's way to other homes: its first snapshot download is told `gone`, its second is cut after 10 bytes. */
+function failingSnapshots(): Transport & { failed: number } {
+  const http = httpTransport()
+  const transport = {
+    failed: 0,
+    async request(request: Parameters<Transport['request']>[0]): Promise<TransportResponse> {
+      const response = await http.request(request)
+      if (!request.url.includes('/snapshots/') || transport.failed >= 2) return response
+      transport.failed++
+      if (transport.failed === 1) {
+        const body = JSON.stringify({ error: { code: 'gone', message: 'replaced meanwhile' } })
+        return {
+          status: 404,
+          headers: {},
+          body: (async function* () {
+            yield Buffer.from(body)
+          })(),
+        }
+      }
+      return {
+        ...response,
+        body: (async function* () {
+          for await (const chunk of response.body) {
+            yield chunk.subarray(0, 10)
+            break
+          }
+          throw Object.assign(new Error('ECONNRESET: the connection broke'), { code: 'ECONNRESET' })
+        })(),
+      }
+    },
+    close: () => http.close?.(),
+  }
+  return transport
+}
+
+describe('a move whose copy meets a failing snapshot download', () => {
+  it('starts the copy over and completes; the writer goes on at the new home', async () => {
+    directory = await startDirectory({ dataDir: next(), adminToken: ADMIN })
+    const a = await startHomeServer({ dataDir: next(), adminToken: ADMIN, directory: directory.url })
+    const transport = failingSnapshots()
+    const b = await startHomeServer({ dataDir: next(), adminToken: ADMIN, directory: directory.url, transport })
+    homes.push(a, b)
+    await a.addUser('alice', { token: TOKEN })
+    const db = await openDb(Core, { dir: next() })
+    const shipper = ship(db, { directory: directory.url, user: 'alice', token: TOKEN, retry })
+    for (let i = 0; i < 40; i++) db.files.insert(`f${i}`, { n: i })
+    await db.compact()
+    db.files.insert('after-compaction', { n: 1 })
+    await shipper.flushed()
+    await expect.poll(async () => (await a.service.users())[0]?.snapshot?.seq ?? 0).toBeGreaterThan(0)
+
+    const moved = await moveUser({ directory: directory.url, user: 'alice', to: b.url, adminToken: ADMIN })
+    expect(moved.epoch).toBe(2)
+    expect(transport.failed).toBe(2)
+    db.files.insert('at-the-new-home', { n: 2 })
+    await shipper.flushed()
+    expect(b.service.users().find((u) => u.name === 'alice')).toMatchObject({ state: 'active', epoch: 2 })
+    await shipper.close()
+    await db.close()
+    transport.close?.()
+  })
+})
+
+describe('two moves of one user to one target', () => {
+  it('refuses the second its reservation once the first one reached the frozen head; the first completes', async () => {
+    directory = await startDirectory({ dataDir: next(), adminToken: ADMIN })
+    const a = await startHomeServer({ dataDir: next(), adminToken: ADMIN, directory: directory.url })
+    const b = await startHomeServer({ dataDir: next(), adminToken: ADMIN, directory: directory.url })
+    homes.push(a, b)
+    await a.addUser('alice', { token: TOKEN })
+    const db = await openDb(Core, { dir: next() })
+    const shipper = ship(db, { directory: directory.url, user: 'alice', token: TOKEN, retry })
+    for (let i = 0; i < 10; i++) db.files.insert(`f${i}`, { n: i })
+    await shipper.flushed()
+
+    // The first mover runs the second move to its end right before its own switch.
+    const url = directory.url
+    let second: unknown
+    const http = httpTransport()
+    const first: Transport = {
+      async request(request) {
+        const swap = request.url.endsWith('/alice/swap') ? JSON.parse(String(request.body)) : undefined
+        if (swap?.next?.home === b.url && second === undefined) {
+          second = await moveUser({ directory: url, user: 'alice', to: b.url, adminToken: ADMIN }).catch((e) => e)
+        }
+        return http.request(request)
+      },
+    }
+    const moved = await moveUser({ directory: url, user: 'alice', to: b.url, adminToken: ADMIN, transport: first })
+    http.close?.()
+    expect(second).toBeInstanceOf(MoveError)
+    expect((second as MoveError).context).toMatchObject({ step: 'reserve', outcome: 'aborted' })
+    expect(moved.epoch).toBe(2)
+    db.files.insert('at-the-new-home', { n: 1 })
+    await shipper.flushed()
+    expect(b.service.users().find((u) => u.name === 'alice')).toMatchObject({ state: 'active', epoch: 2 })
+    await shipper.close()
+    await db.close()
+  })
+})

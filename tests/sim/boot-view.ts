@@ -31,11 +31,13 @@ export function bootView(fs: SimFs, root: string): FileLayer {
 }
 
 /**
- * A disk whose `fdatasync` says yes without doing it for the files `lies` names (a home that acknowledges appends
- * before they are durable, when given its users' logs).
+ * A disk that lies about durability for the files `lies` names (a home that acknowledges appends before they are
+ * durable, when given its users' logs): it ignores their `O_DSYNC` (so the log falls back to fdatasync) and its
+ * `fdatasync` says yes without doing it.
  */
 export function lyingDisk(layer: FileLayer, lies: (path: string) => boolean): FileLayer {
   return wrapFileLayer(layer, {
+    open: (path, mode, options) => layer.open(path, mode, lies(path) ? { ...options, dsync: false } : options),
     handle: (_handle, path) => (lies(path) ? { datasync: async () => undefined } : {}),
   })
 }

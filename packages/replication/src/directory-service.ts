@@ -48,10 +48,12 @@ function checkSecret(name: string, value: unknown): void {
  *
  * @example
  * ```ts
- * const directory = await DirectoryService.open({ dataDir: './directory', adminToken })
- * await directory.local.register('alice', 'http://127.0.0.1:7100')
- * const host = await someHttpHost(directory.routes) // what startDirectory does with fastify
- * await directory.close()
+ * // In process, over any file layer and clock (a simulation's); startDirectory serves `routes` with fastify.
+ * const embedded = await DirectoryService.open({ dataDir: './data/embedded-directory', adminToken })
+ * await embedded.local.register('carol', 'http://127.0.0.1:7101')
+ * ;(await embedded.local.lookup('carol'))?.homeEpoch // -> 1
+ * embedded.routes.some((route) => route.path === '/healthz') // -> true
+ * await embedded.close()
  * ```
  */
 export class DirectoryService {

@@ -57,7 +57,11 @@ export class MoveError extends ReplicationError {
  *
  * @example
  * ```ts
- * try { await home.rotateToken('alice') } catch (e) { if (e instanceof UserStateError) console.log(e.code, e.context) }
+ * try {
+ *   await server.rotateToken('alice') // refused while a move holds alice, or after she left this home
+ * } catch (e) {
+ *   if (e instanceof UserStateError) console.log(e.code, e.context)
+ * }
  * ```
  */
 export class UserStateError extends ReplicationError {

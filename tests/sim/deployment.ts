@@ -2,6 +2,7 @@
 // operator; how it is set up (users added to homes, round robin), polled at quiescent points, healed when the faults
 // stop, and judged: `converged()` lists everything that still keeps it from the state the liveness check wants
 // (every commit at the user's home and on every replica, one home per user, every move settled).
+import { GENESIS } from '@homedb/log'
 import { logOf } from '@homedb/tables'
 import { DirectoryNode } from './directory-node.js'
 import { HomeNode } from './home-node.js'
@@ -161,8 +162,16 @@ export class Deployment {
       return `${writer.name}: the home acknowledged seq ${status.ackedSeq} of ${head.seq}`
     if (head.logId !== held.logId) return `${writer.name} writes log ${head.logId}, the home holds ${held.logId}`
     if (head.seq === held.seq && head.chain === held.chain) return 'lineage'
-    if (head.seq < held.seq && this.world.checks.chainAt(held.logId, head.seq) === head.chain) return 'stale'
+    if (head.seq < held.seq && this.chainAt(held.logId, head.seq) === head.chain) return 'stale'
     return `${writer.name} is at ${head.seq}:${head.chain}, the home at ${held.seq}:${held.chain}`
+  }
+
+  /**
+   * The chain after `seq` in the history the homes accepted; at seq 0 the log's genesis (a writer machine that
+   * restored an empty log and wrote nothing is a prefix of every history of that log: long seed 110161).
+   */
+  private chainAt(logId: string, seq: number): string | undefined {
+    return seq === GENESIS.seq ? GENESIS.chain : this.world.checks.chainAt(logId, seq)
   }
 
   /** `home` serves `user` at `epoch`; no other home serves it or holds it frozen. */

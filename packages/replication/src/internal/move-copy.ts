@@ -1,8 +1,10 @@
 // The target's side of a move while the user is reserved here: a copy job that reads the user's log from the source
 // home with the admin token (its latest snapshot, then every commit after it, then the live tail, like a replica)
-// and appends it byte for byte to a new log generation here, each batch verified (CRC, seq, chain) and fsynced
-// before the job reports it. The mover watches its progress, waits for it to reach the source's frozen head
-// exactly, and compares state hashes; nothing here is served to users until the directory names this home.
+// and appends it byte for byte to a new log generation here, each batch verified (CRC, seq, chain), fsynced and
+// recorded as the copy's durable head before the job reports it. The mover watches its progress, waits for it to
+// reach the source's frozen head exactly, and compares state hashes; nothing here is served to users until the
+// directory names this home, and from then on every commit copied is served (the durable head the home reads from
+// is the copy's, never the head its log had when it was created).
 import type { Log } from '@homedb/log'
 import { Xxh64 } from '@node-rs/xxhash'
 import type { LogPosition } from '../position.js'
@@ -10,7 +12,7 @@ import { Backoff, DEFAULT_RETRY } from './backoff.js'
 import { decodeChunks } from './chunk-stream.js'
 import { splitFrames, verifyFrames } from './frames.js'
 import type { ControlAnswer, HomeClient, LogInfo } from './home-client.js'
-import type { HomeContext } from './home-context.js'
+import { type HomeContext, markDurable } from './home-context.js'
 import type { LogLease } from './log-cache.js'
 import type { StoredSnapshot } from './meta-store.js'
 import { snapshotEtag } from './snapshot-record.js'
@@ -270,6 +272,8 @@ export class CopyJob {
     if (frames.length > 0) {
       log.appendEncoded(frames.map((f) => f.frame))
       await log.sync()
+      // Durable here now: the head the home serves from (the activation's record may be seen before it is stored).
+      markDurable(this.ctx, this.options.user, log)
       this.copiedBytes += answer.body.byteLength
     }
     if (log.head.seq >= answer.head.seq) this.phase = 'live'

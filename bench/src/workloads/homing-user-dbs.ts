@@ -18,7 +18,7 @@ type UserDbsParams = {
 }
 
 const Notes = schema({ notes: lookupTable<string, { text: string }>() })
-const tokenOf = (user: string) => `${user}-bench-token`
+const tokenOf = (user: string) => `${user}-homedb-bench-token`
 
 async function register(url: string, users: readonly string[]): Promise<void> {
   let i = 0

@@ -4,20 +4,10 @@
 // log info; and a second move of the same user to the same target took the reservation over after the first one's
 // copy had reached the frozen head, then dropped it when it aborted, so the first move's switch named a home that no
 // longer held the user — a reservation that reached is now refused to other moves.
-import {
-  type DirectoryServer,
-  type HomeServer,
-  httpTransport,
-  MoveError,
-  moveUser,
-  ship,
-  startDirectory,
-  startHomeServer,
-  type Transport,
-  type TransportResponse,
-} from '@homedb/replication'
+import { httpTransport, MoveError, moveUser, ship, type Transport, type TransportResponse } from '@homedb/replication'
 import { lookupTable, openDb, schema } from '@homedb/tables'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { localDeployments } from './support/deployment.js'
 import { tempDirs } from './support/dirs.js'
 
 const next = tempDirs('homing-copy')
@@ -26,14 +16,7 @@ const TOKEN = 'alice-token-for-tests'
 const Core = schema({ files: lookupTable<string, { n: number }>() })
 const retry = { baseMs: 10, maxMs: 200 }
 
-let directory: DirectoryServer | undefined
-let homes: HomeServer[] = []
-afterEach(async () => {
-  await Promise.all(homes.map((h) => h.close()))
-  homes = []
-  await directory?.close()
-  directory = undefined
-})
+const deploy = localDeployments(next, ADMIN)
 
 /** The target's way to other homes: its first snapshot download is told `gone`, its second is cut after 10 bytes. */
 function failingSnapshots(): Transport & { failed: number } {
@@ -72,11 +55,9 @@ function failingSnapshots(): Transport & { failed: number } {
 
 describe('a move whose copy meets a failing snapshot download', () => {
   it('starts the copy over and completes; the writer goes on at the new home', async () => {
-    directory = await startDirectory({ dataDir: next(), adminToken: ADMIN })
-    const a = await startHomeServer({ dataDir: next(), adminToken: ADMIN, directory: directory.url })
     const transport = failingSnapshots()
-    const b = await startHomeServer({ dataDir: next(), adminToken: ADMIN, directory: directory.url, transport })
-    homes.push(a, b)
+    const { directory, homes } = await deploy(2, (i) => (i === 1 ? { transport } : {}))
+    const [a, b] = [homes[0]!, homes[1]!]
     await a.addUser('alice', { token: TOKEN })
     const db = await openDb(Core, { dir: next() })
     const shipper = ship(db, { directory: directory.url, user: 'alice', token: TOKEN, retry })
@@ -100,10 +81,8 @@ describe('a move whose copy meets a failing snapshot download', () => {
 
 describe('two moves of one user to one target', () => {
   it('refuses the second its reservation once the first one reached the frozen head; the first completes', async () => {
-    directory = await startDirectory({ dataDir: next(), adminToken: ADMIN })
-    const a = await startHomeServer({ dataDir: next(), adminToken: ADMIN, directory: directory.url })
-    const b = await startHomeServer({ dataDir: next(), adminToken: ADMIN, directory: directory.url })
-    homes.push(a, b)
+    const { directory, homes } = await deploy(2)
+    const [a, b] = [homes[0]!, homes[1]!]
     await a.addUser('alice', { token: TOKEN })
     const db = await openDb(Core, { dir: next() })
     const shipper = ship(db, { directory: directory.url, user: 'alice', token: TOKEN, retry })

@@ -7,13 +7,12 @@ import {
   type HomeServer,
   moveUser,
   ship,
-  startDirectory,
-  startHomeServer,
   type Transport,
   UserStateError,
 } from '@homedb/replication'
 import { lookupTable, openDb, schema } from '@homedb/tables'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { localDeployments } from './support/deployment.js'
 import { tempDirs } from './support/dirs.js'
 
 const next = tempDirs('homing-rotation')
@@ -23,20 +22,10 @@ const NEW = 'alice-token-after-rotation'
 const Core = schema({ files: lookupTable<string, { n: number }>() })
 const retry = { baseMs: 10, maxMs: 200, loopLimit: 6 }
 
-let directory: DirectoryServer | undefined
-let homes: HomeServer[] = []
-afterEach(async () => {
-  await Promise.all(homes.map((h) => h.close()))
-  homes = []
-  await directory?.close()
-  directory = undefined
-})
+const deploy = localDeployments(next, ADMIN)
 
 async function twoHomes(): Promise<[HomeServer, HomeServer, DirectoryServer]> {
-  directory = await startDirectory({ dataDir: next(), adminToken: ADMIN })
-  for (let i = 0; i < 2; i++) {
-    homes.push(await startHomeServer({ dataDir: next(), adminToken: ADMIN, directory: directory.url }))
-  }
+  const { directory, homes } = await deploy(2)
   return [homes[0]!, homes[1]!, directory]
 }
 

@@ -1,18 +1,10 @@
 // Homing end to end on loopback: a directory, two homes, a writer shipping through the directory and a replica;
 // the user moves while the writer commits; the writer and the replica continue on the new home from the same
 // position (no resnapshot), the old home answers `moved` (never cacheable), and a stale writer is fenced.
-import {
-  type AcceptedAppend,
-  type DirectoryServer,
-  type HomeServer,
-  moveUser,
-  openReplica,
-  ship,
-  startDirectory,
-  startHomeServer,
-} from '@homedb/replication'
+import { type AcceptedAppend, moveUser, openReplica, ship } from '@homedb/replication'
 import { logOf, lookupTable, openDb, schema } from '@homedb/tables'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { localDeployments } from './support/deployment.js'
 import { tempDirs } from './support/dirs.js'
 
 const next = tempDirs('homing')
@@ -21,28 +13,10 @@ const TOKEN = 'alice-token-for-tests'
 const Core = schema({ files: lookupTable<string, { n: number }>() })
 const retry = { baseMs: 10, maxMs: 200 }
 
-let directory: DirectoryServer | undefined
-let homes: HomeServer[] = []
-afterEach(async () => {
-  await Promise.all(homes.map((h) => h.close()))
-  homes = []
-  await directory?.close()
-  directory = undefined
-})
+const deploy = localDeployments(next, ADMIN)
 
-async function deployment(count: number, accepted: (AcceptedAppend & { home: number })[] = []) {
-  directory = await startDirectory({ dataDir: next(), adminToken: ADMIN })
-  for (let i = 0; i < count; i++) {
-    homes.push(
-      await startHomeServer({
-        dataDir: next(),
-        adminToken: ADMIN,
-        directory: directory.url,
-        onAccepted: (a) => accepted.push({ ...a, home: i }),
-      }),
-    )
-  }
-  return { directory, homes }
+function deployment(count: number, accepted: (AcceptedAppend & { home: number })[] = []) {
+  return deploy(count, (i) => ({ onAccepted: (a) => accepted.push({ ...a, home: i }) }))
 }
 
 describe('homing', () => {

@@ -29,6 +29,7 @@ export { type HomeSourceOptions, homeSource } from './home-source.js'
 export type { HomingErrorCode } from './homing-error-code.js'
 export { DirectoryError, MoveError, UserStateError } from './homing-errors.js'
 export type { HttpServerOptions, TlsOptions } from './http-server-options.js'
+export { type HttpTransportOptions, httpTransport } from './http-transport.js'
 export { type MoveProgress, type MoveResult, type MoveUserOptions, moveUser } from './move-user.js'
 export type { OperatorUiOptions, UiActionLog } from './operator-ui-options.js'
 export {
@@ -52,13 +53,7 @@ export {
   type ShipperState,
 } from './state-machines.js'
 export type { TokenSource } from './token-source.js'
-export {
-  type HttpTransportOptions,
-  httpTransport,
-  type Transport,
-  type TransportRequest,
-  type TransportResponse,
-} from './transport.js'
+export type { Transport, TransportRequest, TransportResponse } from './transport.js'
 export {
   openUserDbs,
   type UserDbs,

@@ -7,12 +7,13 @@ import { type Clock, systemClock } from './clock.js'
 import { checkHomeUrl } from './directory/entry-codec.js'
 import { type DirectoryOption, openDirectory, ownsDirectory } from './directory.js'
 import { ReplicationConfigError } from './errors.js'
+import { httpTransport } from './http-transport.js'
 import { MoveAdminClient } from './internal/move-admin-client.js'
 import { Mover } from './internal/mover.js'
 import { checkUserName } from './internal/user-names.js'
 import type { LogPosition } from './position.js'
 import { cryptoRandom, type Random } from './random.js'
-import { httpTransport, type Transport } from './transport.js'
+import type { Transport } from './transport.js'
 
 /** Options of {@link moveUser}. */
 export interface MoveUserOptions {

@@ -7,6 +7,7 @@ import { type Db, type LogView, logOf, type TableDefs } from '@homedb/tables'
 import { type Clock, systemClock } from './clock.js'
 import type { DirectoryOption } from './directory.js'
 import { ReplicationConfigError, type ReplicationError } from './errors.js'
+import { type HttpTransportOptions, httpTransport } from './http-transport.js'
 import { Backoff, DEFAULT_RETRY, LoopDetector } from './internal/backoff.js'
 import { homeResolver } from './internal/client-homes.js'
 import { HomeClient } from './internal/home-client.js'
@@ -17,7 +18,7 @@ import { cryptoRandom, type Random } from './random.js'
 import type { RetryPolicy } from './retry-policy.js'
 import type { ShipperState } from './state-machines.js'
 import { isTokenSource, type TokenSource } from './token-source.js'
-import { type HttpTransportOptions, httpTransport, type Transport } from './transport.js'
+import type { Transport } from './transport.js'
 
 /** Options of {@link ship}. */
 export interface ShipOptions {

@@ -3,8 +3,8 @@
 // (`--data DIR`, with `--token-key` when the deployment shares one).
 import { readFileSync } from 'node:fs'
 import { HomeService, type UserStatus } from '../home-service.js'
+import { httpTransport } from '../http-transport.js'
 import { readBody } from '../internal/wire-codec.js'
-import { httpTransport } from '../transport.js'
 import { type DirectoryStatusAnswer, printDirectoryStatus } from './directory-status.js'
 
 /** Where an admin command acts. */

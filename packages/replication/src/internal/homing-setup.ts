@@ -4,7 +4,7 @@ import type { Directory, DirectoryOption, OpenDirectoryOptions } from '../direct
 import { openDirectory, ownsDirectory } from '../directory.js'
 import { ReplicationConfigError } from '../errors.js'
 import type { HomeServiceOptions } from '../home-service.js'
-import { httpTransport } from '../transport.js'
+import { httpTransport } from '../http-transport.js'
 import { decodeTokenKey } from './auth.js'
 import type { HomeContext } from './home-context.js'
 import { HomeHoming } from './home-homing.js'

@@ -43,7 +43,8 @@ export {
 export { cryptoRandom, type Random } from './random.js'
 export { openReplica, type ReplicaOptions, type ReplicaStatus, replicaStatus } from './replica.js'
 export type { RetryPolicy } from './retry-policy.js'
-export { type ShipOptions, type Shipper, type ShipperNotice, type ShipperStatus, ship } from './ship.js'
+export { type ShipOptions, type Shipper, ship } from './ship.js'
+export type { ShipperNotice, ShipperStatus } from './shipper-status.js'
 export {
   REPLICA_TRANSITIONS,
   type ReplicaEvent,

@@ -41,7 +41,8 @@ export {
   relatePosition,
 } from './position.js'
 export { cryptoRandom, type Random } from './random.js'
-export { openReplica, type ReplicaOptions, type ReplicaStatus, replicaStatus } from './replica.js'
+export { openReplica, type ReplicaOptions, replicaStatus } from './replica.js'
+export type { ReplicaStatus } from './replica-status.js'
 export type { RetryPolicy } from './retry-policy.js'
 export { type ShipOptions, type Shipper, ship } from './ship.js'
 export type { ShipperNotice, ShipperStatus } from './shipper-status.js'
@@ -55,13 +56,9 @@ export {
 } from './state-machines.js'
 export type { TokenSource } from './token-source.js'
 export type { Transport, TransportRequest, TransportResponse } from './transport.js'
-export {
-  openUserDbs,
-  type UserDbs,
-  type UserDbsCloseReport,
-  type UserDbsOptions,
-  type UserDbsStatus,
-} from './user-dbs.js'
+export { openUserDbs, type UserDbs } from './user-dbs.js'
+export type { UserDbsOptions } from './user-dbs-options.js'
+export type { UserDbsCloseReport, UserDbsStatus } from './user-dbs-status.js'
 export {
   CONTENT_TYPES,
   HEADERS,

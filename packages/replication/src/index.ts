@@ -1,16 +1,15 @@
 // Public surface of @homedb/replication. Everything not listed here is internal.
 export { type Clock, systemClock } from './clock.js'
-export {
-  type Directory,
-  type DirectoryChange,
-  type DirectoryEntry,
-  type DirectoryMove,
-  type DirectoryOption,
-  type DirectoryUpdate,
-  type DirectoryWatchOptions,
-  type EtcdDirectoryOptions,
-  type OpenDirectoryOptions,
-  openDirectory,
+export type {
+  Directory,
+  DirectoryChange,
+  DirectoryEntry,
+  DirectoryMove,
+  DirectoryOption,
+  DirectoryUpdate,
+  DirectoryWatchOptions,
+  EtcdDirectoryOptions,
+  OpenDirectoryOptions,
 } from './directory.js'
 export { type DirectoryServer, type DirectoryServerOptions, startDirectory } from './directory-server.js'
 export { DirectoryService, type DirectoryServiceOptions } from './directory-service.js'
@@ -31,6 +30,7 @@ export { DirectoryError, MoveError, UserStateError } from './homing-errors.js'
 export type { HttpServerOptions, TlsOptions } from './http-server-options.js'
 export { type HttpTransportOptions, httpTransport } from './http-transport.js'
 export { type MoveProgress, type MoveResult, type MoveUserOptions, moveUser } from './move-user.js'
+export { openDirectory } from './open-directory.js'
 export type { OperatorUiOptions, UiActionLog } from './operator-ui-options.js'
 export {
   headPosition,

@@ -1,4 +1,5 @@
 // Public surface of @homedb/replication. Everything not listed here is internal.
+export type { AcceptedAppend } from './accepted-append.js'
 export { type Clock, systemClock } from './clock.js'
 export type {
   Directory,
@@ -23,7 +24,8 @@ export {
 } from './errors.js'
 export type { HomeLimitOptions, RateLimitOptions } from './home-limits.js'
 export { type HomeServer, type HomeServerOptions, startHomeServer } from './home-server.js'
-export { type AcceptedAppend, HomeService, type HomeServiceOptions, type UserStatus } from './home-service.js'
+export { HomeService } from './home-service.js'
+export type { HomeServiceOptions } from './home-service-options.js'
 export { type HomeSourceOptions, homeSource } from './home-source.js'
 export type { HomingErrorCode } from './homing-error-code.js'
 export { DirectoryError, MoveError, UserStateError } from './homing-errors.js'
@@ -59,6 +61,7 @@ export type { Transport, TransportRequest, TransportResponse } from './transport
 export { openUserDbs, type UserDbs } from './user-dbs.js'
 export type { UserDbsOptions } from './user-dbs-options.js'
 export type { UserDbsCloseReport, UserDbsStatus } from './user-dbs-status.js'
+export type { UserStatus } from './user-status.js'
 export {
   CONTENT_TYPES,
   HEADERS,

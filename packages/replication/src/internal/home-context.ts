@@ -2,8 +2,8 @@
 // durable head of each open log (only durable frames are served), tail waiters, metrics and the auth checks.
 import { join } from 'node:path'
 import type { FileLayer, Log } from '@homedb/log'
+import type { AcceptedAppend } from '../accepted-append.js'
 import type { Clock } from '../clock.js'
-import type { AcceptedAppend } from '../home-service.js'
 import { headPosition, type LogPosition } from '../position.js'
 import type { Random } from '../random.js'
 import type { WireRequest, WireResponse } from '../wire.js'

@@ -2,7 +2,7 @@
 // deployment's token key (given, or read from the directory), and the homing link with its settings resolved.
 import type { Directory, DirectoryOption, OpenDirectoryOptions } from '../directory.js'
 import { ReplicationConfigError } from '../errors.js'
-import type { HomeServiceOptions } from '../home-service.js'
+import type { HomeServiceOptions } from '../home-service-options.js'
 import { httpTransport } from '../http-transport.js'
 import { openDirectory, ownsDirectory } from '../open-directory.js'
 import { decodeTokenKey } from './auth.js'

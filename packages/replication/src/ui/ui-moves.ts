@@ -5,7 +5,8 @@
 import type { Clock } from '../clock.js'
 import { checkHomeUrl } from '../directory/entry-codec.js'
 import type { HomeHoming } from '../internal/home-homing.js'
-import { type MoveProgress, moveUser } from '../move-user.js'
+import type { MoveProgress } from '../move-report.js'
+import { moveUser } from '../move-user.js'
 import type { UiActionLog } from '../operator-ui-options.js'
 import type { Random } from '../random.js'
 

@@ -1,5 +1,6 @@
 // Where a move's copy job stands and how it relates to a position the mover waits for: the vocabulary the job
-// (move-copy.ts), the handlers that report it, the mover and its admin client share, in a file that imports none of them.
+// (move-copy.ts), the handlers that report it, the mover and its admin client share, in a file that imports none
+// of them.
 import type { LogPosition } from '../position.js'
 
 /** Where a copy job stands (the mover polls it; `homedb status` shows it). */

@@ -2,12 +2,10 @@
 // whether a move is under way. It changes only by compare-and-set on the epoch. Two backends implement it: the
 // embedded directory server (startDirectory, a homedb db served over HTTP) and etcd (transactions on the key's
 // revision, watches). Everything that takes a `directory` option (homes, ship, openReplica, homeSource,
-// openUserDbs, moveUser) accepts a URL, `{ etcd: { hosts } }` or a Directory object.
+// openUserDbs, moveUser) accepts a URL, `{ etcd: { hosts } }` or a Directory object. This file holds the types the
+// backends implement; openDirectory (open-directory.ts) picks one.
 
 import type { Clock } from './clock.js'
-import { EtcdDirectory } from './directory/etcd-directory.js'
-import { HttpDirectory } from './directory/http-directory.js'
-import { ReplicationConfigError } from './errors.js'
 import type { Random } from './random.js'
 import type { Transport } from './transport.js'
 
@@ -118,42 +116,4 @@ export interface OpenDirectoryOptions {
   readonly clock?: Clock
   /** Randomness for the client's backoff jitter (default: the OS's CSPRNG). */
   readonly random?: Random
-}
-
-/**
- * Opens a client of the directory `option` names. A Directory object is returned as is (its owner closes it).
- *
- * @example
- * ```ts check
- * const embedded = openDirectory('http://127.0.0.1:7000', { adminToken })
- * const etcd = openDirectory({ etcd: { hosts: ['127.0.0.1:2379'] } })
- * ```
- */
-export function openDirectory(option: DirectoryOption, options: OpenDirectoryOptions = {}): Directory {
-  if (typeof option === 'string') return new HttpDirectory({ url: option, ...options })
-  if (typeof option !== 'object' || option === null) throw badOption()
-  if ('etcd' in option) return new EtcdDirectory(option.etcd)
-  if ('url' in option && typeof option.url === 'string') {
-    const lookupToken = option.lookupToken ?? options.lookupToken
-    return new HttpDirectory({ ...options, url: option.url, ...(lookupToken === undefined ? {} : { lookupToken }) })
-  }
-  if (typeof (option as Directory).lookup === 'function' && typeof (option as Directory).tokenKey === 'function') {
-    return option as Directory
-  }
-  throw badOption()
-}
-
-/** Whether `openDirectory(option)` returned an object its caller owns (and must close). */
-export function ownsDirectory(option: DirectoryOption): boolean {
-  return (
-    typeof option === 'string' ||
-    (typeof option === 'object' && option !== null && ('etcd' in option || 'url' in option))
-  )
-}
-
-function badOption(): ReplicationConfigError {
-  return new ReplicationConfigError(
-    'REPLICATION_CONFIG',
-    'directory must be a URL, { url, lookupToken? }, { etcd: { hosts } } or a Directory',
-  )
 }

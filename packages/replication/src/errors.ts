@@ -1,6 +1,6 @@
 // Errors of @homedb/replication: one root class with a stable string `code` and context, a subclass per category.
 // Wire answers (the `code` field of an error body, see PROTOCOL.md) are a separate, lower-case vocabulary.
-import type { HomingErrorCode } from './homing-errors.js'
+import type { HomingErrorCode } from './homing-error-code.js'
 
 /** Stable error codes of @homedb/replication. */
 export type ReplicationErrorCode =

@@ -2,7 +2,8 @@
 // core's route table over HTTP or HTTPS (body, header and URL limits, timeouts for slow writers and readers, pino
 // logging, graceful close); everything the protocol decides stays in HomeService. User names in paths are checked
 // by the handlers (`bad-user-name`), the same whether a request comes over HTTP or a simulated network.
-import { HomeService, type HomeServiceOptions } from './home-service.js'
+import { HomeService } from './home-service.js'
+import type { HomeServiceOptions } from './home-service-options.js'
 import type { HttpServerOptions } from './http-server-options.js'
 import { hostRoutes, type RouteHost } from './internal/route-host.js'
 import { withActionLog } from './ui/action-log.js'

@@ -3,11 +3,10 @@
 // fastify adapter (startHomeServer) hosts the routes; a simulated network can call `handle` directly.
 import { setMaxListeners } from 'node:events'
 import { join } from 'node:path'
-import { type FileLayer, nodeFileLayer } from '@homedb/log'
-import { type Clock, systemClock } from './clock.js'
-import type { DirectoryOption } from './directory.js'
+import { nodeFileLayer } from '@homedb/log'
+import { systemClock } from './clock.js'
 import { ReplicationConfigError } from './errors.js'
-import type { HomeLimitOptions } from './home-limits.js'
+import type { HomeServiceOptions } from './home-service-options.js'
 import { handleAddUser, handleRotate, handleSlot, handleStatus, usersStatus } from './internal/admin-handlers.js'
 import { handleAppend } from './internal/append-handler.js'
 import { checkToken, decodeTokenKey } from './internal/auth.js'
@@ -34,120 +33,10 @@ import { gateRequest, refuseUnlessActive } from './internal/user-gate.js'
 import { checkUserName } from './internal/user-names.js'
 import { json, wireError } from './internal/wire-codec.js'
 import type { OperatorUiOptions } from './operator-ui-options.js'
-import type { LogPosition } from './position.js'
-import { cryptoRandom, type Random } from './random.js'
-import type { Transport } from './transport.js'
+import { cryptoRandom } from './random.js'
 import { HomeUi } from './ui/home-ui.js'
+import type { UserStatus } from './user-status.js'
 import type { Route, WireRequest, WireResponse } from './wire.js'
-
-/** Options of {@link HomeService.open} (and of `startHomeServer`). Every limit has a documented default. */
-export interface HomeServiceOptions extends HomeLimitOptions {
-  /** Directory holding everything: `meta/` (the home's records) and `users/<name>/log-<n>/` (each user's log). */
-  readonly dataDir: string
-  /**
-   * Token for the admin endpoints (adding users, rotating tokens, status), at least 16 characters. Without one
-   * they always answer `unauthorized`.
-   */
-  readonly adminToken?: string
-  /** File operations (default: node:fs). The simulation passes its simulated file system. */
-  readonly fileLayer?: FileLayer
-  readonly clock?: Clock
-  readonly random?: Random
-  /** User logs kept open while idle (LRU). Default 256: at most ~2 descriptors each. */
-  readonly maxOpenLogs?: number
-  /** Commits per cacheable page. Default 256. */
-  readonly pageCommits?: number
-  /** Largest append body. Default 16 MiB. */
-  readonly maxAppendBytes?: number
-  /** Largest single frame. Default 16 MiB. */
-  readonly maxFrameBytes?: number
-  /** Largest snapshot upload (held in memory while it is checked). Default 256 MiB. */
-  readonly maxSnapshotBytes?: number
-  /** Most frame bytes in one tail answer (at least one frame is always sent). Default 1 MiB. */
-  readonly maxResponseBytes?: number
-  /** Longest a tail request waits for new commits. Default 20 000 ms. */
-  readonly maxWaitMs?: number
-  /** A replica slot not confirmed for this long stops holding commits. Default 7 days. */
-  readonly maxSlotAgeMs?: number
-  /** A replica slot that would keep more than this many bytes of commits stops holding them. Default 64 MiB. */
-  readonly maxSlotLagBytes?: number
-  /** Serve pages and snapshots with `Cache-Control: public` (only behind a cache that checks tokens). Default false. */
-  readonly publicSegments?: boolean
-  /** Segment size of the users' logs (default: @homedb/log's). */
-  readonly segmentBytes?: number
-  /**
-   * The key users' tokens are hashed with (HMAC-SHA256): base64url of at least 32 random bytes, the same on every
-   * home of a deployment so a moved user keeps its token. With a `directory` and no `tokenKey`, the home reads the
-   * deployment's key from the directory. Without either, the home uses a secret of its own from its records.
-   */
-  readonly tokenKey?: string
-  /**
-   * The deployment's directory (a URL, `{ etcd: { hosts } }` or a Directory): users added here are registered in
-   * it, users can move to and from other homes, and requests for users that moved away answer `moved`. The home
-   * uses its `adminToken` with it (one admin token per deployment).
-   */
-  readonly directory?: DirectoryOption
-  /** The URL the directory names this home by. Default: the URL `startHomeServer` listens on. */
-  readonly publicUrl?: string
-  /** Longest lease a move's freeze may ask for, ms. Default 10 000 (then the home asks the directory). */
-  readonly maxLeaseMs?: number
-  /** How long the read-only copy of a user that moved away is kept, ms. Default 72 h. */
-  readonly movedRetentionMs?: number
-  /** How often the home reconciles with the directory (besides watching it), ms. Default 5 000. */
-  readonly reconcileIntervalMs?: number
-  /** How this home reaches other homes (a move's target reads its source). Default: keep-alive HTTP(S). */
-  readonly transport?: Transport
-  /** Called once per acknowledged append that added commits (after fsync, before the answer): audits, tests. */
-  readonly onAccepted?: (append: AcceptedAppend) => void
-  /** The operator page at `/ui` (on by default; it needs the admin token). */
-  readonly ui?: OperatorUiOptions
-  /**
-   * Export prom-client's process metrics (open fds, RSS, event-loop lag, GC) on `/metrics`. Default true. They are
-   * collected by process-wide observers that stay for the life of the process, one set per HomeService opened: a
-   * process that opens many (a simulation, tests) turns them off.
-   */
-  readonly processMetrics?: boolean
-}
-
-/** An append a home acknowledged (see `onAccepted`). */
-export interface AcceptedAppend {
-  readonly user: string
-  /** The homeEpoch the home accepted it under. */
-  readonly epoch: number
-  readonly logId: string
-  /** First and last seq it added. */
-  readonly from: number
-  readonly to: number
-}
-
-/** One user as the status lists it. */
-export interface UserStatus {
-  readonly name: string
-  /** `active`, `frozen` (a move's source), `reserved` (a move's target) or `moved` (see PROTOCOL.md). */
-  readonly state: 'active' | 'frozen' | 'reserved' | 'moved'
-  readonly epoch: number
-  /** `moved`: where the user lives now. */
-  readonly movedTo?: { readonly home: string; readonly epoch: number }
-  /** A move in flight here: its id, the other home, and (target) the copy's progress. */
-  readonly move?: {
-    readonly id: string
-    readonly role: 'source' | 'target'
-    readonly other?: string
-    readonly copiedBytes?: number
-    readonly head?: LogPosition | null
-    readonly sourceHead?: LogPosition | null
-  }
-  readonly generation: number
-  /** Last head seen since the server started (null if the log was not touched since). */
-  readonly head: LogPosition | null
-  readonly snapshot: { readonly seq: number; readonly bytes: number } | null
-  readonly slots: readonly {
-    readonly name: string
-    readonly seq: number
-    readonly lag: number | null
-    readonly confirmedAt: number
-  }[]
-}
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback

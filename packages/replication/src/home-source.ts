@@ -6,6 +6,7 @@ import type { BootstrapInfo, BootstrapSource, RestoreProgress } from '@homedb/ta
 import { type Clock, systemClock } from './clock.js'
 import type { DirectoryOption } from './directory.js'
 import { ReplicationConfigError, ReplicationRemoteError } from './errors.js'
+import { type HttpTransportOptions, httpTransport } from './http-transport.js'
 import { Backoff, DEFAULT_RETRY, whileBusy } from './internal/backoff.js'
 import { decodeChunks } from './internal/chunk-stream.js'
 import { homeResolver } from './internal/client-homes.js'
@@ -15,7 +16,7 @@ import { checkUserName } from './internal/user-names.js'
 import type { LogPosition } from './position.js'
 import { cryptoRandom, type Random } from './random.js'
 import { isTokenSource, type TokenSource } from './token-source.js'
-import { type HttpTransportOptions, httpTransport, type Transport } from './transport.js'
+import type { Transport } from './transport.js'
 
 /** Options of {@link homeSource}. */
 export interface HomeSourceOptions {

@@ -1,14 +1,6 @@
-// Errors of the homing layer (directory, redirects, moves): subclasses of ReplicationError, kept in their own file so
-// the codes they add are listed in one place next to the classes that throw them.
+// Errors of the homing layer (directory, redirects, moves): subclasses of ReplicationError, kept in their own file
+// next to the codes they add (homing-error-code.ts).
 import { ReplicationError } from './errors.js'
-
-/** The codes the homing layer adds to {@link ReplicationErrorCode}. */
-export type HomingErrorCode =
-  | 'REPLICATION_DIRECTORY'
-  | 'REPLICATION_UNKNOWN_USER'
-  | 'REPLICATION_MOVE'
-  | 'REPLICATION_MOVED'
-  | 'REPLICATION_BUSY'
 
 /**
  * The directory could not answer (`REPLICATION_DIRECTORY`: unreachable, or it refused the request; `context.status`

@@ -5,14 +5,16 @@
 // leaves the user where it was.
 import { type Clock, systemClock } from './clock.js'
 import { checkHomeUrl } from './directory/entry-codec.js'
-import { type DirectoryOption, openDirectory, ownsDirectory } from './directory.js'
+import type { DirectoryOption } from './directory.js'
 import { ReplicationConfigError } from './errors.js'
+import { httpTransport } from './http-transport.js'
 import { MoveAdminClient } from './internal/move-admin-client.js'
 import { Mover } from './internal/mover.js'
 import { checkUserName } from './internal/user-names.js'
-import type { LogPosition } from './position.js'
+import type { MoveProgress, MoveResult } from './move-report.js'
+import { openDirectory, ownsDirectory } from './open-directory.js'
 import { cryptoRandom, type Random } from './random.js'
-import { httpTransport, type Transport } from './transport.js'
+import type { Transport } from './transport.js'
 
 /** Options of {@link moveUser}. */
 export interface MoveUserOptions {
@@ -42,37 +44,6 @@ export interface MoveUserOptions {
   readonly clock?: Clock
   /** Randomness for the move's id (default: the OS's CSPRNG). */
   readonly random?: Random
-}
-
-/** What a move reports while it runs. */
-export interface MoveProgress {
-  readonly phase:
-    | 'reserving'
-    | 'copying'
-    | 'verifying'
-    | 'freezing'
-    | 'catching-up'
-    | 'switching'
-    | 'activating'
-    | 'done'
-    | 'aborting'
-  readonly copiedBytes: number
-  /** The copy's head and the source's, when known. */
-  readonly head?: LogPosition | null
-  readonly sourceHead?: LogPosition | null
-}
-
-/** What {@link moveUser} did. */
-export interface MoveResult {
-  /** The user's homeEpoch after the move. */
-  readonly epoch: number
-  /** How long the source refused writes: from the freeze request until the target served, ms. */
-  readonly freezeMs: number
-  /** Bytes the target copied (snapshot and frames). */
-  readonly copiedBytes: number
-  readonly from: string
-  readonly to: string
-  readonly moveId: string
 }
 
 /**

@@ -6,17 +6,17 @@ import { type Db, followDb, type Schema, type TableDefs } from '@homedb/tables'
 import { type Clock, systemClock } from './clock.js'
 import type { DirectoryOption } from './directory.js'
 import { ReplicationConfigError, ReplicationError } from './errors.js'
+import { type HttpTransportOptions, httpTransport } from './http-transport.js'
 import { Backoff, DEFAULT_RETRY, LoopDetector } from './internal/backoff.js'
 import { homeResolver } from './internal/client-homes.js'
 import { HomeClient } from './internal/home-client.js'
 import { HomeCommitSource } from './internal/home-commit-source.js'
 import { checkUserName } from './internal/user-names.js'
-import type { LogPosition } from './position.js'
 import { cryptoRandom, type Random } from './random.js'
+import type { ReplicaStatus } from './replica-status.js'
 import type { RetryPolicy } from './retry-policy.js'
-import type { ReplicaState } from './state-machines.js'
 import { isTokenSource, type TokenSource } from './token-source.js'
-import { type HttpTransportOptions, httpTransport, type Transport } from './transport.js'
+import type { Transport } from './transport.js'
 
 /** Options of {@link openReplica}. */
 export interface ReplicaOptions {
@@ -43,21 +43,6 @@ export interface ReplicaOptions {
   readonly clock?: Clock
   readonly random?: Random
   readonly retry?: Partial<RetryPolicy>
-}
-
-/** What {@link replicaStatus} reports. */
-export interface ReplicaStatus {
-  readonly state: ReplicaState
-  /** The seq of the last commit handed to the db. */
-  readonly seq: number
-  /**
-   * Where the db is: the position (logId, seq, chain) of the last commit or snapshot handed to it, every frame's
-   * chain verified on the way; null before the first load. Equal to the writer's head once it caught up.
-   */
-  readonly position: LogPosition | null
-  /** The home's head as last seen. */
-  readonly homeHead: LogPosition | null
-  readonly lastError: Error | undefined
 }
 
 const sources = new WeakMap<object, HomeCommitSource>()

@@ -6,18 +6,18 @@
 import { type Db, type LogView, logOf, type TableDefs } from '@homedb/tables'
 import { type Clock, systemClock } from './clock.js'
 import type { DirectoryOption } from './directory.js'
-import { ReplicationConfigError, type ReplicationError } from './errors.js'
+import { ReplicationConfigError } from './errors.js'
+import { type HttpTransportOptions, httpTransport } from './http-transport.js'
 import { Backoff, DEFAULT_RETRY, LoopDetector } from './internal/backoff.js'
 import { homeResolver } from './internal/client-homes.js'
 import { HomeClient } from './internal/home-client.js'
 import { ShipperCore } from './internal/shipper-core.js'
 import { checkUserName } from './internal/user-names.js'
-import type { LogPosition } from './position.js'
 import { cryptoRandom, type Random } from './random.js'
 import type { RetryPolicy } from './retry-policy.js'
-import type { ShipperState } from './state-machines.js'
+import type { ShipperNotice, ShipperStatus } from './shipper-status.js'
 import { isTokenSource, type TokenSource } from './token-source.js'
-import { type HttpTransportOptions, httpTransport, type Transport } from './transport.js'
+import type { Transport } from './transport.js'
 
 /** Options of {@link ship}. */
 export interface ShipOptions {
@@ -38,25 +38,6 @@ export interface ShipOptions {
   /** Backoff and loop detection (defaults in PROTOCOL.md). */
   readonly retry?: Partial<RetryPolicy>
 }
-
-/** What a shipper reports. */
-export interface ShipperStatus {
-  readonly state: ShipperState
-  /** The last seq the home acknowledged (durable there). */
-  readonly ackedSeq: number
-  /** Commits made locally that the home has not acknowledged yet. */
-  readonly lagCommits: number
-  /** The last error met (a dropped connection, a refused answer), if any since the last success. */
-  readonly lastError?: ReplicationError | Error
-  /** The home's head as last seen (after `diverged`: where the home is; the local frames after `ackedSeq` are kept). */
-  readonly homeHead?: LogPosition | null
-}
-
-/** What a shipper tells its listeners. */
-export type ShipperNotice =
-  | { readonly type: 'state'; readonly from: ShipperState; readonly to: ShipperState; readonly status: ShipperStatus }
-  | { readonly type: 'acked'; readonly seq: number }
-  | { readonly type: 'snapshot'; readonly seq: number; readonly base: boolean }
 
 /** A running shipper (see {@link ship}). */
 export interface Shipper {

@@ -2,9 +2,10 @@
 // `--ca FILE` for a home whose certificate a private CA signed), or straight on a stopped server's data dir
 // (`--data DIR`, with `--token-key` when the deployment shares one).
 import { readFileSync } from 'node:fs'
-import { HomeService, type UserStatus } from '../home-service.js'
+import { HomeService } from '../home-service.js'
+import { httpTransport } from '../http-transport.js'
 import { readBody } from '../internal/wire-codec.js'
-import { httpTransport } from '../transport.js'
+import type { UserStatus } from '../user-status.js'
 import { type DirectoryStatusAnswer, printDirectoryStatus } from './directory-status.js'
 
 /** Where an admin command acts. */

@@ -1,7 +1,7 @@
 // `homedb status DIRECTORY_URL`: the deployment seen from its directory: every user with its home, homeEpoch and
 // moves in flight, joined with what each home reports (head position, state, replicas and their lag).
 import type { DirectoryEntry } from '../directory.js'
-import type { UserStatus } from '../home-service.js'
+import type { UserStatus } from '../user-status.js'
 
 /** The directory's status answer. */
 export interface DirectoryStatusAnswer {

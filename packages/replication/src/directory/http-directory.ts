@@ -10,11 +10,12 @@ import type {
   DirectoryWatchOptions,
 } from '../directory.js'
 import { DirectoryError } from '../homing-errors.js'
+import { httpTransport } from '../http-transport.js'
 import { Backoff, DEFAULT_RETRY } from '../internal/backoff.js'
 import { checkUserName } from '../internal/user-names.js'
 import { readBody } from '../internal/wire-codec.js'
 import { cryptoRandom, type Random } from '../random.js'
-import { httpTransport, type Transport } from '../transport.js'
+import type { Transport } from '../transport.js'
 import { checkHomeUrl, checkSwap, parseEntry } from './entry-codec.js'
 
 /** Options of the HTTP directory client. */

@@ -2,8 +2,8 @@
 // rotating a user's token, and the server's status (users, positions, slots and replica lag), all behind the admin
 // token.
 
-import type { UserStatus } from '../home-service.js'
 import { type LogPosition, parsePosition } from '../position.js'
+import type { UserStatus } from '../user-status.js'
 import type { WireRequest, WireResponse } from '../wire.js'
 import { authUser, durableOf, type HomeContext, isAdmin, userLogDir, waitingTails } from './home-context.js'
 import { confirmSlot, dropSlot } from './retention.js'

@@ -2,14 +2,9 @@
 // fixed home, or the directory (opened here and closed with the client unless the caller passed a Directory).
 
 import { checkHomeUrl } from '../directory/entry-codec.js'
-import {
-  type Directory,
-  type DirectoryOption,
-  type OpenDirectoryOptions,
-  openDirectory,
-  ownsDirectory,
-} from '../directory.js'
+import type { Directory, DirectoryOption, OpenDirectoryOptions } from '../directory.js'
 import { ReplicationConfigError } from '../errors.js'
+import { openDirectory, ownsDirectory } from '../open-directory.js'
 import { HomeResolver } from './home-resolver.js'
 
 /** A client's resolver and what to close with the client. */

@@ -2,13 +2,13 @@
 // durable head of each open log (only durable frames are served), tail waiters, metrics and the auth checks.
 import { join } from 'node:path'
 import type { FileLayer, Log } from '@homedb/log'
+import type { AcceptedAppend } from '../accepted-append.js'
 import type { Clock } from '../clock.js'
-import type { AcceptedAppend } from '../home-service.js'
 import { headPosition, type LogPosition } from '../position.js'
 import type { Random } from '../random.js'
 import type { WireRequest, WireResponse } from '../wire.js'
-import type { HomeHoming } from './home-homing.js'
 import type { HomeMetrics } from './home-metrics.js'
+import type { HomingLink } from './homing-link.js'
 import type { KeyedMutex } from './keyed-mutex.js'
 import type { ResolvedLimits, TailCount } from './limits.js'
 import type { LogCache } from './log-cache.js'
@@ -53,7 +53,7 @@ export interface HomeContext {
   /** Aborts every long-poll when the server shuts down. */
   readonly shutdown: AbortSignal
   /** The home's place in a deployment with a directory (moves, redirects); undefined for a standalone home. */
-  homing: HomeHoming | undefined
+  homing: HomingLink | undefined
   /** Told about every append the home acknowledged (audits: one home per user and homeEpoch). */
   readonly onAccepted: ((append: AcceptedAppend) => void) | undefined
   /** Per-token request rate (undefined when turned off). */

@@ -8,34 +8,14 @@
 import { checkHomeUrl } from '../directory/entry-codec.js'
 import type { Directory, DirectoryEntry } from '../directory.js'
 import { ReplicationConfigError } from '../errors.js'
-import type { Transport } from '../transport.js'
 import type { HomeContext } from './home-context.js'
 import { userLogDir } from './home-context.js'
+import type { HomingLink, HomingSettings, Settled } from './homing-link.js'
 import type { UserRecord } from './meta-store.js'
 import type { CopyJob } from './move-copy.js'
 import { activate, dropReservation, emptyDir, moveAway, stateOf, unfreeze } from './user-transitions.js'
 
-/** Settings of the link (HomeServiceOptions with defaults applied). */
-export interface HomingSettings {
-  readonly directory: Directory
-  /** Close the directory client with the home (the home opened it). */
-  readonly ownsDirectory: boolean
-  readonly publicUrl: string | undefined
-  readonly maxLeaseMs: number
-  readonly movedRetentionMs: number
-  readonly reconcileIntervalMs: number
-  /** A reservation whose copy no mover asked about for this long (and never reached a frozen head) is dropped. */
-  readonly reservationIdleMs: number
-  /** How the home reaches other homes (a target reads its source). */
-  readonly transport: Transport
-  /** Close the transport with the home (the home made it). */
-  readonly ownsTransport: boolean
-}
-
-/** What settling a reserved user decided: it is active here now, or it lives at that entry's home. */
-export type Settled = 'active' | DirectoryEntry | undefined
-
-export class HomeHoming {
+export class HomeHoming implements HomingLink {
   /** The URL the directory names this home by (set when the server listens, or `publicUrl`). */
   url: string | undefined
   /** Copy jobs of the users reserved here (a move's target), by user. */

@@ -1,10 +1,10 @@
 // How a home joins its deployment when it opens: the directory client (with the home's admin token), the
 // deployment's token key (given, or read from the directory), and the homing link with its settings resolved.
 import type { Directory, DirectoryOption, OpenDirectoryOptions } from '../directory.js'
-import { openDirectory, ownsDirectory } from '../directory.js'
 import { ReplicationConfigError } from '../errors.js'
-import type { HomeServiceOptions } from '../home-service.js'
-import { httpTransport } from '../transport.js'
+import type { HomeServiceOptions } from '../home-service-options.js'
+import { httpTransport } from '../http-transport.js'
+import { openDirectory, ownsDirectory } from '../open-directory.js'
 import { decodeTokenKey } from './auth.js'
 import type { HomeContext } from './home-context.js'
 import { HomeHoming } from './home-homing.js'

@@ -2,7 +2,7 @@
 // admin token. Network failures throw (the mover decides what they mean at each step); answers come back as values.
 import type { LogPosition } from '../position.js'
 import type { Transport } from '../transport.js'
-import type { CopyProgress, CopyVerdict } from './move-copy.js'
+import type { CopyProgress, CopyVerdict } from './copy-progress.js'
 import { readBody } from './wire-codec.js'
 
 /** A home's answer: ok with its JSON body, or refused with its wire code. */

@@ -10,6 +10,7 @@ import { Xxh64 } from '@node-rs/xxhash'
 import type { LogPosition } from '../position.js'
 import { Backoff, DEFAULT_RETRY } from './backoff.js'
 import { decodeChunks } from './chunk-stream.js'
+import type { CopyProgress, CopyVerdict } from './copy-progress.js'
 import { splitFrames, verifyFrames } from './frames.js'
 import type { ControlAnswer, HomeClient, LogInfo } from './home-client.js'
 import { type HomeContext, markDurable } from './home-context.js'
@@ -17,24 +18,6 @@ import type { LogLease } from './log-cache.js'
 import type { StoredSnapshot } from './meta-store.js'
 import { snapshotEtag } from './snapshot-record.js'
 import { emptyDir } from './user-transitions.js'
-
-/** Where a copy job stands (the mover polls it; `homedb status` shows it). */
-export interface CopyProgress {
-  readonly moveId: string
-  readonly phase: 'starting' | 'copying' | 'live' | 'failed' | 'stopped'
-  /** The copy's durable head here (null: nothing copied, the source has no log yet). */
-  readonly head: LogPosition | null
-  /** The source's durable head as last seen. */
-  readonly sourceHead: LogPosition | null
-  /** Frame and snapshot bytes received so far. */
-  readonly copiedBytes: number
-  /** The source holds no log for the user (nothing to copy). */
-  readonly sourceEmpty: boolean
-  readonly error?: string
-}
-
-/** How the copy relates to a position the mover waits for. */
-export type CopyVerdict = 'reached' | 'behind' | 'diverged' | 'failed'
 
 export interface CopyJobOptions {
   readonly user: string

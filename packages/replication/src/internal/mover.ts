@@ -6,10 +6,10 @@
 import type { Clock } from '../clock.js'
 import type { Directory, DirectoryEntry } from '../directory.js'
 import { MoveError } from '../homing-errors.js'
-import type { MoveProgress, MoveResult } from '../move-user.js'
+import type { MoveProgress, MoveResult } from '../move-report.js'
 import type { LogPosition } from '../position.js'
+import type { CopyProgress } from './copy-progress.js'
 import type { AdminAnswer, MoveAdminClient } from './move-admin-client.js'
-import type { CopyProgress } from './move-copy.js'
 
 export interface MoverDeps {
   readonly directory: Directory

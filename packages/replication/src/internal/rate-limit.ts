@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import type { RateLimitOptions } from '../home-limits.js'
 import type { WireRequest, WireResponse } from '../wire.js'
-import type { HomeContext } from './home-context.js'
 import { wireError } from './wire-codec.js'
 
 /** Buckets kept at most (the least recently used is forgotten: its next request starts with a full burst). */
@@ -62,8 +61,13 @@ export function rateKey(request: WireRequest): string {
   return `a:${request.remote ?? 'unknown'}`
 }
 
+/** What {@link admit} needs of the home (its HomeContext): the limiter, undefined when the rate limit is off. */
+export interface RateHost {
+  readonly rate: RateLimiter | undefined
+}
+
 /** The 429 answer when `request`'s credential is over its rate, or undefined when it is admitted. */
-export function admit(ctx: HomeContext, request: WireRequest): WireResponse | undefined {
+export function admit(ctx: RateHost, request: WireRequest): WireResponse | undefined {
   const wait = ctx.rate?.take(rateKey(request)) ?? 0
   if (wait === 0) return undefined
   return wireError(429, 'rate-limited', 'too many requests with this token: slow down', { retryAfterMs: wait })

@@ -2,8 +2,9 @@
 // before anyone acts on it: freeze and unfreeze (a move's source), take back (a frozen source whose lease expired
 // and whose directory entry did not move), move away, reserve, activate and drop (a move's target). Callers hold
 // the user's mutex, so no append or snapshot interleaves with a transition.
-import type { UserStatus } from '../home-service.js'
+
 import type { LogPosition } from '../position.js'
+import type { UserStatus } from '../user-status.js'
 import type { TokenVerifier } from './auth.js'
 import { durableOf, type HomeContext, markDurable, userLogDir } from './home-context.js'
 import type { Reservation, StoredSnapshot, UserRecord, UserState } from './meta-store.js'

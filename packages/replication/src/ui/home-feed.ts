@@ -4,11 +4,11 @@
 // `maxListedUsers` of them, as changes to what the page already has. Heads not seen since the server started are
 // learned by opening a few logs per event; bytes on disk are measured a few users per event.
 
-import type { UserStatus } from '../home-service.js'
 import { type HomeContext, userLogDir, waitingTails } from '../internal/home-context.js'
 import type { UserRecord } from '../internal/meta-store.js'
 import { statusFields } from '../internal/user-transitions.js'
 import type { LogPosition } from '../position.js'
+import type { UserStatus } from '../user-status.js'
 import type { DiskUsage } from './disk-usage.js'
 import type { HomeFigures } from './home-figures.js'
 import { RowDiff } from './row-diff.js'

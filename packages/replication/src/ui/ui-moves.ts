@@ -4,8 +4,9 @@
 // it ended. The move's own guarantees are moveUser's: before the switch any failure leaves the user where it was.
 import type { Clock } from '../clock.js'
 import { checkHomeUrl } from '../directory/entry-codec.js'
-import type { HomeHoming } from '../internal/home-homing.js'
-import { type MoveProgress, moveUser } from '../move-user.js'
+import type { HomingLink } from '../internal/homing-link.js'
+import type { MoveProgress } from '../move-report.js'
+import { moveUser } from '../move-user.js'
 import type { UiActionLog } from '../operator-ui-options.js'
 import type { Random } from '../random.js'
 
@@ -45,7 +46,7 @@ export interface UiMovesDeps {
   readonly clock: Clock
   readonly random: Random
   readonly adminToken: string | undefined
-  readonly homing: () => HomeHoming | undefined
+  readonly homing: () => HomingLink | undefined
   readonly log: UiActionLog | undefined
   /** Called at every step and progress report (the live view sends an event soon after). */
   readonly changed: () => void
@@ -116,7 +117,7 @@ export class UiMoves {
     return next
   }
 
-  private async run(homing: HomeHoming, first: UiMove, remote: string | undefined): Promise<void> {
+  private async run(homing: HomingLink, first: UiMove, remote: string | undefined): Promise<void> {
     let move = first
     const fields = { user: move.user, from: move.from, to: move.to, remote }
     this.deps.log?.info({ ...fields, action: 'move' }, 'operator page: move started')

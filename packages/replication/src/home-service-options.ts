@@ -9,7 +9,7 @@ import type { OperatorUiOptions } from './operator-ui-options.js'
 import type { Random } from './random.js'
 import type { Transport } from './transport.js'
 
-/** Options of {@link HomeService.open} (and of `startHomeServer`). Every limit has a documented default. */
+/** Options of `HomeService.open` (and of `startHomeServer`). Every limit has a documented default. */
 export interface HomeServiceOptions extends HomeLimitOptions {
   /** Directory holding everything: `meta/` (the home's records) and `users/<name>/log-<n>/` (each user's log). */
   readonly dataDir: string

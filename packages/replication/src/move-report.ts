@@ -20,7 +20,7 @@ export interface MoveProgress {
   readonly sourceHead?: LogPosition | null
 }
 
-/** What {@link moveUser} did. */
+/** What `moveUser` did. */
 export interface MoveResult {
   /** The user's homeEpoch after the move. */
   readonly epoch: number

@@ -3,7 +3,7 @@
 import type { LogPosition } from './position.js'
 import type { ReplicaState } from './state-machines.js'
 
-/** What {@link replicaStatus} reports. */
+/** What `replicaStatus(replica)` reports. */
 export interface ReplicaStatus {
   readonly state: ReplicaState
   /** The seq of the last commit handed to the db. */

@@ -6,7 +6,7 @@ import type { DirectoryOption } from './directory.js'
 import type { RetryPolicy } from './retry-policy.js'
 import type { Transport } from './transport.js'
 
-/** Options of {@link openUserDbs}. */
+/** Options of `openUserDbs`. */
 export interface UserDbsOptions {
   /** Root directory: each user's db lives in `<dir>/<user>`, the pool's markers in `<dir>/.pending`. */
   readonly dir: string

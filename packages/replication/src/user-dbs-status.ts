@@ -1,7 +1,7 @@
 // What a UserDbs reports (status) and what its close achieved: public types in a file of their own so the pool
 // behind it (internal/user-db-pool.ts) can fill them in without importing user-dbs.ts, which builds the pool.
 
-/** What {@link UserDbs.status} reports. */
+/** What `UserDbs.status()` reports. */
 export interface UserDbsStatus {
   /** Dbs open now. */
   readonly open: number
@@ -11,7 +11,7 @@ export interface UserDbsStatus {
   readonly users: readonly { readonly user: string; readonly state: string; readonly lagCommits: number }[]
 }
 
-/** What {@link UserDbs.close} achieved. */
+/** What `UserDbs.close()` achieved. */
 export interface UserDbsCloseReport {
   /** Users whose every commit reached their home. */
   readonly delivered: readonly string[]

@@ -1,8 +1,8 @@
 // @ts-check
 // The directory's overview: users, homes (each linking to its own operator page) and moves in flight, live.
-import { ago, count, h, replace, setText } from './dom.js'
+import { ago, count, h, replace } from './dom.js'
 import { badge } from './home-view.js'
-import { LiveTable } from './tables.js'
+import { UserList } from './user-list.js'
 
 /**
  * A link to a home's operator page.
@@ -20,23 +20,15 @@ export class DirectoryOverview {
     this.stats = h('dl', { class: 'stats' })
     this.homes = h('div')
     this.moves = h('div')
-    this.count = h('p', { class: 'count', role: 'status' })
-    this.users = new LiveTable({
+    this.users = new UserList({
       caption: 'Users in the directory',
-      headLabel: 'User',
       head: (row) => h('span', {}, row.name),
-      empty: 'No user matches.',
+      onFilter: options.onFilter,
       columns: [
         { label: 'Home', cell: (r) => homeLink(r.home) },
         { label: 'homeEpoch', cell: (r) => count(r.epoch), numeric: true },
         { label: 'State', cell: (r) => badge(r.state === 'moving' ? 'frozen' : 'active', r.state) },
       ],
-    })
-    const filter = h('input', { id: 'user-filter', type: 'search', autocomplete: 'off', spellcheck: 'false' })
-    let timer = 0
-    filter.addEventListener('input', () => {
-      clearTimeout(timer)
-      timer = window.setTimeout(() => options.onFilter(/** @type {HTMLInputElement} */ (filter).value), 250)
     })
     this.element = h(
       'div',
@@ -49,18 +41,7 @@ export class DirectoryOverview {
       ),
       h('section', { 'aria-labelledby': 'homes-h' }, h('h2', { id: 'homes-h' }, 'Homes'), this.homes),
       h('section', { 'aria-labelledby': 'moves-h' }, h('h2', { id: 'moves-h' }, 'Moves in flight'), this.moves),
-      h(
-        'section',
-        { 'aria-labelledby': 'users-h' },
-        h(
-          'div',
-          { class: 'section-head' },
-          h('h2', { id: 'users-h' }, 'Users'),
-          h('div', { class: 'filter' }, h('label', { for: 'user-filter' }, 'Filter by name'), filter),
-        ),
-        this.count,
-        this.users.element,
-      ),
+      this.users.element,
     )
   }
 
@@ -97,12 +78,6 @@ export class DirectoryOverview {
       simpleTable('Moves in flight', ['User', 'From', 'To', 'homeEpoch', 'Started'], moves, 'No move in flight.'),
     )
     this.users.apply(state.users, state.at)
-    const { total, matched, limit } = state.users
-    const more = matched > limit ? `; the first ${count(limit)} are listed, narrow the filter to see others` : ''
-    setText(
-      this.count,
-      `${matched === total ? `${count(total)} users` : `${count(matched)} of ${count(total)} users match`}${more}.`,
-    )
   }
 }
 

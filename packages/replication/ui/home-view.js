@@ -3,7 +3,7 @@
 // filter matches) with its head, bytes on disk, writer and replicas, all live from the feed.
 import { LineChart } from './charts.js'
 import { ago, amount, bytes, count, h, replace, setText, shortChain } from './dom.js'
-import { LiveTable } from './tables.js'
+import { UserList } from './user-list.js'
 
 /** @typedef {import('./charts.js').Sample} Sample */
 
@@ -89,12 +89,10 @@ export class HomeOverview {
       new LineChart({ title: 'Requests', unit: '/s', series: [{ key: 'requestsPerSec', label: 'requests' }] }),
     ]
     this.moves = h('div', { class: 'moves' })
-    this.count = h('p', { class: 'count', role: 'status' })
-    this.users = new LiveTable({
+    this.users = new UserList({
       caption: 'Users of this home',
-      headLabel: 'User',
       head: (row) => h('a', { href: `#user/${encodeURIComponent(row.name)}` }, row.name),
-      empty: 'No user matches.',
+      onFilter: options.onFilter,
       columns: [
         { label: 'State', cell: (r) => badge(r.state) },
         { label: 'Epoch', cell: (r) => count(r.epoch), numeric: true },
@@ -105,12 +103,6 @@ export class HomeOverview {
         { label: 'Writer', cell: (r, now) => writerCell(r.writer, now) },
         { label: 'Replicas', cell: (r) => replicasText(r.replicas) },
       ],
-    })
-    const filter = h('input', { id: 'user-filter', type: 'search', autocomplete: 'off', spellcheck: 'false' })
-    let timer = 0
-    filter.addEventListener('input', () => {
-      clearTimeout(timer)
-      timer = window.setTimeout(() => options.onFilter(/** @type {HTMLInputElement} */ (filter).value), 250)
     })
     this.element = h(
       'div',
@@ -123,18 +115,7 @@ export class HomeOverview {
         h('div', { class: 'charts' }, ...this.charts.map((c) => c.element)),
       ),
       h('section', { 'aria-labelledby': 'moves-h' }, h('h2', { id: 'moves-h' }, 'Moves in flight'), this.moves),
-      h(
-        'section',
-        { 'aria-labelledby': 'users-h' },
-        h(
-          'div',
-          { class: 'section-head' },
-          h('h2', { id: 'users-h' }, 'Users'),
-          h('div', { class: 'filter' }, h('label', { for: 'user-filter' }, 'Filter by name'), filter),
-        ),
-        this.count,
-        this.users.element,
-      ),
+      this.users.element,
     )
   }
 
@@ -145,13 +126,6 @@ export class HomeOverview {
     for (const chart of this.charts) chart.update(this.samples, state.at)
     this.renderMoves(state.moves)
     this.users.apply(state.users, state.at)
-    const { total, matched, limit } = state.users
-    const more = matched > limit ? `; the first ${count(limit)} are listed, narrow the filter to see others` : ''
-    const base =
-      matched === total
-        ? `${count(total)} user${total === 1 ? '' : 's'}`
-        : `${count(matched)} of ${count(total)} users match`
-    setText(this.count, `${base}${more}.`)
   }
 
   /** @param {any} state */

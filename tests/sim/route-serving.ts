@@ -4,6 +4,8 @@
 // streaming routes) as a stream, a throwing handler turned into `500 internal` — and reads the answer's body into
 // bytes, as the bytes that would cross the wire.
 import type { Route, WireRequest, WireResponse } from '@homedb/replication'
+// The route matching HomeService.handle uses (decoded parameters, an empty one refused), not a copy of it.
+import { matchPath } from '../../packages/replication/src/home-service.js'
 
 /** A request as it arrived at the server: the bytes of its body and lower-case headers. */
 export interface ServedRequest {
@@ -41,29 +43,6 @@ function errorAnswer(status: number, code: string, message: string): ServedRespo
   }
 }
 
-/** Matches `/v1/users/:user/log` against a path: the decoded parameters, or undefined. */
-function match(pattern: string, path: string): Record<string, string> | undefined {
-  const want = pattern.split('/')
-  const got = path.split('/')
-  if (want.length !== got.length) return undefined
-  const params: Record<string, string> = {}
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i]!
-    const g = got[i]!
-    if (!w.startsWith(':')) {
-      if (w !== g) return undefined
-      continue
-    }
-    if (g === '') return undefined
-    try {
-      params[w.slice(1)] = decodeURIComponent(g)
-    } catch {
-      return undefined
-    }
-  }
-  return params
-}
-
 async function collect(body: WireResponse['body']): Promise<{ bytes: Uint8Array; cut: boolean }> {
   if (body === undefined) return { bytes: new Uint8Array(), cut: false }
   if (body instanceof Uint8Array) return { bytes: Uint8Array.from(body), cut: false }
@@ -88,7 +67,7 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 function find(service: SimService, method: string, path: string): { route: Route; params: Record<string, string> } {
   for (const route of service.routes) {
     if (route.method !== method) continue
-    const params = match(route.path, path)
+    const params = matchPath(route.path, path)
     if (params !== undefined) return { route, params }
   }
   throw Object.assign(new Error(`no endpoint ${method} ${path}`), { notFound: true })

@@ -6,6 +6,7 @@ import { headPosition, openReplica, ship } from '@homedb/replication'
 import { logOf, openDb } from '@homedb/tables'
 import { seededRng } from '@homedb/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
+import { addUserOverHttp } from './support/admin-http.js'
 import { tempDirs } from './support/dirs.js'
 import { type HomeProcess, startHomeProcess } from './support/home-process.js'
 import { Every, randomTransaction, scaled, testSeed } from './support/workload.js'
@@ -23,12 +24,7 @@ describe('writer, home and three replicas', () => {
     const count = scaled(2_000, 10_000)
     home = await startHomeProcess(next(), 'admin-token-for-tests')
     const token = 'alice-token-for-tests'
-    const added = await fetch(`${home.url}/v1/admin/users`, {
-      method: 'POST',
-      headers: { authorization: 'Bearer admin-token-for-tests', 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'alice', token }),
-    })
-    expect(added.status).toBe(201)
+    await addUserOverHttp(home.url, 'admin-token-for-tests', 'alice', token)
     const db = await openDb(Every, { dir: next(), autoCompact: { ratio: 2, minBytes: 64 * 1024 } })
     const shipper = ship(db, { home: home.url, user: 'alice', token })
     const replicas = await Promise.all(

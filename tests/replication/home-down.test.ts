@@ -4,6 +4,7 @@
 import { ship } from '@homedb/replication'
 import { openDb } from '@homedb/tables'
 import { afterAll, describe, expect, it } from 'vitest'
+import { addUserOverHttp } from './support/admin-http.js'
 import { tempDirs } from './support/dirs.js'
 import { type HomeProcess, startHomeProcess } from './support/home-process.js'
 import { Every } from './support/workload.js'
@@ -20,11 +21,7 @@ describe('the home down for 1 000 commits', () => {
     const token = 'alice-token-for-tests'
     home = await startHomeProcess(dataDir, 'admin-token-for-tests')
     const port = home.port
-    await fetch(`${home.url}/v1/admin/users`, {
-      method: 'POST',
-      headers: { authorization: 'Bearer admin-token-for-tests', 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'alice', token }),
-    })
+    await addUserOverHttp(home.url, 'admin-token-for-tests', 'alice', token)
     const db = await openDb(Every, { dir: next(), autoCompact: false })
     const shipper = ship(db, { home: home.url, user: 'alice', token, retry: { baseMs: 10, maxMs: 100 } })
     db.files.insert('before', { size: 0, tags: [] })

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { type DirectoryServer, MoveError, moveUser, type Shipper, ship, startDirectory } from '@homedb/replication'
 import { type Db, logOf, lookupTable, openDb, schema } from '@homedb/tables'
 import { afterEach, describe, expect, it } from 'vitest'
+import { addUserOverHttp } from './support/admin-http.js'
 import { tempDirs } from './support/dirs.js'
 import { type HomeProcess, startScriptProcess } from './support/home-process.js'
 
@@ -51,12 +52,7 @@ async function setUp(commits = 2_000) {
   const audit = `${next()}.jsonl`
   const a = await startHome(audit)
   const b = await startHome(audit)
-  const added = await fetch(`${a.url}/v1/admin/users`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'alice', token: TOKEN }),
-  })
-  expect(added.status).toBe(201)
+  await addUserOverHttp(a.url, ADMIN, 'alice', TOKEN)
   const db = await openDb(Core, { dir: next() })
   const shipper = ship(db, { directory: directory.url, user: 'alice', token: TOKEN, retry: { baseMs: 10, maxMs: 200 } })
   // A few MB (tens for the test that kills the target mid-copy), so the copy takes a moment.

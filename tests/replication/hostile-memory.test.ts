@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { headPosition, ship } from '@homedb/replication'
 import { logOf, lookupTable, openDb, schema } from '@homedb/tables'
 import { afterAll, describe, expect, it } from 'vitest'
+import { addUserOverHttp } from './support/admin-http.js'
 import { tempDirs } from './support/dirs.js'
 import { openFds, rssBytes } from './support/home-process.js'
 import { httpText } from './support/raw-http.js'
@@ -64,12 +65,7 @@ function stalledReader(url: string, request: Buffer): Socket {
 describe('readers that stop reading', () => {
   it(`keep a home with ${READERS} of them under the RSS bound, and are cut after sendTimeoutMs`, async () => {
     const { url, pid } = await startChild({ dataDir: next(), adminToken: ADMIN, sendTimeoutMs: SEND_TIMEOUT_MS })
-    const added = await fetch(`${url}/v1/admin/users`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'alice', token: TOKEN }),
-    })
-    expect(added.status).toBe(201)
+    await addUserOverHttp(url, ADMIN, 'alice', TOKEN)
     // 520 commits of 64 KiB: pages 0 and 1 (commits 1-512) are 16 MiB each, streamed to whoever asks.
     const db = await openDb(Payload, { dir: next() })
     const shipper = ship(db, { home: url, user: 'alice', token: TOKEN })

@@ -4,6 +4,7 @@ import { openReplica, ship } from '@homedb/replication'
 import { openDb } from '@homedb/tables'
 import { seededRng } from '@homedb/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
+import { addUserOverHttp } from './support/admin-http.js'
 import { tempDirs } from './support/dirs.js'
 import { type HomeProcess, startHomeProcess } from './support/home-process.js'
 import { Every, randomTransaction, scaled, testSeed } from './support/workload.js'
@@ -28,11 +29,7 @@ describe('kill -9 of the home', () => {
     const token = 'alice-token-for-tests'
     home = await startHomeProcess(dataDir, 'admin-token-for-tests')
     const port = home.port
-    await fetch(`${home.url}/v1/admin/users`, {
-      method: 'POST',
-      headers: { authorization: 'Bearer admin-token-for-tests', 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'alice', token }),
-    })
+    await addUserOverHttp(home.url, 'admin-token-for-tests', 'alice', token)
     const db = await openDb(Every, { dir: next() })
     const shipper = ship(db, { home: home.url, user: 'alice', token, retry, maxBatchBytes: 16 * 1024 })
     let acked = 0

@@ -3,6 +3,7 @@
 // 1 000 users under `pnpm test`, 5 000 with HOMEDB_REPLICATION_FULL=1.
 import { openLog } from '@homedb/log'
 import { afterAll, describe, expect, it } from 'vitest'
+import { addUserOverHttp } from './support/admin-http.js'
 import { tempDirs } from './support/dirs.js'
 import { type HomeProcess, openFds, rssBytes, startHomeProcess } from './support/home-process.js'
 import { scaled } from './support/workload.js'
@@ -33,12 +34,7 @@ describe('many users on one home', () => {
     home = await startHomeProcess(next(), 'admin-token-for-tests')
     const url = home.url
     await pool(users, 32, async (name) => {
-      const answer = await fetch(`${url}/v1/admin/users`, {
-        method: 'POST',
-        headers: { authorization: 'Bearer admin-token-for-tests', 'content-type': 'application/json' },
-        body: JSON.stringify({ name, token: `${name}-token-for-tests` }),
-      })
-      expect(answer.status).toBe(201)
+      await addUserOverHttp(url, 'admin-token-for-tests', name, `${name}-token-for-tests`)
     })
     let maxFds = 0
     let maxRss = 0

@@ -1,7 +1,7 @@
 // Workload (issues 3, 7 and 14): durable single-row commits with 1, 16 and 256 concurrent writers, each awaiting its
 // own commit before the next, the latency of each commit with one writer, and the flushes (fdatasync calls and
 // O_DSYNC writes) each commit cost where they can be counted.
-import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs'
+import { closeSync, fdatasyncSync, ftruncateSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { recordKey, type SmallRecord, smallRecords } from '../records.js'
 import { defineWorkload, type GoalSpec, opsPerSec, type RatioSpec, type SystemRun } from '../workload.js'
@@ -125,34 +125,48 @@ const MARKER_FRAME_BYTES = 36
  * The floor: one plain `writeSync` + `fdatasyncSync` per commit of the bytes the log writes for it (a marker, a frame
  * header and the payload), nothing else; synchronous, so one writer, and the event loop waits for every flush.
  */
-const fdatasyncLoop: SystemRun<DurableCommitsParams> = async (p, ctx) => {
-  const { pack } = await import('msgpackr')
-  const records = smallRecords(p.pool)
-  const fd = openSync(join(ctx.tmpDir(), 'plain.log'), 'wx')
-  let syncs = 0
-  const latencies: number[] = []
-  try {
-    const { commits, elapsedMs } = await concurrentCommits(
-      1,
-      duration(p, ctx),
-      (k) => {
-        const payload = pack([recordKey(k), records[k % records.length]!])
-        const bytes = Buffer.alloc(MARKER_FRAME_BYTES + FRAME_HEADER_BYTES + payload.byteLength)
-        payload.copy(bytes, MARKER_FRAME_BYTES + FRAME_HEADER_BYTES)
-        writeSync(fd, bytes)
-        fdatasyncSync(fd)
-        syncs++
-        return undefined
-      },
-      latencies,
-    )
-    return opsPerSec(commits, elapsedMs, {
-      commits,
-      flushesPerCommit: syncs / commits,
-      ...latencyPercentiles(latencies),
-    })
-  } finally {
-    closeSync(fd)
+/** Bytes the preallocated loop's file is given up front: the log's default segment size. */
+const PREALLOCATED_BYTES = 4 * 1024 * 1024
+
+/**
+ * The bare floor: one `writeSync` + `fdatasyncSync` per commit of the bytes the log writes for it. `preallocated`:
+ * into a file given its length first (as @homedb/log preallocates segments), so the flush carries no size change.
+ */
+function fdatasyncLoop(preallocated: boolean): SystemRun<DurableCommitsParams> {
+  return async (p, ctx) => {
+    const { pack } = await import('msgpackr')
+    const records = smallRecords(p.pool)
+    const fd = openSync(join(ctx.tmpDir(), 'plain.log'), 'wx')
+    if (preallocated) ftruncateSync(fd, PREALLOCATED_BYTES)
+    let syncs = 0
+    let offset = 0
+    const latencies: number[] = []
+    try {
+      const { commits, elapsedMs } = await concurrentCommits(
+        1,
+        duration(p, ctx),
+        (k) => {
+          const payload = pack([recordKey(k), records[k % records.length]!])
+          const bytes = Buffer.alloc(MARKER_FRAME_BYTES + FRAME_HEADER_BYTES + payload.byteLength)
+          payload.copy(bytes, MARKER_FRAME_BYTES + FRAME_HEADER_BYTES)
+          // Past the preallocated length the file grows again: start over at its beginning instead.
+          if (offset + bytes.byteLength > PREALLOCATED_BYTES) offset = 0
+          writeSync(fd, bytes, 0, bytes.byteLength, preallocated ? offset : null)
+          offset += bytes.byteLength
+          fdatasyncSync(fd)
+          syncs++
+          return undefined
+        },
+        latencies,
+      )
+      return opsPerSec(commits, elapsedMs, {
+        commits,
+        flushesPerCommit: syncs / commits,
+        ...latencyPercentiles(latencies),
+      })
+    } finally {
+      closeSync(fd)
+    }
   }
 }
 
@@ -169,7 +183,8 @@ const systems: Record<string, SystemRun<DurableCommitsParams>> = {}
 for (const writers of WRITERS) {
   for (const [name, setup] of Object.entries(SETUPS)) systems[`${name}-w${writers}`] = run(writers, setup)
 }
-systems['fdatasync-loop'] = fdatasyncLoop
+systems['fdatasync-loop'] = fdatasyncLoop(false)
+systems['fdatasync-loop-preallocated'] = fdatasyncLoop(true)
 
 const ratios: Record<string, RatioSpec> = {}
 for (const w of WRITERS) {
@@ -190,6 +205,11 @@ for (const [q, name] of [
   ratios[`durable-commits homedb-log/fdatasync-loop w1 latency ${q}`] = {
     of: 'homedb-log-w1',
     to: 'fdatasync-loop',
+    metric,
+  }
+  ratios[`durable-commits homedb-log/fdatasync-loop-preallocated w1 latency ${q}`] = {
+    of: 'homedb-log-w1',
+    to: 'fdatasync-loop-preallocated',
     metric,
   }
 }
@@ -256,8 +276,9 @@ export const durableCommits = defineWorkload<DurableCommitsParams>({
     'commit; the API is synchronous, so writers take turns), `lmdb` (default options, i.e. `overlappingSync`; each ' +
     'writer awaits its `put` and then `db.flushed`, because the `put` promise resolves at commit, before the ' +
     'flush) and `fdatasync-loop` (one `writeSync` + `fdatasyncSync` per commit of as many bytes as the log writes ' +
-    'for it, a marker, a frame header and the payload, on a plain file, one writer: the floor without group ' +
-    'commit). Weaker, reported apart: `sqlite-normal` (`synchronous=NORMAL`: the WAL is ' +
+    'for it, a marker, a frame header and the payload, on a plain file that grows, one writer: the floor without ' +
+    'group commit; `fdatasync-loop-preallocated`: the same writes into a file given 4 MiB first, as @homedb/log ' +
+    'preallocates its segments, so a flush carries no size change). Weaker, reported apart: `sqlite-normal` (`synchronous=NORMAL`: the WAL is ' +
     'fsynced only at checkpoints, so a power cut can lose acknowledged commits) and `lowdb` (`await db.write()`: ' +
     'rewrites the whole JSON file via temp file + rename, never fsyncs). With one writer, `latencyP50Us`, ' +
     '`latencyP99Us` and `latencyP999Us` are percentiles of each commit\u2019s time from its call to its ' +
@@ -269,7 +290,9 @@ export const durableCommits = defineWorkload<DurableCommitsParams>({
     'In `fsync` mode @homedb/log opens its active segment with O_DSYNC, so a batch of commits is one write that is ' +
     'durable when it returns: one threadpool round trip per durable batch (where O_DSYNC is missing, a write ' +
     'and an fdatasync, two). Appends made in one event-loop turn share that write, which is why many writers ' +
-    'cost few flushes. The event loop itself never waits for the disk.',
+    'cost few flushes. The event loop itself never waits for the disk. Segments are preallocated (created at their ' +
+    'full size), so that write does not change the file\u2019s size and flushes data only: compare ' +
+    '`fdatasync-loop` (a growing file) with `fdatasync-loop-preallocated`.',
   unit: 'opsPerSec',
   params: (quick) => ({ durationMs: quick ? 200 : 800, pool: 10_000 }),
   capMs: (quick) => (quick ? 15_000 : 30_000),

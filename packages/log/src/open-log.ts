@@ -49,6 +49,7 @@ async function openFiles(dir: string, o: ResolvedOptions): Promise<Log> {
       dsync: !o.readOnly && o.durability === 'fsync',
       mustExist: o.mustExist,
       create: o.create,
+      preallocateBytes: o.readOnly ? 0 : o.preallocateBytes,
     })
     return fileLog(dir, o, recovered, releaseLock)
   } catch (error) {

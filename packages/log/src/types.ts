@@ -23,6 +23,14 @@ export interface OpenLogOptions {
   durability?: Durability
   /** A segment is sealed and a new one started once it reaches this many bytes. Default 4 MiB. */
   segmentBytes?: number
+  /**
+   * Give each new segment its full `segmentBytes` length up front (a sparse file: zeros the writer then overwrites),
+   * so a durable write does not also change the file's size. On ext4 that makes each O_DSYNC write or fdatasync
+   * about a quarter cheaper, because a flush then carries data only, no size update through the journal
+   * (FORMAT.md › Writing). Segments are cut to their data when sealed. Turn it off where files must not look
+   * bigger than their data (disk accounting by file size, file systems without sparse files). Default `true`.
+   */
+  preallocate?: boolean
   /** Largest payload `append` accepts. Default 64 MiB. */
   maxPayloadBytes?: number
   /** Open without the lock: never writes, truncates or deletes; follows the writer's new commits. */

@@ -18,7 +18,7 @@ import { asLogError } from './internal/log-io-errors.js'
 import { factsOf } from './internal/recover-files.js'
 import { decideRecovery, isTornCreation } from './internal/recovery.js'
 import { readSegmentHeader } from './internal/segment-file.js'
-import { type SegmentScan, scanSegment } from './internal/segment-scan.js'
+import { endsCleanly, type SegmentScan, scanSegment } from './internal/segment-scan.js'
 import { checkSnapshotFile, listSnapshots } from './internal/snapshot-file.js'
 import type { Position } from './types.js'
 
@@ -40,7 +40,7 @@ export interface LogDamage {
 export interface VerifyReport {
   dir: string
   logId: string | undefined
-  /** Segments in order, with the commits each holds. */
+  /** Segments in order, with the commits each holds (`bytes`: where its data ends, preallocated zeros not counted). */
   segments: { file: string; bytes: number; firstSeq: number; lastSeq: number; commits: number; sealed: boolean }[]
   snapshots: { file: string; seq: number; chain: string | undefined; bytes: number; valid: boolean; problem?: string }[]
   /** Position after the last commit that checks out. */
@@ -161,7 +161,7 @@ async function verifySegments(
       }
       const scan = await scanSegment(handle, header, size, isLast)
       let damage: LogDamage | undefined
-      if (scan.stop !== 'eof') {
+      if (!endsCleanly(scan.stop)) {
         // Corruption unless it is the end of the log and the recovery rules call it a torn tail (judgeEnd).
         damage = { file, offset: scan.validEnd, seq: scan.seq, problem: scan.stop, kind: 'corruption' }
         report.damage.push(damage)
@@ -170,7 +170,8 @@ async function verifySegments(
       end = { file, scan, damage, next: 'none' }
       report.segments.push({
         file,
-        bytes: size,
+        // A preallocated segment's unwritten zeros are not its data.
+        bytes: scan.stop === 'zero-tail' ? scan.validEnd : size,
         firstSeq: header.baseSeq + 1,
         lastSeq: scan.seq,
         commits: scan.commits,

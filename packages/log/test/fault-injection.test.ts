@@ -176,6 +176,17 @@ const runtimeCases: RuntimeCase[] = [
     trigger: 'append',
     fdatasyncs: true,
   },
+  {
+    // Only a roll compaction asks for leaves zeros to cut: a roll at segmentBytes follows a batch that filled them.
+    what: 'cutting the sealed segment to its data at a roll for compaction fails',
+    fault: (code) => ({ op: 'truncate', code, when: (c) => (c.length ?? 0) < SEGMENT_BYTES }),
+    trigger: 'snapshot',
+  },
+  {
+    what: 'preallocating the next segment at a roll fails',
+    fault: (code) => ({ op: 'truncate', code, when: (c) => c.length === SEGMENT_BYTES }),
+    trigger: 'append',
+  },
   { what: 'the directory fsync at a roll fails', fault: (code) => ({ op: 'syncDir', code }), trigger: 'append' },
   {
     what: "writing the snapshot's temp file fails",
@@ -284,12 +295,14 @@ describe.each(CODES)('an injected %s', (code) => {
         const log = await open(dir)
         const acked = await commit(log, 20)
         await log.close()
-        // A torn tail: a frame header whose length runs past the end of the file, and a few bytes of it.
+        // A torn tail right after the frames: a frame header whose length runs past the end of the batch, and a few
+        // bytes of it (zeros follow: the preallocated rest of the segment).
         const last = readdirSync(dir).filter(isSegment).sort().at(-1)!
-        const fd = openSync(join(dir, last), 'a')
+        const end = (await verifyLog(dir)).segments.at(-1)!.bytes
+        const fd = openSync(join(dir, last), 'r+')
         const torn = Buffer.alloc(40, 0xab)
         torn.writeUInt32LE(500, 0)
-        writeSync(fd, torn)
+        writeSync(fd, torn, 0, torn.byteLength, end)
         closeSync(fd)
 
         const layer = new FaultyFileLayer(nodeFileLayer)

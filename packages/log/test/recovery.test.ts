@@ -105,17 +105,30 @@ describe('recovery', () => {
     expect(checked).toBeGreaterThan(200)
   }, 120_000)
 
-  it('cuts zeros and garbage after the last frame and reports the bytes', async () => {
-    for (const junk of [Buffer.alloc(300), Buffer.from('not a frame at all, just some garbage bytes'.repeat(5))]) {
+  it('cuts garbage after the last frame and reports its bytes; zeros there are preallocated space, not cut', async () => {
+    const garbage = Buffer.from('not a frame at all, just some garbage bytes'.repeat(5))
+    for (const [junk, cut] of [
+      [Buffer.alloc(300), 0],
+      [garbage, garbage.byteLength],
+    ] as const) {
       const dir = tempDir('log')
       const n = await buildLog(dir)
       const last = join(dir, segments(dir).at(-1)!)
       const size = readFileSync(last).byteLength
-      writeFileSync(last, Buffer.concat([readFileSync(last), junk]))
-      const log = await openLog(dir)
+      const end = (await verifyLog(dir)).segments.at(-1)!.bytes
+      expect(size, 'the active segment is preallocated past its frames').toBeGreaterThan(end)
+      const file = readFileSync(last)
+      junk.copy(file, end)
+      writeFileSync(last, file)
+      const log = await openLog(dir, { segmentBytes: 1024 })
       expect(log.head.seq).toBe(n)
-      expect(log.recovery).toMatchObject({ truncatedBytes: junk.byteLength, droppedCommits: 0 })
-      expect(readFileSync(last).byteLength).toBe(size)
+      expect(log.recovery).toMatchObject({ truncatedBytes: cut, droppedCommits: 0 })
+      expect(readFileSync(last).byteLength, 'the cut segment is preallocated again').toBe(size)
+      expect(
+        readFileSync(last)
+          .subarray(end)
+          .every((b) => b === 0),
+      ).toBe(true)
       await log.close()
     }
   })

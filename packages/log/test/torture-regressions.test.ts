@@ -112,9 +112,12 @@ function hooked(sim: SimFs, name: string, current: () => (() => Promise<void>) |
   })
 }
 
+/** Flips a bit of byte `offset`; a negative offset counts back from the end of the data (zeros at the end left out). */
 function flipByte(fs: SimFs, path: string, offset: number): void {
   const data = fs.readFile(path)!
-  const at = offset < 0 ? data.byteLength + offset : offset
+  let end = data.byteLength
+  while (end > 0 && data[end - 1] === 0) end--
+  const at = offset < 0 ? end + offset : offset
   data[at] = data[at]! ^ 0x10
   fs.putFile(path, data)
 }

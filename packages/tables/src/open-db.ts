@@ -87,6 +87,7 @@ const OPEN_DB_OPTIONS = [
     upTo: true,
     bootstrap: true,
     segmentBytes: true,
+    preallocate: true,
     maxPayloadBytes: true,
     followIntervalMs: true,
     fileLayer: true,

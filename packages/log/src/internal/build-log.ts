@@ -106,7 +106,8 @@ export function fileLog(
     } else {
       const durability = o.durability
       invariant(durability !== 'memory', 'files-not-memory', () => ({ durability }))
-      writer = new GroupCommit({ ...files, durability, segmentBytes: o.segmentBytes, active, onWritten: notify })
+      const sizes = { segmentBytes: o.segmentBytes, preallocateBytes: o.preallocateBytes }
+      writer = new GroupCommit({ ...files, durability, ...sizes, active, onWritten: notify })
     }
     const activeEnd = writer ? () => writer.writtenOffset : () => follower!.offset
     const source = new SegmentReader({ ...files, activeEnd })

@@ -42,6 +42,12 @@ type Next =
   | { readonly kind: 'retry' }
   | { readonly kind: 'next' | 'jump'; readonly handle: FileHandleLike; readonly ref: SegmentRef }
 
+/**
+ * Bytes a look reads at once from the active segment. Small, because a preallocated segment is as long as it will
+ * get from the start: most of what follows the frames already read is zeros (FORMAT.md › Writing).
+ */
+const FOLLOW_WINDOW = 64 * 1024
+
 const WAIT: Next = { kind: 'wait' }
 const RETRY: Next = { kind: 'retry' }
 
@@ -170,14 +176,17 @@ export class Follower {
     positions.released({ seq: segments.first.baseSeq, chain: segments.first.baseChain })
   }
 
-  /** Reads the active segment's new frames while they follow the chain; a partial frame is still being written. */
+  /**
+   * Reads the active segment's new frames while they follow the chain; a partial frame, or zeros (preallocated space),
+   * is still being written.
+   */
   async #readActive(): Promise<void> {
     const handle = this.#handle!
     const size = await handle.size()
     if (size <= this.#offset) return
     let { seq, chain } = this.#deps.positions.written
     let end = this.#offset
-    const frames = new FrameCursor(handle, this.#offset, () => size)
+    const frames = new FrameCursor(handle, this.#offset, () => size, FOLLOW_WINDOW)
     follow: while (await frames.load()) {
       for (let frame = frames.next(); frame !== undefined; frame = frames.next()) {
         if (frame.type === FrameType.commit) {

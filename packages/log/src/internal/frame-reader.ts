@@ -51,6 +51,7 @@ export class FrameCursor {
   #view: DataView = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0)
   readonly #handle: FileHandleLike
   readonly #limit: () => number
+  readonly #window: number
   /** Where the next frame starts in the file. */
   #offset: number
   /** Where `buffer` starts in the file. */
@@ -62,9 +63,11 @@ export class FrameCursor {
   #end = 0
   #stop: FrameStop | undefined
 
-  constructor(handle: FileHandleLike, start: number, limit: () => number) {
+  /** `window`: bytes read at once (default {@link READ_WINDOW}; more only for a bigger frame). */
+  constructor(handle: FileHandleLike, start: number, limit: () => number, window = READ_WINDOW) {
     this.#handle = handle
     this.#limit = limit
+    this.#window = window
     this.#offset = start
     this.#bufferStart = start
   }
@@ -102,7 +105,7 @@ export class FrameCursor {
     const held = this.buffer.byteLength - (this.#offset - this.#bufferStart)
     if (held >= need || this.#loadedForNext()) return true
     const end = this.#end
-    const length = Math.min(Math.max(READ_WINDOW, need), end - this.#offset)
+    const length = Math.min(Math.max(this.#window, need), end - this.#offset)
     const buffer = await readWindow(this.#handle, this.#offset, length, end)
     this.buffer = buffer
     this.#view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength)

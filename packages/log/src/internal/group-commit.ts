@@ -36,6 +36,8 @@ export interface GroupCommitDeps {
   readonly logId: string
   readonly durability: 'fsync' | 'os'
   readonly segmentBytes: number
+  /** Length a new segment file is given up front (0: none); see createSegment. */
+  readonly preallocateBytes: number
   readonly segments: SegmentSet
   readonly positions: LogPositions
   /** The active segment as the open left it: open for writing (with `dsync` in 'fsync' mode), valid up to `validEnd`. */
@@ -244,8 +246,13 @@ export class GroupCommit implements FrameSink {
     const asked = this.#rollWaiters.length
     const number = segments.active.number + 1
     const header = { number, logId, baseSeq: at.seq, baseChain: at.chain }
-    const handle = await createSegment(fs, dir, header, { dsync: this.#deps.durability === 'fsync' })
-    const old = this.#handle
+    const old = this.#handle!
+    // The sealed segment keeps its data only: the zeros preallocated past its seal go (FORMAT.md › Writing). Not
+    // made durable on purpose: zeros after a seal read as the end of the segment if a crash brings them back.
+    const sealedEnd = this.#writtenOffset
+    if ((await old.size()) > sealedEnd) await old.truncate(sealedEnd)
+    const dsync = this.#deps.durability === 'fsync'
+    const handle = await createSegment(fs, dir, header, { dsync, preallocateBytes: this.#deps.preallocateBytes })
     this.#handle = handle
     segments.rolled(segmentRef(number, at.seq, at.chain))
     this.#writtenOffset = this.#syncedOffset = this.#markedSynced = SEGMENT_HEADER_BYTES

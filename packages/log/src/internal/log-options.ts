@@ -16,6 +16,8 @@ const FRAME_HEADROOM = 64
 export interface ResolvedOptions {
   readonly durability: Durability
   readonly segmentBytes: number
+  /** Bytes a new segment file is given up front: `segmentBytes`, or 0 with `preallocate: false`. */
+  readonly preallocateBytes: number
   readonly maxPayloadBytes: number
   readonly readOnly: boolean
   readonly followIntervalMs: number
@@ -41,6 +43,10 @@ export function resolveOptions(dir: string | undefined, options: OpenLogOptions)
   if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1024 || segmentBytes > 2 ** 31) {
     throw new LogConfigError(`segmentBytes must be an integer from 1024 to 2^31, got ${segmentBytes}`, { segmentBytes })
   }
+  const preallocate = options.preallocate ?? true
+  if (typeof preallocate !== 'boolean') {
+    throw new LogConfigError(`preallocate must be a boolean, got ${JSON.stringify(preallocate)}`, { preallocate })
+  }
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD
   const maxAllowed = MAX_FRAME_BODY - FRAME_HEADROOM
   if (!Number.isSafeInteger(maxPayloadBytes) || maxPayloadBytes < 0 || maxPayloadBytes > maxAllowed) {
@@ -54,6 +60,7 @@ export function resolveOptions(dir: string | undefined, options: OpenLogOptions)
   return {
     durability,
     segmentBytes,
+    preallocateBytes: preallocate ? segmentBytes : 0,
     maxPayloadBytes,
     readOnly: options.readOnly ?? false,
     followIntervalMs,

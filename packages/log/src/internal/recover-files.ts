@@ -18,7 +18,7 @@ import { closeQuietly } from './io.js'
 import type { Point } from './positions.js'
 import { decideRecovery, isTornCreation, type RecoveryDecision, type RecoveryFacts } from './recovery.js'
 import { createSegment, readSegmentFile } from './segment-file.js'
-import { type SegmentScan, scanSegment } from './segment-scan.js'
+import { endsCleanly, type SegmentScan, scanSegment } from './segment-scan.js'
 import { type SegmentRef, segmentRef } from './segment-set.js'
 import { checkSnapshotFile, type ListedSnapshot, snapshotsIn } from './snapshot-file.js'
 
@@ -45,6 +45,8 @@ export interface RecoverOptions {
   readonly mustExist: boolean
   /** For a directory holding no log yet: the new log's id (random if undefined) and the position it starts at. */
   readonly create: { readonly logId: string | undefined; readonly start: Point }
+  /** Length a writable open gives the active segment and every segment it creates (0: none; FORMAT.md › Writing). */
+  readonly preallocateBytes: number
 }
 
 /** The segments whose headers check out, and a torn creation after the last of them, if there is one. */
@@ -146,7 +148,8 @@ async function createLog(
   }
   const { start } = o.create
   const header = { number: 1, logId: o.create.logId ?? newLogId(), baseSeq: start.seq }
-  const handle = await createSegment(fs, dir, { ...header, baseChain: start.chain }, { dsync: o.dsync })
+  const options = { dsync: o.dsync, preallocateBytes: o.preallocateBytes }
+  const handle = await createSegment(fs, dir, { ...header, baseChain: start.chain }, options)
   return {
     logId: header.logId,
     segments: [segmentRef(1, start.seq, start.chain)],
@@ -181,7 +184,10 @@ async function recoverLast(
     if (decision.refuse === 'always' || (decision.refuse === 'writable' && o.writable)) {
       throw refusal(decision, { dir, file: last.name, scan, torn: found.torn?.name, ahead })
     }
-    if (o.writable) await applyDecision(fs, dir, handle, decision, { size, scan, torn: found.torn, recovery, last })
+    if (o.writable) {
+      const at = { size, scan, torn: found.torn, recovery, last, preallocateBytes: o.preallocateBytes }
+      await applyDecision(fs, dir, handle, decision, at)
+    }
   } catch (error) {
     await closeQuietly(handle)
     throw error
@@ -192,7 +198,7 @@ async function recoverLast(
     await handle.close()
     const next = segmentRef(last.number + 1, scan.seq, scan.chain)
     const header = { number: next.number, logId, baseSeq: scan.seq, baseChain: scan.chain }
-    const created = await createSegment(fs, dir, header, { dsync: o.dsync })
+    const created = await createSegment(fs, dir, header, { dsync: o.dsync, preallocateBytes: o.preallocateBytes })
     segments.push(next)
     active = { handle: created, validEnd: SEGMENT_HEADER_BYTES, sealed: false }
   }
@@ -208,9 +214,9 @@ export function factsOf(scan: SegmentScan, tornCreation: boolean, snapshotAhead:
   const synced = Math.max(scan.maxSynced, scan.beyond.maxSynced)
   return {
     next: tornCreation ? 'torn-creation' : 'none',
-    end: scan.stop === 'eof' ? 'eof' : 'damage',
+    end: endsCleanly(scan.stop) ? 'eof' : 'damage',
     sealed: scan.sealed,
-    damageSynced: scan.stop !== 'eof' && scan.validEnd < synced,
+    damageSynced: !endsCleanly(scan.stop) && scan.validEnd < synced,
     snapshotAhead,
   }
 }
@@ -232,7 +238,10 @@ async function snapshotAhead(
   return undefined
 }
 
-/** Cuts the torn tail or deletes the torn creation, then makes the segment and the directory durable. */
+/**
+ * Cuts the torn tail or deletes the torn creation, gives the segment that stays active its preallocated length
+ * (zeros where the cut was), then makes the segment and the directory durable.
+ */
 async function applyDecision(
   fs: FileLayer,
   dir: string,
@@ -244,6 +253,7 @@ async function applyDecision(
     torn: FoundSegments['torn']
     recovery: RecoveryReport
     last: SegmentRef
+    preallocateBytes: number
   },
 ): Promise<void> {
   const { scan, recovery } = at
@@ -254,10 +264,13 @@ async function applyDecision(
   if (decision.cut) {
     // The last unsynced writes were cut short or reached the disk out of order.
     await handle.truncate(scan.validEnd)
-    recovery.truncatedBytes += at.size - scan.validEnd
+    recovery.truncatedBytes += scan.dataEnd - scan.validEnd
     recovery.droppedCommits += scan.beyond.commits
     recovery.cutAt = { file: at.last.name, offset: scan.validEnd }
   }
+  // Preallocated (again) only if the segment stays active: a segment written before preallocation, or just cut.
+  const length = decision.cut ? scan.validEnd : at.size
+  if (!decision.roll && at.preallocateBytes > length) await handle.truncate(at.preallocateBytes)
   // FORMAT.md › Recovery 5: a previous process may have died after creating this segment but before the directory
   // fsync of its roll (or after deleting files): make the names durable before anything appended now is acknowledged.
   await handle.datasync()

@@ -15,18 +15,21 @@ import { closeQuietly, readFully, writeFully } from './io.js'
 /**
  * Creates segment `header.number` in `dir` and makes it durable (header written and fdatasynced, or written
  * through a dsync handle; directory fsynced) before returning its open handle, opened with `options` (`dsync` in
- * 'fsync' mode). On failure the handle is closed and the error rethrown.
+ * 'fsync' mode). With `preallocateBytes` the file is then given that length (zeros), after the header is durable,
+ * so a file longer than a header always has its header (FORMAT.md › Writing). On failure the handle is closed and
+ * the error rethrown.
  */
 export async function createSegment(
   fs: FileLayer,
   dir: string,
   header: SegmentHeader,
-  options: OpenOptions,
+  options: OpenOptions & { readonly preallocateBytes: number },
 ): Promise<FileHandleLike> {
   const handle = await fs.open(join(dir, segmentFileName(header.number)), 'wx', options)
   try {
     await writeFully(handle, encodeSegmentHeader(header), 0)
     if (handle.dsync !== true) await handle.datasync()
+    if (options.preallocateBytes > SEGMENT_HEADER_BYTES) await handle.truncate(options.preallocateBytes)
     await fs.syncDir(dir)
     return handle
   } catch (error) {

@@ -1,6 +1,7 @@
 // Scans one segment (the last one at open, every one in verifyLog): follows its frames while CRC, seq and chain
 // hold, and when they stop, looks past the damage for later valid frames so recovery can tell a torn unsynced tail
-// from corruption of synced data.
+// from corruption of synced data. Frames followed by nothing but zeros end cleanly: that is a preallocated segment's
+// unwritten space (FORMAT.md › Writing), not damage.
 import { crc32c } from '@node-rs/crc32'
 import type { FileHandleLike } from '../file-layer.js'
 import {
@@ -19,8 +20,26 @@ import { commitFollows, readMarker } from './frame-codec.js'
 import { FrameCursor } from './frame-reader.js'
 import { readFully } from './io.js'
 
-/** Why a scan stopped: the end of the file, a frame that does not decode, or one that does not follow. */
-export type StopReason = 'eof' | 'zeros' | 'short' | 'length' | 'crc' | 'type' | 'seq' | 'chain' | 'after-seal'
+/**
+ * Why a scan stopped: the end of the file, only zeros up to the end of the file (`'zero-tail'`: preallocated space
+ * never written), a frame that does not decode, or one that does not follow.
+ */
+export type StopReason =
+  | 'eof'
+  | 'zero-tail'
+  | 'zeros'
+  | 'short'
+  | 'length'
+  | 'crc'
+  | 'type'
+  | 'seq'
+  | 'chain'
+  | 'after-seal'
+
+/** The frames end cleanly: at the end of the file, or where only zeros follow. */
+export function endsCleanly(stop: StopReason): boolean {
+  return stop === 'eof' || stop === 'zero-tail'
+}
 
 /** What {@link scanSegment} found. */
 export interface SegmentScan {
@@ -34,8 +53,13 @@ export interface SegmentScan {
   sealed: boolean
   /** Highest durable offset recorded by batch markers up to `validEnd`. */
   maxSynced: number
-  /** Why the scan stopped at `validEnd` (`'eof'`: the file ends exactly there). */
+  /** Why the scan stopped at `validEnd` (`'eof'`: the file ends exactly there; `'zero-tail'`: only zeros follow). */
   stop: StopReason
+  /**
+   * Where the bytes that are not zero end (the file's size unless it ends in zeros): what a cut at `validEnd`
+   * removes besides zeros. Measured only when the scan stopped at damage and `lookPast` was asked; else the size.
+   */
+  dataEnd: number
   /** Valid frames found beyond the damage (only when the scan stopped early and `lookPast` was asked). */
   beyond: { commits: number; maxSynced: number; lastOffset: number }
 }
@@ -97,14 +121,40 @@ export async function scanSegment(
     stop = frames.stop.problem
     validEnd = frames.stop.offset
   }
+  if (stop === 'zeros' && (await zerosTo(handle, validEnd, size))) stop = 'zero-tail'
   const beyond = { commits: 0, maxSynced: 0, lastOffset: validEnd }
-  if (stop !== 'eof' && lookPast && validEnd < size) await lookBeyond(handle, validEnd, size, seq, beyond)
-  return { header, validEnd, seq, chain, commits, sealed, maxSynced, stop, beyond }
+  let dataEnd = size
+  if (!endsCleanly(stop) && lookPast && validEnd < size) dataEnd = await lookBeyond(handle, validEnd, size, seq, beyond)
+  return { header, validEnd, seq, chain, commits, sealed, maxSynced, stop, dataEnd, beyond }
+}
+
+/** Bytes compared with zeros at once by {@link zerosTo}. */
+const ZERO_WINDOW = 1024 * 1024
+const ZEROS = Buffer.alloc(ZERO_WINDOW)
+
+/** Whether the file holds only zeros from `from` to `size`: the unwritten rest of a preallocated segment. */
+async function zerosTo(handle: FileHandleLike, from: number, size: number): Promise<boolean> {
+  for (let at = from; at < size; at += ZERO_WINDOW) {
+    const window = await readFully(handle, at, Math.min(ZERO_WINDOW, size - at))
+    if (!window.equals(ZEROS.subarray(0, window.byteLength))) return false
+    if (window.byteLength < Math.min(ZERO_WINDOW, size - at)) return true
+  }
+  return true
+}
+
+/** Index just past the last byte of `buf` that is not zero (0 if all are). */
+function endOfNonZero(buf: Buffer): number {
+  let end = buf.byteLength
+  // Whole windows of zeros at the end first (a memcmp each), then byte by byte.
+  while (end >= 4096 && buf.subarray(end - 4096, end).equals(ZEROS.subarray(0, 4096))) end -= 4096
+  while (end > 0 && buf[end - 1] === 0) end--
+  return end
 }
 
 /**
  * Searches [from, size) for frames that decode (CRC) although the chain is broken before them. Candidates are
- * filtered cheaply (type byte, zero reserved bytes, plausible seq) before the CRC is computed.
+ * filtered cheaply (type byte, zero reserved bytes, plausible seq) before the CRC is computed. Returns where the
+ * bytes that are not zero end.
  */
 async function lookBeyond(
   handle: FileHandleLike,
@@ -112,12 +162,14 @@ async function lookBeyond(
   size: number,
   seq: number,
   out: { commits: number; maxSynced: number; lastOffset: number },
-): Promise<void> {
+): Promise<number> {
   const buf = await readFully(handle, from, size - from)
   const filled = buf.byteLength
+  // A frame starts with its non-zero length: none starts in the zeros at the end, so the search stops there.
+  const dataEnd = endOfNonZero(buf)
   const maxSeq = seq + Math.ceil(filled / FRAME_HEADER_BYTES) + 1
   let i = 1
-  while (i + FRAME_HEADER_BYTES <= filled) {
+  while (i < dataEnd && i + FRAME_HEADER_BYTES <= filled) {
     const frameSize = candidateSize(buf, i, seq, maxSeq)
     if (frameSize === undefined) {
       i++
@@ -132,6 +184,7 @@ async function lookBeyond(
     out.lastOffset = from + i + frameSize
     i += frameSize
   }
+  return from + dataEnd
 }
 
 /**

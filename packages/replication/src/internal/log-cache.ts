@@ -123,6 +123,9 @@ export class LogCache {
     try {
       log = await openLog(entry.dir, {
         durability: 'fsync',
+        // A home holds many logs, most of them small, and reports bytes on disk from file sizes: segments hold
+        // their data only (README, "Storage").
+        preallocate: false,
         fileLayer: fs,
         maxPayloadBytes: this.options.maxPayloadBytes,
         ...(this.options.segmentBytes === undefined ? {} : { segmentBytes: this.options.segmentBytes }),

@@ -137,6 +137,7 @@ async function install(
   await emptyDir(ctx, dir)
   const log = await openLog(dir, {
     durability: 'fsync',
+    preallocate: false, // as every log of a home (log-cache.ts)
     fileLayer: ctx.fs,
     create: { logId: upload.position.logId, start: { seq: upload.position.seq, chain: upload.position.chain } },
     maxPayloadBytes: ctx.options.maxFrameBytes,

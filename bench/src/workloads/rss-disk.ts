@@ -142,7 +142,8 @@ export const rssDisk = defineWorkload<RssDiskParams>({
     'growth of the process RSS from before the records were generated to after they were stored (the records ' +
     'array dropped, two full GCs and a pause on both sides), divided by N: the loader and the module itself are ' +
     'not counted. `heapUsedPerRow` and `externalPerRow` split the JS heap part out; `diskBytesPerRow` is every ' +
-    'file of the store afterwards. `map`: a `Map` of the records (the floor, nothing on disk). `homedb`: ' +
+    'file of the store afterwards (the bytes each file stores: holes in a sparse file, such as a preallocated ' +
+    'segment\u2019s unwritten rest, do not count). `map`: a `Map` of the records (the floor, nothing on disk). `homedb`: ' +
     "`durability: 'fsync'`, transactions of 1 000 rows, automatic compaction off, so `diskBytesPerRow` is the log " +
     'alone; `diskBytesPerRowCompacted` is the directory after a `db.compact()` taken once RSS was measured. ' +
     '`sqlite`: WAL, NORMAL, ' +

@@ -105,6 +105,40 @@ describe('recovery', () => {
     expect(checked).toBeGreaterThan(200)
   }, 120_000)
 
+  it('keeps exactly the complete commits when a preallocated segment holds zeros from any byte on (writes lost)', async () => {
+    const dir = tempDir('log')
+    await buildLog(dir)
+    const original = snapshotDir(dir)
+    const last = segments(dir).at(-1)!
+    const frames = await framesOf(join(dir, last))
+    const size = original.get(last)!.byteLength
+    const dataEnd = frames.at(-1)!.end
+    expect(size, 'the active segment is preallocated').toBeGreaterThan(dataEnd)
+    const work = tempDir('log')
+    for (let lost = 64; lost <= dataEnd; lost++) {
+      // A power cut: what was written from byte `lost` on never reached the disk; the preallocated zeros are there.
+      const files = new Map(original)
+      const bytesNow = Buffer.from(original.get(last)!)
+      bytesNow.fill(0, lost, dataEnd)
+      files.set(last, bytesNow)
+      const kept = frames.filter((f) => f.end <= lost && f.type === FrameType.commit).map((f) => f.seq)
+      const expectedHead =
+        kept.length > 0 ? Math.max(...kept) : frames.find((f) => f.type === FrameType.commit)!.seq - 1
+      restore(work, files)
+      const log = await openLog(work, { durability: 'os', segmentBytes: 1024 })
+      expect(log.head.seq, `zeros from byte ${lost}`).toBe(expectedHead)
+      expect(log.recovery.droppedCommits).toBe(0)
+      expect(log.append(bytes('after recovery'))).toBe(expectedHead + 1)
+      await log.close()
+      const again = await openLog(work, { durability: 'os', segmentBytes: 1024 })
+      expect(again.head.seq).toBe(expectedHead + 1)
+      expect((await readAll(again, expectedHead)).map(([, t]) => t)).toEqual(['after recovery'])
+      expect(again.recovery.truncatedBytes).toBe(0)
+      expect(readFileSync(join(work, last)).byteLength, 'still preallocated').toBe(size)
+      await again.close()
+    }
+  }, 120_000)
+
   it('cuts garbage after the last frame and reports its bytes; zeros there are preallocated space, not cut', async () => {
     const garbage = Buffer.from('not a frame at all, just some garbage bytes'.repeat(5))
     for (const [junk, cut] of [

@@ -31,6 +31,12 @@ export interface OpenLogOptions {
    * bigger than their data (disk accounting by file size, file systems without sparse files). Default `true`.
    */
   preallocate?: boolean
+  /**
+   * Bytes of its newest written batches a writable log keeps in memory (a copy) while reads keep coming, so that a
+   * read of what was just written (a shipper, a `tail()`) opens no file. Kept from a read on until a second passes
+   * without one. Default 1 MiB; `0` keeps nothing (every read goes to the files).
+   */
+  keepRecentBytes?: number
   /** Largest payload `append` accepts. Default 64 MiB. */
   maxPayloadBytes?: number
   /** Open without the lock: never writes, truncates or deletes; follows the writer's new commits. */

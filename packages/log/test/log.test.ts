@@ -154,11 +154,21 @@ describe.each(['fsync', 'os', 'memory'] as const)('a log in %s mode', (durabilit
   })
 
   it('reads in batches exactly the commits read() gives, from any seq, in order and in non-empty batches', async () => {
-    const log = await open()
+    const dir = tempDir('log')
+    const writer = await open(dir)
     for (let i = 1; i <= 2500; i++) {
-      log.append(bytes(`commit ${i} ${'x'.repeat(i % 97)}`))
-      if (i % 50 === 0) await log.sync() // a batch per 50, so segments roll
+      writer.append(bytes(`commit ${i} ${'x'.repeat(i % 97)}`))
+      if (i % 50 === 0) await writer.sync() // a batch per 50, so segments roll
     }
+    // What the writer reads back (the newest commits from the batches it keeps in memory) is what the files hold.
+    const fromMemory: [number, string][] = []
+    for await (const c of writer.read({ from: 2000 })) fromMemory.push([c.seq, c.chain + text(c.payload)])
+    // Reopened, the log has nothing in memory: every read goes to the files ('memory' logs have no files).
+    if (durability !== 'memory') await writer.close()
+    const log = durability === 'memory' ? writer : await open(dir)
+    const fromFiles: [number, string][] = []
+    for await (const c of log.read({ from: 2000 })) fromFiles.push([c.seq, c.chain + text(c.payload)])
+    expect(fromMemory).toEqual(fromFiles)
     for (const from of [0, 1, 1023, 1024, 1777, 2499, 2500, 2600]) {
       const batches: (readonly { seq: number; chain: string; payload: Uint8Array }[])[] = []
       for await (const batch of log.readBatches({ from })) batches.push(batch)

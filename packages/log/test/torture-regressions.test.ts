@@ -142,10 +142,13 @@ describe('reads racing compaction and rolls', () => {
     // The roll happens while the reader opens the segment, after it decided the segment was the active one.
     const sim = newSim()
     let hook: (() => Promise<void>) | undefined
-    const log = await openLog(DIR, { fileLayer: hooked(sim, segmentFileName(1), () => hook), segmentBytes: 1024 })
+    const fileLayer = hooked(sim, segmentFileName(1), () => hook)
+    const first = await openLog(DIR, { fileLayer, segmentBytes: 1024 })
+    for (let i = 0; i < 5; i++) first.append(bytes(`small-${i}`))
+    await first.close()
+    // Reopened: the commits are only in the files (a log keeps what it wrote itself in memory for a while).
+    const log = await openLog(DIR, { fileLayer, segmentBytes: 1024 })
     opened.add(log)
-    for (let i = 0; i < 5; i++) log.append(bytes(`small-${i}`))
-    await log.sync()
     hook = async () => {
       hook = undefined
       for (let i = 0; i < 3; i++) log.append(new Uint8Array(400).fill(i)) // crosses segmentBytes: seal and roll

@@ -13,6 +13,7 @@ import type { ResolvedOptions } from './log-options.js'
 import { type CommitSource, type FrameSink, NO_WRITES, type SnapshotKeeper } from './log-parts.js'
 import { MemoryLog } from './memory-log.js'
 import { LogPositions } from './positions.js'
+import { RecentFrames } from './recent-frames.js'
 import type { RecoveredFiles } from './recover-files.js'
 import { Retention } from './retention.js'
 import { SegmentReader } from './segment-reader.js'
@@ -95,6 +96,7 @@ export function fileLog(
     const { active } = recovered
     let writer: GroupCommit | undefined
     let follower: Follower | undefined
+    const recent = o.readOnly || o.keepRecentBytes === 0 ? undefined : new RecentFrames(o.keepRecentBytes)
     if (o.readOnly) {
       follower = new Follower({
         ...files,
@@ -107,10 +109,10 @@ export function fileLog(
       const durability = o.durability
       invariant(durability !== 'memory', 'files-not-memory', () => ({ durability }))
       const sizes = { segmentBytes: o.segmentBytes, preallocateBytes: o.preallocateBytes }
-      writer = new GroupCommit({ ...files, durability, ...sizes, active, onWritten: notify })
+      writer = new GroupCommit({ ...files, durability, ...sizes, active, recent, onWritten: notify })
     }
     const activeEnd = writer ? () => writer.writtenOffset : () => follower!.offset
-    const source = new SegmentReader({ ...files, activeEnd })
+    const source = new SegmentReader({ ...files, activeEnd, recent })
     const snapshots = new Retention({ ...files, holds: shared.holds, writer, snapshots: recovered.snapshots })
     return { sink: writer ?? NO_WRITES, source, snapshots, follower }
   })

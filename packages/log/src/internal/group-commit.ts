@@ -17,6 +17,7 @@ import { closeQuietly, writeFully } from './io.js'
 import type { FrameSink } from './log-parts.js'
 import { type BatchMarker, PendingBatch } from './pending-batch.js'
 import type { LogPositions, Point } from './positions.js'
+import type { RecentFrames } from './recent-frames.js'
 import { createSegment } from './segment-file.js'
 import { type SegmentSet, segmentRef } from './segment-set.js'
 
@@ -42,6 +43,8 @@ export interface GroupCommitDeps {
   readonly positions: LogPositions
   /** The active segment as the open left it: open for writing (with `dsync` in 'fsync' mode), valid up to `validEnd`. */
   readonly active: { readonly handle: FileHandleLike; readonly validEnd: number }
+  /** Keeps a copy of each batch written, for reads at the head (recent-frames.ts); none with `keepRecentBytes: 0`. */
+  readonly recent: RecentFrames | undefined
   /** Told after each batch is written and its waiters settled (the facade notifies `onAppend` listeners). */
   readonly onWritten: () => void
   /** Where the log is, for error context. */
@@ -205,6 +208,7 @@ export class GroupCommit implements FrameSink {
         const handle = this.#handle!
         const batch = this.#takeBatch()
         await writeFully(handle, batch.bytes, this.#writtenOffset)
+        this.#deps.recent?.add(batch.bytes, this.#deps.positions.written.seq, batch.end.seq)
         this.#pending.written()
         this.#writtenOffset += batch.bytes.byteLength
         this.#deps.positions.wrote(batch.end)

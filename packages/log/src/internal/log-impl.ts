@@ -241,6 +241,7 @@ export class LogImpl implements Log {
         throw new LogConfigError(`from must be a non-negative integer, got ${from}`, this.#context({ from }))
       }
       let pos = from
+      this.#source.reading?.()
       // What this process appended is readable from the files once written.
       if (!this.readOnly && !this.#closed) await this.#sink.written()
       for (;;) {

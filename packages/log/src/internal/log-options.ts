@@ -8,6 +8,7 @@ import type { Point } from './positions.js'
 
 const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024
 const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024
+const DEFAULT_KEEP_RECENT_BYTES = 1024 * 1024
 const DEFAULT_FOLLOW_INTERVAL_MS = 25
 /** Room left in a frame body for its header fields, so that a payload of `maxPayloadBytes` always fits. */
 const FRAME_HEADROOM = 64
@@ -18,6 +19,8 @@ export interface ResolvedOptions {
   readonly segmentBytes: number
   /** Bytes a new segment file is given up front: `segmentBytes`, or 0 with `preallocate: false`. */
   readonly preallocateBytes: number
+  /** Bytes of newest batches kept in memory for reads at the head (0: none). */
+  readonly keepRecentBytes: number
   readonly maxPayloadBytes: number
   readonly readOnly: boolean
   readonly followIntervalMs: number
@@ -47,6 +50,12 @@ export function resolveOptions(dir: string | undefined, options: OpenLogOptions)
   if (typeof preallocate !== 'boolean') {
     throw new LogConfigError(`preallocate must be a boolean, got ${JSON.stringify(preallocate)}`, { preallocate })
   }
+  const keepRecentBytes = options.keepRecentBytes ?? DEFAULT_KEEP_RECENT_BYTES
+  if (!Number.isSafeInteger(keepRecentBytes) || keepRecentBytes < 0) {
+    throw new LogConfigError(`keepRecentBytes must be a non-negative integer, got ${keepRecentBytes}`, {
+      keepRecentBytes,
+    })
+  }
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD
   const maxAllowed = MAX_FRAME_BODY - FRAME_HEADROOM
   if (!Number.isSafeInteger(maxPayloadBytes) || maxPayloadBytes < 0 || maxPayloadBytes > maxAllowed) {
@@ -61,6 +70,7 @@ export function resolveOptions(dir: string | undefined, options: OpenLogOptions)
     durability,
     segmentBytes,
     preallocateBytes: preallocate ? segmentBytes : 0,
+    keepRecentBytes,
     maxPayloadBytes,
     readOnly: options.readOnly ?? false,
     followIntervalMs,

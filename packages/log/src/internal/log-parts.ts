@@ -38,6 +38,8 @@ export interface CommitSource {
    * for commits released meanwhile and `LOG_CORRUPT` for damage met on the way.
    */
   read(from: number, target: number, encoded: boolean): AsyncGenerator<ReadCommit[], void, undefined>
+  /** Told when a read starts, even one with nothing to read yet (a source may keep recent batches while reads come). */
+  reading?(): void
 }
 
 /** Where snapshots are kept, and what they allow to release. */

@@ -12,6 +12,7 @@ import { closeQuietly, openIfExists } from './io.js'
 import type { CommitSource, ReadCommit } from './log-parts.js'
 import type { LogPositions, Point } from './positions.js'
 import { ReadCheckpoints } from './read-checkpoints.js'
+import type { RecentFrames } from './recent-frames.js'
 import { corruption, SegmentCursor } from './segment-cursor.js'
 import type { SegmentRef, SegmentSet } from './segment-set.js'
 
@@ -23,6 +24,8 @@ export interface SegmentReaderDeps {
   readonly positions: LogPositions
   /** Where the frames of the active segment that this log has written (or followed) end. */
   readonly activeEnd: () => number
+  /** The newest batches a writable log wrote, kept in memory: reads they cover need no file. */
+  readonly recent: RecentFrames | undefined
   readonly context: () => LogErrorContext
 }
 
@@ -35,7 +38,16 @@ export class SegmentReader implements CommitSource {
     this.#deps = deps
   }
 
+  reading(): void {
+    this.#deps.recent?.arm()
+  }
+
   async *read(from: number, target: number, encoded: boolean): AsyncGenerator<ReadCommit[], void, undefined> {
+    const kept = this.#deps.recent?.read(from, target, encoded)
+    if (kept !== undefined) {
+      yield kept
+      return
+    }
     const { segments, fs, dir } = this.#deps
     let pos = from
     let segment: SegmentRef | undefined = segments.containing(from)

@@ -124,8 +124,9 @@ export class LogCache {
       log = await openLog(entry.dir, {
         durability: 'fsync',
         // A home holds many logs, most of them small, and reports bytes on disk from file sizes: segments hold
-        // their data only (README, "Storage").
+        // their data only (README, "Storage"). It keeps the frames it appended last itself (recent-frames.ts).
         preallocate: false,
+        keepRecentBytes: 0,
         fileLayer: fs,
         maxPayloadBytes: this.options.maxPayloadBytes,
         ...(this.options.segmentBytes === undefined ? {} : { segmentBytes: this.options.segmentBytes }),

@@ -138,6 +138,7 @@ async function install(
   const log = await openLog(dir, {
     durability: 'fsync',
     preallocate: false, // as every log of a home (log-cache.ts)
+    keepRecentBytes: 0,
     fileLayer: ctx.fs,
     create: { logId: upload.position.logId, start: { seq: upload.position.seq, chain: upload.position.chain } },
     maxPayloadBytes: ctx.options.maxFrameBytes,

@@ -16,6 +16,11 @@ export interface LogView {
   /** Position before the oldest commit still held in segments. */
   readonly start: Position
   /**
+   * Position after the last commit durable now under the log's durability mode (the log's `durable`): what can be
+   * shipped without waiting. `durableHead.seq ≤ head.seq`.
+   */
+  readonly durableHead: Position
+  /**
    * Resolves with a position every commit up to which is durable under the log's durability mode: the head at the
    * time of the call, once it is durable. Rejects if the log failed.
    */
@@ -69,6 +74,9 @@ export function logOf(db: object): LogView {
     },
     get start() {
       return log.start
+    },
+    get durableHead() {
+      return log.durable
     },
     async durable() {
       const head = log.head

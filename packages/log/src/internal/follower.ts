@@ -43,10 +43,12 @@ type Next =
   | { readonly kind: 'next' | 'jump'; readonly handle: FileHandleLike; readonly ref: SegmentRef }
 
 /**
- * Bytes a look reads at once from the active segment. Small, because a preallocated segment is as long as it will
- * get from the start: most of what follows the frames already read is zeros (FORMAT.md › Writing).
+ * Bytes a look reads first from the active segment (then twice as many each time the frames go on). Small,
+ * because a preallocated segment is as long as it will get from the start, so the file's size no longer says where
+ * the frames end: each look reads past them into zeros. With 64 KiB windows a follower of a writer at 1 000 to
+ * 10 000 commits/s lagged 2 to 4 times longer at p99 than with a growing file; with 4 KiB, as long.
  */
-const FOLLOW_WINDOW = 64 * 1024
+const FOLLOW_WINDOW = 4 * 1024
 
 const WAIT: Next = { kind: 'wait' }
 const RETRY: Next = { kind: 'retry' }

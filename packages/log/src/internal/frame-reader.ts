@@ -51,7 +51,7 @@ export class FrameCursor {
   #view: DataView = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0)
   readonly #handle: FileHandleLike
   readonly #limit: () => number
-  readonly #window: number
+  #window: number
   /** Where the next frame starts in the file. */
   #offset: number
   /** Where `buffer` starts in the file. */
@@ -63,7 +63,10 @@ export class FrameCursor {
   #end = 0
   #stop: FrameStop | undefined
 
-  /** `window`: bytes read at once (default {@link READ_WINDOW}; more only for a bigger frame). */
+  /**
+   * `window`: bytes the first load reads (default {@link READ_WINDOW}; more only for a bigger frame); each later load
+   * reads twice as many as the one before, up to READ_WINDOW, so a small first window costs a long read little.
+   */
   constructor(handle: FileHandleLike, start: number, limit: () => number, window = READ_WINDOW) {
     this.#handle = handle
     this.#limit = limit
@@ -106,6 +109,7 @@ export class FrameCursor {
     if (held >= need || this.#loadedForNext()) return true
     const end = this.#end
     const length = Math.min(Math.max(this.#window, need), end - this.#offset)
+    this.#window = Math.min(READ_WINDOW, this.#window * 2)
     const buffer = await readWindow(this.#handle, this.#offset, length, end)
     this.buffer = buffer
     this.#view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength)

@@ -73,7 +73,8 @@ export function summaryLine(r: CampaignResult): string {
     `${s.crashes} crash points (${s.crashesMidCall} mid-call), ${s.faults} faults injected (${s.failStops} fail-stops), ` +
     `${s.flipCrashes} bit-flip crashes (${s.refusals} refused, ${s.readCorrupt} read-corrupt, ${s.snapshotLost} snapshot-lost, ` +
     `${s.knownLimit} known-limit, ${s.harmlessFlips} harmless), ${s.appends} commits, ${s.snapshots} snapshots/compactions, ` +
-    `${s.dsyncRuns} runs with O_DSYNC writes, ` +
+    `${s.dsyncRuns} runs with O_DSYNC writes, ${s.boots - s.unpreallocatedBoots} boots with preallocated segments ` +
+    `and ${s.unpreallocatedBoots} without, ` +
     `${r.failures.length} failures${failed ? ` [${failed}]` : ''} ` +
     `in ${(r.ms / 1000).toFixed(1)} s`
   )

@@ -26,6 +26,9 @@ describe('power loss at random points', () => {
       // Both ways 'fsync' mode makes a batch durable: an O_DSYNC write, and a write followed by an fdatasync.
       expect(stats.dsyncRuns).toBeGreaterThan(0)
       expect(stats.dsyncRuns).toBeLessThan(seeds.length)
+      // Both segment layouts, in the same runs: preallocated and growing files.
+      expect(stats.unpreallocatedBoots).toBeGreaterThan(0)
+      expect(stats.unpreallocatedBoots).toBeLessThan(stats.boots)
     }
   })
 })

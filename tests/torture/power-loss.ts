@@ -51,6 +51,8 @@ export interface RunStats {
   fsCalls: number
   /** Runs on a simulated file system that gives O_DSYNC writes (the others fdatasync each batch). */
   dsyncRuns: number
+  /** Boots that opened the log without preallocated segments ({@link layoutFor}). */
+  unpreallocatedBoots: number
 }
 
 /** Zeroed stats. */
@@ -79,6 +81,7 @@ export function emptyStats(): RunStats {
     encoded: 0,
     fsCalls: 0,
     dsyncRuns: 0,
+    unpreallocatedBoots: 0,
   }
 }
 
@@ -111,6 +114,16 @@ export interface RunOptions {
  */
 export function dsyncFor(seed: number): boolean {
   return Math.imul(seed, 0x9e3779b1) >>> 30 !== 0
+}
+
+/**
+ * How boot `boot` of seed `seed` opens the log: with preallocated segments or without (one boot in four), and with
+ * the newest batches kept in memory for reads or not (one in four), so a run reopens the same files both ways
+ * (FORMAT.md › Writing). Taken from the seed and the boot, not the run's generator, like {@link dsyncFor}.
+ */
+export function layoutFor(seed: number, boot: number): { preallocate: boolean; keepRecentBytes: number } {
+  const bits = Math.imul(seed ^ Math.imul(boot, 0x85ebca6b), 0x9e3779b1) >>> 28
+  return { preallocate: (bits & 3) !== 0, keepRecentBytes: (bits & 12) !== 0 ? 1024 * 1024 : 0 }
 }
 
 /** The command that replays `seed` of a log run (or, with `family: 'tables'`, of a tables run). */
@@ -263,9 +276,12 @@ async function run(seed: number, options: RunOptions, note: (line: string) => vo
     const faultDuringOpen = options.faults && !last && rng.chance(0.2)
     if (faultDuringOpen) armRandomFault(fs, rng, 'open')
     let log: Log
+    const layout = layoutFor(seed, boot)
+    if (!layout.preallocate || layout.keepRecentBytes === 0) note(`boot ${boot}: ${JSON.stringify(layout)}`)
+    if (!layout.preallocate) stats.unpreallocatedBoots++
     try {
       log = await withWatchdog(
-        openLog(dir, { fileLayer: fs, segmentBytes, durability: 'fsync', create: { logId } }),
+        openLog(dir, { fileLayer: fs, segmentBytes, durability: 'fsync', create: { logId }, ...layout }),
         'openLog',
       )
       open.add(log)

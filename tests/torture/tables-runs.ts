@@ -17,7 +17,7 @@ import {
   seededRng,
 } from '@homedb/testkit'
 import { TortureFailure } from './log-model.js'
-import { dsyncFor, emptyStats, type RunStats, replayCommand } from './power-loss.js'
+import { dsyncFor, emptyStats, layoutFor, type RunStats, replayCommand } from './power-loss.js'
 
 interface Item {
   n: number
@@ -276,6 +276,9 @@ async function run(
     let db: TortureDb
     // Errors of this db's background work (automatic compaction); a crashed db's late errors stay with it.
     const background: unknown[] = []
+    const layout = layoutFor(seed, boot)
+    if (!layout.preallocate || layout.keepRecentBytes === 0) note(`boot ${boot}: ${JSON.stringify(layout)}`)
+    if (!layout.preallocate) stats.unpreallocatedBoots++
     try {
       db = await openDb(TortureSchema, {
         dir,
@@ -283,6 +286,7 @@ async function run(
         segmentBytes,
         autoCompact,
         create: { logId },
+        ...layout,
         onError: (error) => {
           background.push(error)
         },

@@ -70,6 +70,8 @@ export class EmbeddedDirectory implements Directory {
     const db = await openDb(DirectorySchema, {
       dir: options.dir,
       durability: 'fsync',
+      // A server's control data is small and written rarely: its files hold their data only (README, "Storage").
+      preallocate: false,
       ...(options.fileLayer === undefined ? {} : { fileLayer: options.fileLayer }),
     })
     if (db.server.get() === undefined) {

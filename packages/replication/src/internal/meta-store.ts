@@ -84,7 +84,8 @@ export class MetaStore {
     now: number,
     tokenKey?: Buffer,
   ): Promise<MetaStore> {
-    const db = await openDb(MetaSchema, { dir, fileLayer, durability: 'fsync' })
+    // Small and written rarely: its files hold their data only, like the users' logs (README, "Storage").
+    const db = await openDb(MetaSchema, { dir, fileLayer, durability: 'fsync', preallocate: false })
     let server = db.server.get()
     if (server === undefined) {
       db.server.insert({ secret: Buffer.from(random.bytes(32)).toString('hex'), createdAt: now })

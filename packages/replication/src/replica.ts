@@ -3,16 +3,14 @@
 // its history is not the replica's any more, confirms its position to the home (its replication slot), and
 // closes its network source when the db closes.
 import { type Db, followDb, type Schema, type TableDefs } from '@homedb/tables'
-import { type Clock, systemClock } from './clock.js'
+import type { Clock } from './clock.js'
 import type { DirectoryOption } from './directory.js'
 import { ReplicationConfigError, ReplicationError } from './errors.js'
-import { type HttpTransportOptions, httpTransport } from './http-transport.js'
-import { Backoff, DEFAULT_RETRY, LoopDetector } from './internal/backoff.js'
-import { homeResolver } from './internal/client-homes.js'
-import { HomeClient } from './internal/home-client.js'
+import type { HttpTransportOptions } from './http-transport.js'
+import { clientParts } from './internal/client-parts.js'
 import { HomeCommitSource } from './internal/home-commit-source.js'
 import { checkUserName } from './internal/user-names.js'
-import { cryptoRandom, type Random } from './random.js'
+import type { Random } from './random.js'
 import type { ReplicaStatus } from './replica-status.js'
 import type { RetryPolicy } from './retry-policy.js'
 import { isTokenSource, type TokenSource } from './token-source.js'
@@ -67,35 +65,21 @@ export async function openReplica<const D extends TableDefs>(
   if (typeof options !== 'object' || options === null) throw config('openReplica() takes options { home, user, token }')
   checkUserName(options.user)
   if (!isTokenSource(options.token)) throw config('token must be a non-empty string or a function')
-  const found = homeResolver(options)
-  const policy = { ...DEFAULT_RETRY, ...options.retry }
-  const random = options.random ?? cryptoRandom
-  const transport =
-    options.transport ??
-    httpTransport({
-      timeoutMs: (options.waitMs ?? 20_000) + 30_000,
-      ...(options.ca === undefined ? {} : { ca: options.ca }),
-    })
+  // A tail waits up to waitMs for new commits: the default transport waits that long and more for an answer.
+  const parts = clientParts(options, (options.waitMs ?? 20_000) + 30_000)
   const source = new HomeCommitSource({
-    client: new HomeClient({
-      home: found.resolver,
-      user: options.user,
-      token: options.token,
-      transport,
-      clock: options.clock ?? systemClock,
-    }),
-    clock: options.clock ?? systemClock,
-    random,
-    backoff: new Backoff(policy, random),
-    loops: new LoopDetector(policy),
+    client: parts.client,
+    clock: parts.clock,
+    random: parts.random,
+    backoff: parts.backoff,
+    loops: parts.loops,
     waitMs: options.waitMs ?? 20_000,
     confirmIntervalMs: options.confirmIntervalMs ?? 1_000,
     maxSnapshotBytes: options.maxSnapshotBytes ?? 1024 * 1024 * 1024,
   })
   const closeSource = async () => {
     await source.close()
-    if (options.transport === undefined) transport.close?.()
-    await found.close()
+    await parts.close()
   }
   let db: Db<D> | undefined
   // The home may release what the replica was loading while it loads (a compaction): start over, a few times.

@@ -4,16 +4,14 @@
 // ships a snapshot after each local compaction, or as the home's new base when the local log starts past the
 // home's head. A history that no longer extends the home's stops it, keeping every local frame.
 import { type Db, type LogView, logOf, type TableDefs } from '@homedb/tables'
-import { type Clock, systemClock } from './clock.js'
+import type { Clock } from './clock.js'
 import type { DirectoryOption } from './directory.js'
 import { ReplicationConfigError } from './errors.js'
-import { type HttpTransportOptions, httpTransport } from './http-transport.js'
-import { Backoff, DEFAULT_RETRY, LoopDetector } from './internal/backoff.js'
-import { homeResolver } from './internal/client-homes.js'
-import { HomeClient } from './internal/home-client.js'
+import type { HttpTransportOptions } from './http-transport.js'
+import { clientParts } from './internal/client-parts.js'
 import { ShipperCore } from './internal/shipper-core.js'
 import { checkUserName } from './internal/user-names.js'
-import { cryptoRandom, type Random } from './random.js'
+import type { Random } from './random.js'
 import type { RetryPolicy } from './retry-policy.js'
 import type { ShipperNotice, ShipperStatus } from './shipper-status.js'
 import { isTokenSource, type TokenSource } from './token-source.js'
@@ -68,28 +66,16 @@ export function ship<D extends TableDefs>(db: Db<D>, options: ShipOptions): Ship
   checkUserName(options.user)
   if (!isTokenSource(options.token)) throw config('token must be a non-empty string or a function')
   if (db.readOnly) throw config('ship() needs the writer: this db is read-only')
-  const found = homeResolver(options)
+  const parts = clientParts(options)
   const view: LogView = logOf(db)
-  const policy = { ...DEFAULT_RETRY, ...options.retry }
-  const random = options.random ?? cryptoRandom
-  const transport = options.transport ?? httpTransport(options.ca === undefined ? {} : { ca: options.ca })
   const core = new ShipperCore({
     view,
-    client: new HomeClient({
-      home: found.resolver,
-      user: options.user,
-      token: options.token,
-      transport,
-      clock: options.clock ?? systemClock,
-    }),
-    clock: options.clock ?? systemClock,
-    backoff: new Backoff(policy, random),
-    loops: new LoopDetector(policy),
+    client: parts.client,
+    clock: parts.clock,
+    backoff: parts.backoff,
+    loops: parts.loops,
     maxBatchBytes: options.maxBatchBytes ?? 1024 * 1024,
-    onClosed: () => {
-      if (options.transport === undefined) transport.close?.()
-      void found.close()
-    },
+    onClosed: () => void parts.close(),
   })
   const offClose = db.onClose(() => void core.close())
   core.start()

@@ -3,10 +3,10 @@
 // (sealed pages where possible, then the tail), each frame verified before the log appends it. A busy home (429,
 // 503) is asked again after the wait it names.
 import type { BootstrapInfo, BootstrapSource, RestoreProgress } from '@homedb/tables'
-import { type Clock, systemClock } from './clock.js'
-import type { DirectoryOption } from './directory.js'
+import type { ClientOptions } from './client-options.js'
+import { systemClock } from './clock.js'
 import { ReplicationConfigError, ReplicationRemoteError } from './errors.js'
-import { type HttpTransportOptions, httpTransport } from './http-transport.js'
+import { httpTransport } from './http-transport.js'
 import { Backoff, DEFAULT_RETRY, whileBusy } from './internal/backoff.js'
 import { decodeChunks } from './internal/chunk-stream.js'
 import { homeResolver } from './internal/client-homes.js'
@@ -14,30 +14,17 @@ import { splitFrames, verifyFrames } from './internal/frames.js'
 import { type ControlAnswer, HomeClient } from './internal/home-client.js'
 import { checkUserName } from './internal/user-names.js'
 import type { LogPosition } from './position.js'
-import { cryptoRandom, type Random } from './random.js'
-import { isTokenSource, type TokenSource } from './token-source.js'
-import type { Transport } from './transport.js'
+import { cryptoRandom } from './random.js'
+import { isTokenSource } from './token-source.js'
 
 /** Options of {@link homeSource}. */
-export interface HomeSourceOptions {
+export interface HomeSourceOptions extends ClientOptions {
   /** The home's URL (or give `directory`); `moved` answers are followed. */
   readonly home?: string
-  /** The deployment's directory: the home is looked up there, and again whenever a home answers `moved`. */
-  readonly directory?: DirectoryOption
-  readonly user: string
-  /** The user's token, or a function giving the current one (called again after a `401`: see TokenSource). */
-  readonly token: TokenSource
-  readonly transport?: Transport
-  /** CAs (PEM) trusted for an `https://` home, for the default transport (see HttpTransportOptions.ca). */
-  readonly ca?: HttpTransportOptions['ca']
   /** Receives each step of the restore (moved aside, snapshot, frames, done). */
   readonly onProgress?: (event: RestoreProgress) => void
   /** Largest snapshot accepted, bytes. Default 1 GiB. */
   readonly maxSnapshotBytes?: number
-  /** Time for the waits a busy home asks for (default: the system clock). */
-  readonly clock?: Clock
-  /** Randomness for the backoff jitter (default: the OS's CSPRNG). */
-  readonly random?: Random
 }
 
 function refused(what: string, answer: ControlAnswer): ReplicationRemoteError {

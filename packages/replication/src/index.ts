@@ -1,5 +1,6 @@
 // Public surface of @homedb/replication. Everything not listed here is internal.
 export type { AcceptedAppend } from './accepted-append.js'
+export type { ClientOptions } from './client-options.js'
 export { type Clock, systemClock } from './clock.js'
 export type {
   Directory,

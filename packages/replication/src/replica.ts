@@ -3,28 +3,19 @@
 // its history is not the replica's any more, confirms its position to the home (its replication slot), and
 // closes its network source when the db closes.
 import { type Db, followDb, type Schema, type TableDefs } from '@homedb/tables'
-import type { Clock } from './clock.js'
-import type { DirectoryOption } from './directory.js'
+import type { ClientOptions } from './client-options.js'
 import { ReplicationConfigError, ReplicationError } from './errors.js'
-import type { HttpTransportOptions } from './http-transport.js'
 import { clientParts } from './internal/client-parts.js'
 import { HomeCommitSource } from './internal/home-commit-source.js'
 import { checkUserName } from './internal/user-names.js'
-import type { Random } from './random.js'
 import type { ReplicaStatus } from './replica-status.js'
 import type { RetryPolicy } from './retry-policy.js'
-import { isTokenSource, type TokenSource } from './token-source.js'
-import type { Transport } from './transport.js'
+import { isTokenSource } from './token-source.js'
 
 /** Options of {@link openReplica}. */
-export interface ReplicaOptions {
+export interface ReplicaOptions extends ClientOptions {
   /** The home's URL (or give `directory`). `moved` answers are followed from the same position. */
   readonly home?: string
-  /** The deployment's directory: the home is looked up there, and again whenever a home answers `moved`. */
-  readonly directory?: DirectoryOption
-  readonly user: string
-  /** The user's token, or a function giving the current one (called again after a `401`: see TokenSource). */
-  readonly token: TokenSource
   /** Longest a tail request waits at the head, ms. Default 20 000 (the home caps it at its `maxWaitMs`). */
   readonly waitMs?: number
   /** How often the replica confirms its position to the home (its slot), ms. Default 1 000. */
@@ -35,11 +26,7 @@ export interface ReplicaOptions {
   readonly freeze?: boolean
   /** Receives the error that stopped the replica (a refused token, a loop, a schema that does not fit). */
   readonly onError?: (error: unknown) => void
-  readonly transport?: Transport
-  /** CAs (PEM) trusted for an `https://` home, for the default transport (see HttpTransportOptions.ca). */
-  readonly ca?: HttpTransportOptions['ca']
-  readonly clock?: Clock
-  readonly random?: Random
+  /** Backoff and loop detection (defaults in PROTOCOL.md). */
   readonly retry?: Partial<RetryPolicy>
 }
 

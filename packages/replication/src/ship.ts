@@ -4,35 +4,21 @@
 // ships a snapshot after each local compaction, or as the home's new base when the local log starts past the
 // home's head. A history that no longer extends the home's stops it, keeping every local frame.
 import { type Db, type LogView, logOf, type TableDefs } from '@homedb/tables'
-import type { Clock } from './clock.js'
-import type { DirectoryOption } from './directory.js'
+import type { ClientOptions } from './client-options.js'
 import { ReplicationConfigError } from './errors.js'
-import type { HttpTransportOptions } from './http-transport.js'
 import { clientParts } from './internal/client-parts.js'
 import { ShipperCore } from './internal/shipper-core.js'
 import { checkUserName } from './internal/user-names.js'
-import type { Random } from './random.js'
 import type { RetryPolicy } from './retry-policy.js'
 import type { ShipperNotice, ShipperStatus } from './shipper-status.js'
-import { isTokenSource, type TokenSource } from './token-source.js'
-import type { Transport } from './transport.js'
+import { isTokenSource } from './token-source.js'
 
 /** Options of {@link ship}. */
-export interface ShipOptions {
+export interface ShipOptions extends ClientOptions {
   /** The home's URL, e.g. `http://127.0.0.1:7100` (or give `directory`). `moved` answers are followed. */
   readonly home?: string
-  /** The deployment's directory: the home is looked up there, and again whenever a home answers `moved`. */
-  readonly directory?: DirectoryOption
-  readonly user: string
-  /** The user's token, or a function giving the current one (called again after a `401`: see TokenSource). */
-  readonly token: TokenSource
   /** Most frame bytes per append request. Default 1 MiB. */
   readonly maxBatchBytes?: number
-  readonly transport?: Transport
-  /** CAs (PEM) trusted for an `https://` home, for the default transport (see HttpTransportOptions.ca). */
-  readonly ca?: HttpTransportOptions['ca']
-  readonly clock?: Clock
-  readonly random?: Random
   /** Backoff and loop detection (defaults in PROTOCOL.md). */
   readonly retry?: Partial<RetryPolicy>
 }

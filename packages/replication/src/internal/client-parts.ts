@@ -1,24 +1,17 @@
 // What a shipper and a replica build alike from their options before anything of their own: where the user's home
 // is, the transport (the default one closed with the client), the HomeClient over both, and the retry machinery.
+import type { ClientOptions } from '../client-options.js'
 import { type Clock, systemClock } from '../clock.js'
-import { type HttpTransportOptions, httpTransport } from '../http-transport.js'
+import { httpTransport } from '../http-transport.js'
 import { cryptoRandom, type Random } from '../random.js'
 import type { RetryPolicy } from '../retry-policy.js'
-import type { TokenSource } from '../token-source.js'
 import type { Transport } from '../transport.js'
 import { Backoff, DEFAULT_RETRY, LoopDetector } from './backoff.js'
-import { type ClientHomes, type ClientHomesOptions, homeResolver } from './client-homes.js'
+import { type ClientHomes, homeResolver } from './client-homes.js'
 import { HomeClient } from './home-client.js'
 
-/** The options shipper and replica share. */
-export interface ClientOptions extends ClientHomesOptions {
-  readonly token: TokenSource
-  readonly transport?: Transport
-  readonly ca?: HttpTransportOptions['ca']
-  readonly clock?: Clock
-  readonly random?: Random
-  readonly retry?: Partial<RetryPolicy>
-}
+/** The options shipper and replica share: a client's, with where the home is and how to retry. */
+type PartsOptions = ClientOptions & { readonly home?: string; readonly retry?: Partial<RetryPolicy> }
 
 /** See the file header. */
 export interface ClientParts {
@@ -34,7 +27,7 @@ export interface ClientParts {
 }
 
 /** Builds the parts from `options`; `timeoutMs`: the default transport's (long-polls need more than appends). */
-export function clientParts(options: ClientOptions, timeoutMs?: number): ClientParts {
+export function clientParts(options: PartsOptions, timeoutMs?: number): ClientParts {
   const found = homeResolver(options)
   const policy = { ...DEFAULT_RETRY, ...options.retry }
   const random = options.random ?? cryptoRandom

@@ -308,6 +308,14 @@ export class SimNetwork {
     const response = await this.handle(registration, exchange, body)
     registration.inFlight.delete(exchange)
     if (this.services.get(exchange.url.origin) !== registration || exchange.settled) return
+    this.served(registration, exchange, body, response)
+    if (this.faults.duplicate > 0 && this.rng.chance(this.faults.duplicate))
+      this.duplicate(registration, exchange, body)
+    await this.answer(exchange, response)
+  }
+
+  /** Tells the observer that `registration` answered `exchange` (whose body arrived as `body`) with `response`. */
+  private served(registration: Registration, exchange: Exchange, body: Uint8Array, response: ServedResponse): void {
     this.observer.served({
       from: exchange.from,
       to: registration.name,
@@ -317,9 +325,6 @@ export class SimNetwork {
       requestBody: body,
       response,
     })
-    if (this.faults.duplicate > 0 && this.rng.chance(this.faults.duplicate))
-      this.duplicate(registration, exchange, body)
-    await this.answer(exchange, response)
   }
 
   private handle(registration: Registration, exchange: Exchange, body: Uint8Array): Promise<ServedResponse> {
@@ -339,17 +344,9 @@ export class SimNetwork {
     this.trace.add(exchange.from, `#${exchange.id} ${label(exchange.request.method, exchange.url)} duplicated`)
     this.scheduler.after(this.rng.int(1, 500), () => {
       if (this.services.get(exchange.url.origin) !== registration) return
-      void this.handle(registration, { ...exchange, server: new AbortController() }, body).then((response) => {
-        this.observer.served({
-          from: exchange.from,
-          to: registration.name,
-          method: exchange.request.method,
-          url: exchange.url,
-          requestHeaders: lowerCase(exchange.request.headers),
-          requestBody: body,
-          response,
-        })
-      })
+      void this.handle(registration, { ...exchange, server: new AbortController() }, body).then((response) =>
+        this.served(registration, exchange, body, response),
+      )
     })
   }
 

@@ -5,7 +5,7 @@ import { openReplica, replicaStatus } from '@homedb/replication'
 import type { SimTimer } from './scheduler.js'
 import type { SimDb } from './workload.js'
 import { SimSchema } from './workload.js'
-import { DIRECTORY_ORIGIN, Incarnation, type SimWorld } from './world.js'
+import { Incarnation, type SimWorld } from './world.js'
 
 /** One replica of one user. */
 export class ReplicaNode {
@@ -33,12 +33,7 @@ export class ReplicaNode {
     this.stopped = undefined
     try {
       const db = await openReplica(SimSchema, {
-        directory: DIRECTORY_ORIGIN,
-        user: this.user,
-        token: () => this.world.tokens.get(this.user)!,
-        transport: life.transport,
-        clock: life.clock,
-        random: life.random,
+        ...this.world.clientOptions(this.user, life),
         waitMs: 2_000,
         confirmIntervalMs: 500,
         onError: (error) => {

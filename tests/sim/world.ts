@@ -1,7 +1,7 @@
 // What every part of a simulation run shares: the seed's generators, virtual time, the network, the trace, the
 // counters, the invariant checks, the users' current tokens, the broken variant (if any), and incarnations of
 // processes (a clock, a transport and a random source that die together).
-import type { Random, Transport } from '@homedb/replication'
+import type { ClientOptions, Random, Transport } from '@homedb/replication'
 import type { Rng } from '@homedb/testkit'
 import { Invariants } from './invariants.js'
 import { type NetworkObserver, SimNetwork } from './network.js'
@@ -75,6 +75,21 @@ export class SimWorld {
   readonly checks: Invariants
   /** Each user's token as the operator last set it (clients ask for it after a `401`). */
   readonly tokens = new Map<string, string>()
+  /**
+   * What every client of `user`'s home in incarnation `life` is given: the directory, the user's current token
+   * (asked again after a `401`), and the incarnation's transport, clock and randomness.
+   */
+  clientOptions(user: string, life: Incarnation): ClientOptions {
+    return {
+      directory: DIRECTORY_ORIGIN,
+      user,
+      token: () => this.tokens.get(user)!,
+      transport: life.transport,
+      clock: life.clock,
+      random: life.random,
+    }
+  }
+
   /** Processes stalled (a GC pause, a stopped VM) until a virtual time, by name. */
   private readonly pauses = new Map<string, number>()
   private readonly root: Rng

@@ -10,7 +10,7 @@ import { logOf, openDb } from '@homedb/tables'
 import type { Rng } from '@homedb/testkit'
 import { Machine } from './machine.js'
 import { randomTransaction, type SimDb, SimSchema } from './workload.js'
-import { DIRECTORY_ORIGIN, type Incarnation, type SimWorld } from './world.js'
+import type { Incarnation, SimWorld } from './world.js'
 
 /** The writer machine of one user. */
 export class WriterNode extends Machine {
@@ -36,14 +36,7 @@ export class WriterNode extends Machine {
   }
 
   protected async open(life: Incarnation, layer: FileLayer, root: string): Promise<void> {
-    const source = homeSource({
-      directory: DIRECTORY_ORIGIN,
-      user: this.user,
-      token: () => this.world.tokens.get(this.user)!,
-      transport: life.transport,
-      clock: life.clock,
-      random: life.random,
-    })
+    const source = homeSource(this.world.clientOptions(this.user, life))
     const db = await openDb(SimSchema, {
       dir: `${root}/db`,
       fileLayer: layer,
@@ -53,14 +46,7 @@ export class WriterNode extends Machine {
     })
     if (!life.alive) return
     await this.recovered(db)
-    const shipper = ship(db, {
-      directory: DIRECTORY_ORIGIN,
-      user: this.user,
-      token: () => this.world.tokens.get(this.user)!,
-      transport: life.transport,
-      clock: life.clock,
-      random: life.random,
-    })
+    const shipper = ship(db, this.world.clientOptions(this.user, life))
     shipper.onNotice((notice) => {
       if (notice.type === 'state' && life.alive)
         this.world.trace.add(this.name, `shipper ${notice.from} → ${notice.to}`)

@@ -57,7 +57,8 @@ export interface SegmentScan {
   stop: StopReason
   /**
    * Where the bytes that are not zero end (the file's size unless it ends in zeros): what a cut at `validEnd`
-   * removes besides zeros. Measured only when the scan stopped at damage and `lookPast` was asked; else the size.
+   * removes besides zeros. Measured when the scan stopped before the end of the file and `lookPast` was asked, or
+   * at zeros (then `validEnd` if only zeros follow); else the size.
    */
   dataEnd: number
   /** Valid frames found beyond the damage (only when the scan stopped early and `lookPast` was asked). */
@@ -121,10 +122,12 @@ export async function scanSegment(
     stop = frames.stop.problem
     validEnd = frames.stop.offset
   }
-  if (stop === 'zeros' && (await zerosTo(handle, validEnd, size))) stop = 'zero-tail'
   const beyond = { commits: 0, maxSynced: 0, lastOffset: validEnd }
   let dataEnd = size
-  if (!endsCleanly(stop) && lookPast && validEnd < size) dataEnd = await lookBeyond(handle, validEnd, size, seq, beyond)
+  // One read of the rest of the file tells both whether it is all zeros and what lies past the damage.
+  if (stop !== 'eof' && lookPast) dataEnd = await lookBeyond(handle, validEnd, size, seq, beyond)
+  else if (stop === 'zeros' && (await zerosTo(handle, validEnd, size))) dataEnd = validEnd
+  if (stop === 'zeros' && dataEnd === validEnd) stop = 'zero-tail'
   return { header, validEnd, seq, chain, commits, sealed, maxSynced, stop, dataEnd, beyond }
 }
 

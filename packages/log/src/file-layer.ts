@@ -1,5 +1,5 @@
 // The one door through which @homedb/log touches the file system, so tests can count calls and inject faults.
-import { constants, watch as fsWatch } from 'node:fs'
+import { constants, watch as fsWatch, writeSync as fsWriteSync } from 'node:fs'
 import * as fsp from 'node:fs/promises'
 
 /** An open file. Offsets are absolute (positional I/O). */
@@ -14,6 +14,12 @@ export interface FileHandleLike {
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>
   /** Writes `buffer[offset, offset + length)` at `position`; the log may reuse `buffer` once the promise settles. */
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>
+  /**
+   * Optional: the same write, done before it returns, on the calling thread. A writable log in `'os'` mode uses it
+   * for batches that only copy bytes into the page cache (see `inlineWrites` of `openLog`); without it every write
+   * goes through {@link write}. A failure throws (fail-stop, like a rejected `write`). Never used for durable writes.
+   */
+  writeSync?(buffer: Uint8Array, offset: number, length: number, position: number): number
   datasync(): Promise<void>
   sync(): Promise<void>
   truncate(length: number): Promise<void>
@@ -74,6 +80,9 @@ class NodeFileHandle implements FileHandleLike {
   }
   async write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     return (await this.handle.write(buffer, offset, length, position)).bytesWritten
+  }
+  writeSync(buffer: Uint8Array, offset: number, length: number, position: number): number {
+    return fsWriteSync(this.handle.fd, buffer, offset, length, position)
   }
   datasync(): Promise<void> {
     return this.handle.datasync()

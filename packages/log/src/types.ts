@@ -32,6 +32,15 @@ export interface OpenLogOptions {
    */
   preallocate?: boolean
   /**
+   * `'os'` mode: write a batch of up to 1 MiB with a synchronous write on the event loop, which only copies it into
+   * the page cache (microseconds), instead of handing it to a libuv threadpool thread (a round trip of 30–60 µs on a
+   * small VM, paid per turn of appends). A write that blocks the loop for 2 ms or more (the kernel throttling a
+   * writer whose dirty pages outrun the disk) sends the batches of the next second to the threadpool. Needs a file
+   * layer whose handles have `writeSync` (the default one has). Durable writes (`'fsync'`) never go inline, whatever
+   * this says. Default `true`.
+   */
+  inlineWrites?: boolean
+  /**
    * Bytes of its newest written batches a writable log keeps in memory (a copy) while reads keep coming, so that a
    * read of what was just written (a shipper, a `tail()`) opens no file. Kept from a read on until a second passes
    * without one. Default 1 MiB; `0` keeps nothing (every read goes to the files).

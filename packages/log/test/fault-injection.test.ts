@@ -28,10 +28,14 @@ const freshDir = (): string => tempDir('faults')
 /** The real file system on a platform without O_DSYNC: `{ dsync: true }` is ignored, as a layer may. */
 const withoutDsync = wrapFileLayer(nodeFileLayer, { open: (path, mode) => nodeFileLayer.open(path, mode) })
 
-/** The two ways 'fsync' mode makes a batch durable, each tested with the same faults (where they apply). */
+/**
+ * The two ways 'fsync' mode makes a batch durable, each tested with the same faults (where they apply), and 'os'
+ * mode, whose batches are written inline (`writeSync` on the event loop: a fault throws there, not in a promise).
+ */
 const LAYERS = [
-  { name: 'with O_DSYNC', base: nodeFileLayer, dsync: true },
-  { name: 'without O_DSYNC', base: withoutDsync, dsync: false },
+  { name: 'with O_DSYNC', base: nodeFileLayer, dsync: true, durability: 'fsync' },
+  { name: 'without O_DSYNC', base: withoutDsync, dsync: false, durability: 'fsync' },
+  { name: "in 'os' mode, batches written inline", base: nodeFileLayer, dsync: false, durability: 'os' },
 ] as const
 
 const open = (dir: string, fileLayer?: FaultyFileLayer, durability: Durability = 'fsync') =>
@@ -249,12 +253,12 @@ const openCases = [
 
 describe.each(CODES.flatMap((code) => LAYERS.map((layer) => ({ code, ...layer }))))(
   'an injected $code, $name',
-  ({ code, base, dsync }) => {
+  ({ code, base, dsync, durability }) => {
     for (const { what, fault, before, trigger } of runtimeCases.filter((c) => !dsync || !c.fdatasyncs)) {
       it(`stops the log when ${what} (append throws LOG_FAILED, sync rejects); a reopen keeps every acknowledged commit`, async () => {
         const dir = freshDir()
         const layer = new FaultyFileLayer(base)
-        const log = await open(dir, layer)
+        const log = await open(dir, layer, durability)
         let acked: number[] = []
         try {
           // Enough commits for several rolls, so a snapshot at the head releases segments.

@@ -2,11 +2,13 @@
 // reports each acknowledged seq; the parent SIGKILLs it at random moments (seeded; the seed is printed on failure)
 // and checks that nothing acknowledged was lost, the history is contiguous and its chain verifies, and the dead
 // writer's lock is taken over — by the parent's writable reopen, or in some rounds by the next child itself.
-// A second test does the same while the child also snapshots and compacts, so kills land inside those too.
+// A second test does the same while the child also snapshots and compacts, so kills land inside those too; a third
+// runs the child in 'os' mode, whose acknowledged commits only reached the page cache (written inline, on the event
+// loop) — which a killed process does not lose either.
 // Rounds: HOMEDB_KILL9_ROUNDS (default 12, the snapshot test half that). Seed: HOMEDB_TORTURE_SEED.
 import { type Rng, tempDir, withSeed } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
-import { openLog, verifyLog } from '../src/index.js'
+import { type Durability, openLog, verifyLog } from '../src/index.js'
 import { runFixture } from './support/run-fixture.js'
 import { payloadProblem, stateAt } from './support/seq-payload.js'
 
@@ -34,7 +36,7 @@ interface Round {
  * its open (lock takeover, recovery, segment creation). Resolves once the child is dead and reaped, so its
  * pid no longer names a live process.
  */
-async function killRound(dir: string, rng: Rng, snapshotEvery: number): Promise<Round> {
+async function killRound(dir: string, rng: Rng, snapshotEvery: number, durability: Durability): Promise<Round> {
   const duringOpen = rng.next() < 0.2
   const delay = duringOpen ? rng.int(0, 15) : rng.int(50, 400)
   const acked: number[] = []
@@ -44,7 +46,7 @@ async function killRound(dir: string, rng: Rng, snapshotEvery: number): Promise<
   const kill = () => {
     timer ??= setTimeout(() => proc.child.kill('SIGKILL'), delay)
   }
-  const args = [dir, String(WRITERS), String(SEGMENT_BYTES), String(snapshotEvery)]
+  const args = [dir, String(WRITERS), String(SEGMENT_BYTES), String(snapshotEvery), durability]
   const proc = runFixture('kill9-writer.ts', args, (line) => {
     if (line === 'opening') {
       if (duringOpen) kill()
@@ -103,7 +105,12 @@ async function checkLog(dir: string, writable: boolean, from: number): Promise<{
 }
 
 /** Runs `rounds` kill rounds on a fresh directory; see the file header. */
-async function torture(name: string, rounds: number, snapshotEvery: number): Promise<void> {
+async function torture(
+  name: string,
+  rounds: number,
+  snapshotEvery: number,
+  durability: Durability = 'fsync',
+): Promise<void> {
   const dir = tempDir(name)
   let round = 0
   let head = 0
@@ -118,7 +125,7 @@ async function torture(name: string, rounds: number, snapshotEvery: number): Pro
       // Set when the last round was checked read-only: the next child must take over the lock and recover.
       let staleForChild = false
       for (round = 1; round <= rounds; round++) {
-        const r = await killRound(dir, rng, snapshotEvery)
+        const r = await killRound(dir, rng, snapshotEvery, durability)
         lastKill = r.killedWhen
         // The child continued from the head the parent checked (its own recovery found the same prefix).
         if (r.readySeq !== undefined) {
@@ -197,6 +204,16 @@ describe('kill -9 of a process appending with fsync durability', () => {
     `loses no acknowledged commit or snapshot when kills land inside snapshots and compaction`,
     async () => {
       await torture('kill9-snap', SNAPSHOT_ROUNDS, 200)
+    },
+    timeoutFor(SNAPSHOT_ROUNDS),
+  )
+})
+
+describe("kill -9 of a process appending with 'os' durability (batches written inline)", () => {
+  it(
+    `loses no acknowledged commit over ${SNAPSHOT_ROUNDS} rounds: what reached the page cache outlives the process`,
+    async () => {
+      await torture('kill9-os', SNAPSHOT_ROUNDS, 0, 'os')
     },
     timeoutFor(SNAPSHOT_ROUNDS),
   )

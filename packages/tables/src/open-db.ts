@@ -88,6 +88,7 @@ const OPEN_DB_OPTIONS = [
     bootstrap: true,
     segmentBytes: true,
     preallocate: true,
+    inlineWrites: true,
     keepRecentBytes: true,
     maxPayloadBytes: true,
     followIntervalMs: true,

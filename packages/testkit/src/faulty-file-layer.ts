@@ -215,6 +215,7 @@ export class FaultyFileLayer implements FileLayer {
         if (fault.torn && half > 0) await handle.write(buffer, offset, half, position)
         throw ioError(fault.code ?? 'EIO', call)
       },
+      ...(handle.writeSync === undefined ? {} : { writeSync: this.#faultyWriteSync(handle, path) }),
       datasync: () => this.run({ op: 'datasync', path }, () => handle.datasync()),
       sync: () => this.run({ op: 'sync', path }, () => handle.sync()),
       truncate: (length) => this.run({ op: 'truncate', path, length }, () => handle.truncate(length)),
@@ -226,6 +227,19 @@ export class FaultyFileLayer implements FileLayer {
         this.openHandles.delete(handle)
         if (fault) throw ioError(fault.code ?? 'EIO', { op: 'close', path })
       },
+    }
+  }
+
+  /** The handle's `writeSync`, faulted like `write` (same `op`: a fault spec hits either way of writing). */
+  #faultyWriteSync(handle: FileHandleLike, path: string): NonNullable<FileHandleLike['writeSync']> {
+    const writeSync = handle.writeSync!.bind(handle)
+    return (buffer, offset, length, position) => {
+      const call: FileCall = { op: 'write', path, length, position }
+      const fault = this.intercept(call)
+      if (!fault) return writeSync(buffer, offset, length, position)
+      const half = Math.floor(length / 2)
+      if (fault.torn && half > 0) writeSync(buffer, offset, half, position)
+      throw ioError(fault.code ?? 'EIO', call)
     }
   }
 }

@@ -62,11 +62,17 @@ export function wrapFileLayer(base: FileLayer, overrides: FileLayerOverrides = {
   return layer
 }
 
-/** A handle that forwards to `handle` except where `overrides` says otherwise (its `dsync` included). */
+/**
+ * A handle that forwards to `handle` except where `overrides` says otherwise (its `dsync` included). It has a
+ * `writeSync` when the override or the inner handle has one.
+ */
 export function wrapHandle(handle: FileHandleLike, overrides: Partial<FileHandleLike> = {}): FileHandleLike {
   const dsync = overrides.dsync ?? handle.dsync
+  const inner = handle.writeSync?.bind(handle)
+  const writeSync = overrides.writeSync ?? inner
   return {
     ...(dsync === undefined ? {} : { dsync }),
+    ...(writeSync === undefined ? {} : { writeSync }),
     read: overrides.read ?? ((buffer, offset, length, position) => handle.read(buffer, offset, length, position)),
     write: overrides.write ?? ((buffer, offset, length, position) => handle.write(buffer, offset, length, position)),
     datasync: overrides.datasync ?? (() => handle.datasync()),

@@ -7,6 +7,7 @@ import { Follower } from './follower.js'
 import { newLogId } from './format.js'
 import { GroupCommit } from './group-commit.js'
 import { Holds } from './holds.js'
+import { InlineWrites } from './inline-writes.js'
 import { invariant } from './invariant.js'
 import { LogImpl } from './log-impl.js'
 import type { ResolvedOptions } from './log-options.js'
@@ -109,7 +110,8 @@ export function fileLog(
       const durability = o.durability
       invariant(durability !== 'memory', 'files-not-memory', () => ({ durability }))
       const sizes = { segmentBytes: o.segmentBytes, preallocateBytes: o.preallocateBytes }
-      writer = new GroupCommit({ ...files, durability, ...sizes, active, recent, onWritten: notify })
+      const inline = new InlineWrites(durability === 'os' && o.inlineWrites)
+      writer = new GroupCommit({ ...files, durability, ...sizes, active, recent, inline, onWritten: notify })
     }
     const activeEnd = writer ? () => writer.writtenOffset : () => follower!.offset
     const source = new SegmentReader({ ...files, activeEnd, recent })

@@ -1,7 +1,8 @@
 // Group commit: the only writer of segment files after open. Commits appended in one event-loop turn become one
 // batch, encoded in place into the buffer it is written from (pending-batch.ts) and written with one write; in
 // 'fsync' mode that write is durable when it returns (the active segment is opened with O_DSYNC), or, where the file
-// layer cannot give that, one fdatasync follows it. Every waiter of the batch resolves together. It also seals and
+// layer cannot give that, one fdatasync follows it; in 'os' mode a small batch is written inline, on the event loop
+// (inline-writes.ts). Every waiter of the batch resolves together. It also seals and
 // rolls segments, and stops for good at the first failed write (fail-stop).
 //
 // What it may assume: it is the only writer of the active segment (the writer lock), and appends arrive checked (by
@@ -12,8 +13,9 @@ import type { LogErrorContext } from '../errors.js'
 import { LogFailedError } from '../errors.js'
 import type { FileHandleLike, FileLayer } from '../file-layer.js'
 import { SEGMENT_HEADER_BYTES } from './format.js'
+import type { InlineWrites } from './inline-writes.js'
 import { violated } from './invariant.js'
-import { closeQuietly, writeFully } from './io.js'
+import { closeQuietly, writeFully, writeFullySync } from './io.js'
 import type { FrameSink } from './log-parts.js'
 import { type BatchMarker, PendingBatch } from './pending-batch.js'
 import type { LogPositions, Point } from './positions.js'
@@ -43,6 +45,8 @@ export interface GroupCommitDeps {
   readonly positions: LogPositions
   /** The active segment as the open left it: open for writing (with `dsync` in 'fsync' mode), valid up to `validEnd`. */
   readonly active: { readonly handle: FileHandleLike; readonly validEnd: number }
+  /** Which batches are written with a synchronous write on the event loop (never any in 'fsync' mode). */
+  readonly inline: InlineWrites
   /** Keeps a copy of each batch written, for reads at the head (recent-frames.ts); none with `keepRecentBytes: 0`. */
   readonly recent: RecentFrames | undefined
   /** Told after each batch is written and its waiters settled (the facade notifies `onAppend` listeners). */
@@ -207,7 +211,8 @@ export class GroupCommit implements FrameSink {
       while (this.#wantsFlush()) {
         const handle = this.#handle!
         const batch = this.#takeBatch()
-        await writeFully(handle, batch.bytes, this.#writtenOffset)
+        const writing = this.#write(handle, batch.bytes)
+        if (writing) await writing
         this.#deps.recent?.add(batch.bytes, this.#deps.positions.written.seq, batch.end.seq)
         this.#pending.written()
         this.#writtenOffset += batch.bytes.byteLength
@@ -228,6 +233,21 @@ export class GroupCommit implements FrameSink {
     } catch (error) {
       this.fail(error, 'write')
     }
+  }
+
+  /**
+   * Writes a batch at the written offset: inline where the policy allows it (inline-writes.ts: 'os' mode, a handle
+   * with `writeSync`, no recent slow write), else through the threadpool (the promise returned).
+   */
+  #write(handle: FileHandleLike, bytes: Uint8Array): Promise<void> | undefined {
+    const inline = this.#deps.inline
+    if (handle.writeSync === undefined || !inline.allows(bytes.byteLength)) {
+      return writeFully(handle, bytes, this.#writtenOffset)
+    }
+    const startedAt = inline.now()
+    writeFullySync(handle.writeSync.bind(handle), bytes, this.#writtenOffset)
+    inline.finished(startedAt)
+    return undefined
   }
 
   /** Everything pending as one buffer: a marker first if the previous batch was synced, a seal last if it rolls. */

@@ -25,6 +25,16 @@ export async function writeFully(handle: FileHandleLike, bytes: Uint8Array, posi
   }
 }
 
+/** Writes all of `bytes` at `position` with the handle's synchronous write, however many calls it needs. */
+export function writeFullySync(
+  writeSync: NonNullable<FileHandleLike['writeSync']>,
+  bytes: Uint8Array,
+  position: number,
+): void {
+  let done = 0
+  while (done < bytes.byteLength) done += writeSync(bytes, done, bytes.byteLength - done, position + done)
+}
+
 /** True for the error a file system throws for a name that does not exist. */
 export function isNotFound(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT'

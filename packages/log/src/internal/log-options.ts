@@ -19,6 +19,8 @@ export interface ResolvedOptions {
   readonly segmentBytes: number
   /** Bytes a new segment file is given up front: `segmentBytes`, or 0 with `preallocate: false`. */
   readonly preallocateBytes: number
+  /** 'os' mode: write small batches with a synchronous write on the event loop (inline-writes.ts). */
+  readonly inlineWrites: boolean
   /** Bytes of newest batches kept in memory for reads at the head (0: none). */
   readonly keepRecentBytes: number
   readonly maxPayloadBytes: number
@@ -50,6 +52,10 @@ export function resolveOptions(dir: string | undefined, options: OpenLogOptions)
   if (typeof preallocate !== 'boolean') {
     throw new LogConfigError(`preallocate must be a boolean, got ${JSON.stringify(preallocate)}`, { preallocate })
   }
+  const inlineWrites = options.inlineWrites ?? true
+  if (typeof inlineWrites !== 'boolean') {
+    throw new LogConfigError(`inlineWrites must be a boolean, got ${JSON.stringify(inlineWrites)}`, { inlineWrites })
+  }
   const keepRecentBytes = options.keepRecentBytes ?? DEFAULT_KEEP_RECENT_BYTES
   if (!Number.isSafeInteger(keepRecentBytes) || keepRecentBytes < 0) {
     throw new LogConfigError(`keepRecentBytes must be a non-negative integer, got ${keepRecentBytes}`, {
@@ -70,6 +76,7 @@ export function resolveOptions(dir: string | undefined, options: OpenLogOptions)
     durability,
     segmentBytes,
     preallocateBytes: preallocate ? segmentBytes : 0,
+    inlineWrites,
     keepRecentBytes,
     maxPayloadBytes,
     readOnly: options.readOnly ?? false,

@@ -1,8 +1,6 @@
 // Frames as bytes (FORMAT.md › Frame, › Positions): encoding a frame in place (where group commit writes it from) or
 // into a buffer of its own, decoding and checking one, the chain hash, and marker payloads. The offsets and sizes
 // come from format.ts; this file holds the rules that use them.
-import { crc32c } from '@node-rs/crc32'
-import { xxh64 } from '@node-rs/xxhash'
 import {
   asBuffer,
   FRAME_BODY_MIN,
@@ -16,10 +14,11 @@ import {
   readU64,
   writeU64,
 } from './format.js'
+import { crc32c, encodeSmallFrameAt, SMALL_PAYLOAD_BYTES, xxh64 } from './frame-hash.js'
 
 /** chain_n = xxh64(seq_n ‖ payload_n, seed = chain_{n-1}); `seqAndPayload` is the frame body from the seq field on. */
 function nextChain(prev: bigint, seqAndPayload: Uint8Array): bigint {
-  return BigInt.asUintN(64, xxh64(seqAndPayload, prev))
+  return xxh64(seqAndPayload, prev)
 }
 
 /** Bytes of a frame with a payload of `payloadBytes`. */
@@ -42,8 +41,8 @@ export function frameBuffer(size: number): FrameBuffer {
 /**
  * Encodes a frame at `offset` of `target`, which must have {@link frameSize} bytes there, and returns the chain after
  * it. For commits the chain is computed from `chainOrPrev`, the chain before; seal and marker frames carry the
- * current head seq and chain (`chainOrPrev`) and consume neither. Called once per append: no allocation but the two
- * views the hashes read.
+ * current head seq and chain (`chainOrPrev`) and consume neither. Called once per append: a small frame is built and
+ * hashed in one call into WebAssembly (frame-hash.ts), a larger one here, hashed natively.
  */
 export function encodeFrameAt(
   target: FrameBuffer,
@@ -54,6 +53,8 @@ export function encodeFrameAt(
   payload: Uint8Array,
 ): bigint {
   const { bytes, view } = target
+  if (payload.byteLength <= SMALL_PAYLOAD_BYTES)
+    return encodeSmallFrameAt(bytes, offset, type, seq, chainOrPrev, payload)
   const end = offset + FRAME_HEADER_BYTES + payload.byteLength
   view.setUint32(offset + FRAME_OFFSET.length, FRAME_BODY_MIN + payload.byteLength, true)
   // The type byte and the three reserved bytes after it, zero.

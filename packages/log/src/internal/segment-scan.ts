@@ -2,7 +2,6 @@
 // hold, and when they stop, looks past the damage for later valid frames so recovery can tell a torn unsynced tail
 // from corruption of synced data. Frames followed by nothing but zeros end cleanly: that is a preallocated segment's
 // unwritten space (FORMAT.md › Writing), not damage.
-import { crc32c } from '@node-rs/crc32'
 import type { FileHandleLike } from '../file-layer.js'
 import {
   FRAME_BODY_MIN,
@@ -17,6 +16,7 @@ import {
   type SegmentHeader,
 } from './format.js'
 import { commitFollows, readMarker } from './frame-codec.js'
+import { crc32c } from './frame-hash.js'
 import { FrameCursor } from './frame-reader.js'
 import { readFully } from './io.js'
 

@@ -26,6 +26,14 @@ function recordingLayer(timeline: string[], dsync: boolean): FileLayer {
       isSegment(path)
         ? {
             write: (b, o, l, p) => recorded(handle.dsync === true ? 'dwrite' : 'write', () => handle.write(b, o, l, p)),
+            // 'os' mode writes batches inline: the same record, made before and after the synchronous call.
+            writeSync: (b, o, l, p) => {
+              const name = handle.dsync === true ? 'dwrite' : 'write'
+              timeline.push(`${name}:start`)
+              const written = handle.writeSync!(b, o, l, p)
+              timeline.push(`${name}:end`)
+              return written
+            },
             datasync: () => recorded('datasync', () => handle.datasync()),
           }
         : {},

@@ -64,11 +64,13 @@ export function wrapFileLayer(base: FileLayer, overrides: FileLayerOverrides = {
 
 /**
  * A handle that forwards to `handle` except where `overrides` says otherwise (its `dsync` included). It has a
- * `writeSync` when the override or the inner handle has one.
+ * `writeSync` when the overrides give one, or when the inner handle has one and the overrides leave `write` alone:
+ * a layer that replaces `write` (to count, fault or observe writes) without saying how to write synchronously gets
+ * every write through its `write`, none past it.
  */
 export function wrapHandle(handle: FileHandleLike, overrides: Partial<FileHandleLike> = {}): FileHandleLike {
   const dsync = overrides.dsync ?? handle.dsync
-  const inner = handle.writeSync?.bind(handle)
+  const inner = overrides.write ? undefined : handle.writeSync?.bind(handle)
   const writeSync = overrides.writeSync ?? inner
   return {
     ...(dsync === undefined ? {} : { dsync }),

@@ -21,6 +21,44 @@ async function writeFile(layer: FileLayer, path: string, text: string): Promise<
 }
 
 describe('wrapFileLayer', () => {
+  it('keeps writeSync where write is not replaced, and drops it where write is (no write gets past an override)', async () => {
+    const base = disk()
+    const plain = await wrapFileLayer(base).open('/d/a', 'wx')
+    expect(plain.writeSync?.(bytes('sync'), 0, 4, 0)).toBe(4)
+    const back = new Uint8Array(4)
+    const reader = await base.open('/d/a', 'r')
+    await reader.read(back, 0, 4, 0)
+    await reader.close()
+    expect(back).toEqual(bytes('sync'))
+    let seen = 0
+    const counting = wrapFileLayer(base, {
+      handle: (h) => ({
+        write: (...args) => {
+          seen++
+          return h.write(...args)
+        },
+      }),
+    })
+    const observed = await counting.open('/d/b', 'wx')
+    expect(observed.writeSync, 'an overridden write hides the inner writeSync').toBeUndefined()
+    await observed.write(bytes('x'), 0, 1, 0)
+    expect(seen).toBe(1)
+    let syncSeen = 0
+    const both = wrapFileLayer(base, {
+      handle: (h) => ({
+        write: (...args) => h.write(...args),
+        writeSync: (...args) => {
+          syncSeen++
+          return h.writeSync!(...args)
+        },
+      }),
+    })
+    const handle = await both.open('/d/c', 'wx')
+    expect(handle.writeSync?.(bytes('yz'), 0, 2, 0)).toBe(2)
+    expect(syncSeen).toBe(1)
+    for (const h of [plain, observed, handle]) await h.close()
+  })
+
   it('forwards every operation it does not override to the base layer', async () => {
     const base = disk()
     const layer = wrapFileLayer(base)

@@ -1,13 +1,22 @@
-// Inline writes (inline-writes.ts, `inlineWrites` of openLog): in 'os' mode a batch of up to 1 MiB is written with
-// the handle's synchronous `writeSync` on the event loop instead of through the threadpool. These tests pin when
-// that happens (the policy, and which calls a real log makes), that it never happens for durable writes, and that
-// what is written inline reads back like any batch. Faults thrown by an inline write are in fault-injection.test.ts
-// (the "'os' mode, batches written inline" layer); a kill -9 of an 'os'-mode writer is in kill-9.test.ts.
+// Inline writes (inline-writes.ts, `inlineWrites` of openLog): a batch written with the handle's synchronous
+// `writeSync` on the event loop instead of through the threadpool — a page-cache write up to 1 MiB, a durable
+// (O_DSYNC) one only while the loop is idle enough. These tests pin when that happens (the policy with its own
+// clocks, and the calls a real log makes) and that what is written inline reads back like any batch. Faults thrown
+// by an inline write are in fault-injection.test.ts (the "'os' mode, batches written inline" layer, and the 'fsync'
+// layers whenever the loop was idle); kill -9 of a writer in either mode is in kill-9.test.ts.
 import { join } from 'node:path'
 import { tempDir, wrapFileLayer, wrapHandle } from '@homedb/testkit'
 import { describe, expect, it } from 'vitest'
 import { type Durability, type FileLayer, LogConfigError, nodeFileLayer, openLog } from '../src/index.js'
-import { INLINE_BACKOFF_MS, INLINE_MAX_BYTES, INLINE_SLOW_MS, InlineWrites } from '../src/internal/inline-writes.js'
+import {
+  BUSY_LOOP_SHARE,
+  DURABLE_SLOW_MS,
+  INLINE_BACKOFF_MS,
+  INLINE_MAX_BYTES,
+  InlineWrites,
+  LOAD_WINDOW_MS,
+  PAGE_CACHE_SLOW_MS,
+} from '../src/internal/inline-writes.js'
 
 /** Batch writes into segments (position > 0: not a segment header), by the way they were made. */
 interface WriteCounts {
@@ -67,49 +76,114 @@ async function countWrites(
   return counts
 }
 
+/** A policy on clocks the test moves: `now` and the loop's cumulative idle and active time (ms). */
+function policyOnClocks(options: { pageCache?: boolean; durable?: boolean } = {}) {
+  const clock = { now: 1000, idle: 0, active: 0 }
+  const policy = new InlineWrites({
+    pageCache: options.pageCache ?? true,
+    durable: options.durable ?? true,
+    now: () => clock.now,
+    loopTime: () => ({ idle: clock.idle, active: clock.active }),
+  })
+  /** `ms` pass, `busyShare` of them running code. */
+  const pass = (ms: number, busyShare: number) => {
+    clock.now += ms
+    clock.active += ms * busyShare
+    clock.idle += ms * (1 - busyShare)
+  }
+  return { clock, policy, pass }
+}
+
 describe('the inline write policy', () => {
-  it('allows batches up to INLINE_MAX_BYTES, and none when disabled', () => {
-    const on = new InlineWrites(true, () => 0)
-    expect(on.allows(1)).toBe(true)
-    expect(on.allows(INLINE_MAX_BYTES)).toBe(true)
-    expect(on.allows(INLINE_MAX_BYTES + 1)).toBe(false)
-    const off = new InlineWrites(false, () => 0)
-    expect(off.allows(1)).toBe(false)
+  it('allows page-cache batches up to INLINE_MAX_BYTES at once, and none when disabled', () => {
+    const { policy } = policyOnClocks()
+    expect(policy.allows(1, false)).toBe(true)
+    expect(policy.allows(INLINE_MAX_BYTES, false)).toBe(true)
+    expect(policy.allows(INLINE_MAX_BYTES + 1, false)).toBe(false)
+    expect(policyOnClocks({ pageCache: false }).policy.allows(1, false)).toBe(false)
   })
 
-  it('sends batches to the threadpool for INLINE_BACKOFF_MS after a write that took INLINE_SLOW_MS', () => {
-    let now = 1000
-    const policy = new InlineWrites(true, () => now)
-    const fast = policy.now()
-    now += INLINE_SLOW_MS - 0.5
-    policy.finished(fast)
+  it('allows durable batches only once a window of LOAD_WINDOW_MS shows the loop idle enough', () => {
+    const { policy, pass } = policyOnClocks()
+    expect(policy.allows(100, true), 'no window measured yet').toBe(false)
+    pass(LOAD_WINDOW_MS, 0.2)
+    expect(policy.allows(100, true), 'the loop ran code 20 % of the window').toBe(true)
+    pass(LOAD_WINDOW_MS - 1, 0.9)
+    expect(policy.allows(100, true), 'the window is still open: the last verdict holds').toBe(true)
+    pass(1, 0.9)
+    expect(policy.allows(100, true), `busier than ${BUSY_LOOP_SHARE}`).toBe(false)
+    expect(policy.allows(100, false), 'page-cache writes do not look at the load').toBe(true)
+    expect(policyOnClocks({ durable: false }).policy.allows(100, true)).toBe(false)
+  })
+
+  it("does not count its own inline writes as the loop's work", () => {
+    const { policy, pass } = policyOnClocks()
+    pass(LOAD_WINDOW_MS, 0.1)
+    expect(policy.allows(100, true)).toBe(true)
+    // 90 % of the next window is spent in ten inline writes (none slow): the loop itself stays idle.
+    for (let i = 0; i < 10; i++) {
+      const start = policy.now()
+      pass(LOAD_WINDOW_MS * 0.09, 1)
+      policy.finished(start, true)
+    }
+    pass(LOAD_WINDOW_MS * 0.1, 0)
     expect(policy.slowWrites).toBe(0)
-    expect(policy.allows(100), 'a write under the threshold changes nothing').toBe(true)
-    const slow = policy.now()
-    now += INLINE_SLOW_MS
-    policy.finished(slow)
-    expect(policy.slowWrites).toBe(1)
-    expect(policy.allows(100)).toBe(false)
-    now += INLINE_BACKOFF_MS - 1
-    expect(policy.allows(100), 'still backing off').toBe(false)
-    now += 1
-    expect(policy.allows(100), 'back to inline after the backoff').toBe(true)
+    expect(policy.allows(100, true)).toBe(true)
+  })
+
+  it('backs off to the threadpool for INLINE_BACKOFF_MS after a slow write of either kind', () => {
+    for (const [durable, slowMs] of [
+      [false, PAGE_CACHE_SLOW_MS],
+      [true, DURABLE_SLOW_MS],
+    ] as const) {
+      const { policy, pass } = policyOnClocks()
+      pass(LOAD_WINDOW_MS, 0)
+      expect(policy.allows(100, durable)).toBe(true)
+      let start = policy.now()
+      pass(slowMs - 0.5, 0)
+      policy.finished(start, durable)
+      expect(policy.slowWrites, 'under the limit').toBe(0)
+      expect(policy.allows(100, durable)).toBe(true)
+      start = policy.now()
+      pass(slowMs, 0)
+      policy.finished(start, durable)
+      expect(policy.slowWrites).toBe(1)
+      expect(policy.allows(100, durable)).toBe(false)
+      expect(policy.allows(100, !durable), 'the backoff holds for both kinds').toBe(false)
+      pass(INLINE_BACKOFF_MS - 1, 0)
+      expect(policy.allows(100, durable), 'still backing off').toBe(false)
+      pass(1, 0)
+      expect(policy.allows(100, durable), 'inline again after the backoff').toBe(true)
+    }
   })
 })
 
 describe('a log writing inline', () => {
-  it("writes every batch inline in 'os' mode", async () => {
+  it("writes every page-cache batch inline in 'os' mode", async () => {
     const counts = await countWrites('os')
     expect(counts).toEqual({ inline: 10, threadpool: 0 })
   })
 
-  it("never writes inline in 'fsync' mode, whatever inlineWrites says", async () => {
-    expect(await countWrites('fsync')).toEqual({ inline: 0, threadpool: 10 })
-    expect(await countWrites('fsync', { inlineWrites: true })).toEqual({ inline: 0, threadpool: 10 })
+  it('writes a durable batch inline after the loop sat idle, through the threadpool while it ran code', async () => {
+    const counts = { inline: 0, threadpool: 0 }
+    const log = await openLog(tempDir('inline'), { durability: 'fsync', fileLayer: countingLayer(counts) })
+    // The loop's load over the last window is the input here, not a race: first a window spent running code...
+    const until = performance.now() + LOAD_WINDOW_MS + 10
+    while (performance.now() < until) {
+      // busy
+    }
+    await appendTurns(log, 1)
+    expect(counts, 'a busy loop leaves the durable write to the threadpool').toEqual({ inline: 0, threadpool: 1 })
+    // ...then one spent waiting.
+    await new Promise((resolve) => setTimeout(resolve, LOAD_WINDOW_MS + 10))
+    await appendTurns(log, 1)
+    await log.close()
+    expect(counts, 'an idle loop writes it itself').toEqual({ inline: 1, threadpool: 1 })
   })
 
   it('goes through the threadpool with inlineWrites: false, or a file layer without writeSync', async () => {
     expect(await countWrites('os', { inlineWrites: false })).toEqual({ inline: 0, threadpool: 10 })
+    expect(await countWrites('fsync', { inlineWrites: false })).toEqual({ inline: 0, threadpool: 10 })
     expect(await countWrites('os', { noWriteSync: true })).toEqual({ inline: 0, threadpool: 10 })
   })
 
@@ -127,7 +201,7 @@ describe('a log writing inline', () => {
   it('backs off to the threadpool after an inline write blocked the loop, and reads back every commit', async () => {
     const counts = { inline: 0, threadpool: 0 }
     const dir = tempDir('inline')
-    const fileLayer = countingLayer(counts, { slowFirst: INLINE_SLOW_MS + 1 })
+    const fileLayer = countingLayer(counts, { slowFirst: PAGE_CACHE_SLOW_MS + 1 })
     const log = await openLog(dir, { durability: 'os', fileLayer })
     const start = performance.now()
     await appendTurns(log, 5)

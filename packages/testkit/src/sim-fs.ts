@@ -394,11 +394,6 @@ export class SimFs extends SimTree implements FileLayer {
   }
 
   /** @internal */
-  handleOpSync<T>(call: SimCall, effect: (fault: SimFaultSpec | undefined) => T): T {
-    return effect(this.enter(call))
-  }
-
-  /** @internal */
   write(inode: Inode, bytes: Uint8Array, position: number): DataOp {
     const op: DataOp = { kind: 'write', position, bytes: Uint8Array.from(bytes) }
     inode.data = applyOp(inode.data, op)

@@ -8,8 +8,6 @@ import { fsError, type SimCall, type SimFaultSpec } from './sim-types.js'
 /** What a handle needs from the file system that opened it. */
 export interface SimHandleHost {
   handleOp<T>(call: SimCall, effect: (fault: SimFaultSpec | undefined) => T, returned?: (result: T) => void): Promise<T>
-  /** The same for a call that is done when it returns: no pause after the effect. */
-  handleOpSync<T>(call: SimCall, effect: (fault: SimFaultSpec | undefined) => T): T
   write(inode: Inode, bytes: Uint8Array, position: number): DataOp
   writeReturned(inode: Inode, op: DataOp): void
   truncate(inode: Inode, length: number): void
@@ -21,7 +19,9 @@ export interface SimHandleHost {
 
 /**
  * An open file of the simulated file system; every call goes through its host (counting, crash, faults). With
- * `dsync`, each write is durable once it has returned (O_DSYNC).
+ * `dsync`, each write is durable once it has returned (O_DSYNC). It has no `writeSync` on purpose: whether the log
+ * writes a batch inline depends on real time (the event loop's load, a slow write), so a seed's run would depend on
+ * the machine; without it every batch takes the threadpool path, whose calls and bytes are the inline path's.
  */
 export class SimHandle implements FileHandleLike {
   private closed = false
@@ -55,34 +55,7 @@ export class SimHandle implements FileHandleLike {
       ? { op: 'write', path: this.path, position, length, dsync: true }
       : { op: 'write', path: this.path, position, length }
     let written: DataOp | undefined
-    const effect = this.writeEffect(call, buffer, offset, length, position, (op) => {
-      written = op
-    })
-    if (!this.dsync) return this.fs.handleOp(call, effect)
-    return this.fs.handleOp(call, effect, () => this.fs.writeReturned(this.inode, written!))
-  }
-
-  /** A write done when it returns (O_DSYNC handles too: durable once it has returned, which is at once). */
-  writeSync(buffer: Uint8Array, offset: number, length: number, position: number): number {
-    const call: SimCall = this.dsync
-      ? { op: 'write', path: this.path, position, length, dsync: true }
-      : { op: 'write', path: this.path, position, length }
-    const effect = this.writeEffect(call, buffer, offset, length, position, (op) => {
-      if (this.dsync) this.fs.writeReturned(this.inode, op)
-    })
-    return this.fs.handleOpSync(call, effect)
-  }
-
-  /** What a write does to the model, faulted or not; `landed` gets the write that landed whole. */
-  private writeEffect(
-    call: SimCall,
-    buffer: Uint8Array,
-    offset: number,
-    length: number,
-    position: number,
-    landed: (op: DataOp) => void,
-  ): (fault: SimFaultSpec | undefined) => number {
-    return (fault) => {
+    const effect = (fault: SimFaultSpec | undefined): number => {
       this.usable(call)
       if (!this.writable) throw fsError('EBADF', 'file opened read-only', call)
       const bytes = buffer.subarray(offset, offset + length)
@@ -91,9 +64,11 @@ export class SimHandle implements FileHandleLike {
         if (fault.torn) this.fs.write(this.inode, bytes.subarray(0, this.fs.tornLength(length)), position)
         this.fs.failCall(fault, call)
       }
-      landed(this.fs.write(this.inode, bytes, position))
+      written = this.fs.write(this.inode, bytes, position)
       return length
     }
+    if (!this.dsync) return this.fs.handleOp(call, effect)
+    return this.fs.handleOp(call, effect, () => this.fs.writeReturned(this.inode, written!))
   }
 
   private flush(op: 'datasync' | 'sync'): Promise<void> {

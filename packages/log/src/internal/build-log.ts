@@ -110,7 +110,7 @@ export function fileLog(
       const durability = o.durability
       invariant(durability !== 'memory', 'files-not-memory', () => ({ durability }))
       const sizes = { segmentBytes: o.segmentBytes, preallocateBytes: o.preallocateBytes }
-      const inline = new InlineWrites(durability === 'os' && o.inlineWrites)
+      const inline = new InlineWrites({ pageCache: o.inlineWrites, durable: o.inlineWrites })
       writer = new GroupCommit({ ...files, durability, ...sizes, active, recent, inline, onWritten: notify })
     }
     const activeEnd = writer ? () => writer.writtenOffset : () => follower!.offset

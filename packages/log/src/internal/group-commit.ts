@@ -1,8 +1,8 @@
 // Group commit: the only writer of segment files after open. Commits appended in one event-loop turn become one
 // batch, encoded in place into the buffer it is written from (pending-batch.ts) and written with one write; in
 // 'fsync' mode that write is durable when it returns (the active segment is opened with O_DSYNC), or, where the file
-// layer cannot give that, one fdatasync follows it; in 'os' mode a small batch is written inline, on the event loop
-// (inline-writes.ts). Every waiter of the batch resolves together. It also seals and
+// layer cannot give that, one fdatasync follows it. A batch is written inline, on the event loop, where the policy
+// in inline-writes.ts allows it: a page-cache write, or a durable one while the loop is idle. Every waiter of the batch resolves together. It also seals and
 // rolls segments, and stops for good at the first failed write (fail-stop).
 //
 // What it may assume: it is the only writer of the active segment (the writer lock), and appends arrive checked (by
@@ -45,7 +45,7 @@ export interface GroupCommitDeps {
   readonly positions: LogPositions
   /** The active segment as the open left it: open for writing (with `dsync` in 'fsync' mode), valid up to `validEnd`. */
   readonly active: { readonly handle: FileHandleLike; readonly validEnd: number }
-  /** Which batches are written with a synchronous write on the event loop (never any in 'fsync' mode). */
+  /** Which batches are written with a synchronous write on the event loop. */
   readonly inline: InlineWrites
   /** Keeps a copy of each batch written, for reads at the head (recent-frames.ts); none with `keepRecentBytes: 0`. */
   readonly recent: RecentFrames | undefined
@@ -236,17 +236,19 @@ export class GroupCommit implements FrameSink {
   }
 
   /**
-   * Writes a batch at the written offset: inline where the policy allows it (inline-writes.ts: 'os' mode, a handle
-   * with `writeSync`, no recent slow write), else through the threadpool (the promise returned).
+   * Writes a batch at the written offset: inline where the policy allows it (inline-writes.ts: a handle with
+   * `writeSync`; a page-cache write, or a durable one while the loop is idle; no recent slow write), else through
+   * the threadpool (the promise returned).
    */
   #write(handle: FileHandleLike, bytes: Uint8Array): Promise<void> | undefined {
     const inline = this.#deps.inline
-    if (handle.writeSync === undefined || !inline.allows(bytes.byteLength)) {
+    const durable = handle.dsync === true
+    if (handle.writeSync === undefined || !inline.allows(bytes.byteLength, durable)) {
       return writeFully(handle, bytes, this.#writtenOffset)
     }
     const startedAt = inline.now()
     writeFullySync(handle.writeSync.bind(handle), bytes, this.#writtenOffset)
-    inline.finished(startedAt)
+    inline.finished(startedAt, durable)
     return undefined
   }
 

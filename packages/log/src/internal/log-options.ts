@@ -19,7 +19,7 @@ export interface ResolvedOptions {
   readonly segmentBytes: number
   /** Bytes a new segment file is given up front: `segmentBytes`, or 0 with `preallocate: false`. */
   readonly preallocateBytes: number
-  /** 'os' mode: write small batches with a synchronous write on the event loop (inline-writes.ts). */
+  /** Write batches with a synchronous write on the event loop where inline-writes.ts allows it. */
   readonly inlineWrites: boolean
   /** Bytes of newest batches kept in memory for reads at the head (0: none). */
   readonly keepRecentBytes: number

@@ -3,7 +3,10 @@
 // and the move abort, or left the copy's log without its base snapshot — the copy now starts over from the source's
 // log info; and a second move of the same user to the same target took the reservation over after the first one's
 // copy had reached the frozen head, then dropped it when it aborted, so the first move's switch named a home that no
-// longer held the user — a reservation that reached is now refused to other moves.
+// longer held the user — a reservation that reached is now refused to other moves. Also (found by a kill -9 test
+// whose mover sometimes aborted): the writer shipped a newer snapshot while the copy was reading the commits after
+// an older start, the source released them and answered the copy's next read `need-snapshot`, which failed the
+// copy; it now starts over from the newest snapshot too.
 import { httpTransport, MoveError, moveUser, ship, type Transport, type TransportResponse } from '@homedb/replication'
 import { lookupTable, openDb, schema } from '@homedb/tables'
 import { describe, expect, it } from 'vitest'
@@ -70,6 +73,51 @@ describe('a move whose copy meets a failing snapshot download', () => {
     const moved = await moveUser({ directory: directory.url, user: 'alice', to: b.url, adminToken: ADMIN })
     expect(moved.epoch).toBe(2)
     expect(transport.failed).toBe(2)
+    db.files.insert('at-the-new-home', { n: 2 })
+    await shipper.flushed()
+    expect(b.service.users().find((u) => u.name === 'alice')).toMatchObject({ state: 'active', epoch: 2 })
+    await shipper.close()
+    await db.close()
+    transport.close?.()
+  })
+})
+
+/** The target's way to other homes: its first read of frames is answered `need-snapshot`, as a source that released them. */
+function releasedFrames(): Transport & { refused: number } {
+  const http = httpTransport()
+  const transport = {
+    refused: 0,
+    async request(request: Parameters<Transport['request']>[0]): Promise<TransportResponse> {
+      if (!request.url.includes('/frames?') || transport.refused > 0) return http.request(request)
+      transport.refused++
+      const body = JSON.stringify({ error: { code: 'need-snapshot', message: 'the log no longer holds that seq' } })
+      return {
+        status: 409,
+        headers: {},
+        body: (async function* () {
+          yield Buffer.from(body)
+        })(),
+      }
+    },
+    close: () => http.close?.(),
+  }
+  return transport
+}
+
+describe('a move whose copy is told the commits it needs next were released', () => {
+  it('starts the copy over from the newest snapshot and completes', async () => {
+    const transport = releasedFrames()
+    const { directory, homes } = await deploy(2, (i) => (i === 1 ? { transport } : {}))
+    const [a, b] = [homes[0]!, homes[1]!]
+    await a.addUser('alice', { token: TOKEN })
+    const db = await openDb(Core, { dir: next() })
+    const shipper = ship(db, { directory: directory.url, user: 'alice', token: TOKEN, retry })
+    for (let i = 0; i < 40; i++) db.files.insert(`f${i}`, { n: i })
+    await shipper.flushed()
+
+    const moved = await moveUser({ directory: directory.url, user: 'alice', to: b.url, adminToken: ADMIN })
+    expect(moved.epoch).toBe(2)
+    expect(transport.refused).toBe(1)
     db.files.insert('at-the-new-home', { n: 2 })
     await shipper.flushed()
     expect(b.service.users().find((u) => u.name === 'alice')).toMatchObject({ state: 'active', epoch: 2 })

@@ -1,5 +1,6 @@
 // The target's side of a move while the user is reserved here: a copy job that reads the user's log from the source
-// home with the admin token (its latest snapshot, then every commit after it, then the live tail, like a replica)
+// home with the admin token (its latest snapshot, then every commit after it, then the live tail, like a replica;
+// from the source's newest snapshot again if the source released the commits it needed next)
 // and appends it byte for byte to a new log generation here, each batch verified (CRC, seq, chain), fsynced and
 // recorded as the copy's durable head before the job reports it. The mover watches its progress, waits for it to
 // reach the source's frozen head exactly, and compares state hashes; nothing here is served to users until the
@@ -248,6 +249,12 @@ export class CopyJob {
     const log = this.lease!.log
     const head = { logId: log.logId, seq: log.head.seq, chain: log.head.chain }
     const answer = await this.options.client.frames(head, this.options.waitMs, this.cursor, this.stopper.signal)
+    if (!answer.ok && answer.code === 'need-snapshot' && !this.reached) {
+      // The writer shipped a newer snapshot and the source released the commits after the copy's head: copy again
+      // from that snapshot (like `gone` while installing one). Not once a mover heard `reached`: it may switch.
+      await this.startOver()
+      throw new Error(`the source answered need-snapshot: ${answer.message}; copying again from its newest snapshot`)
+    }
     if (!answer.ok) throw this.refusal(answer)
     this.cursor = answer.cursor
     this.sourceHead = answer.head

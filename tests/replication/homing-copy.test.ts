@@ -8,7 +8,7 @@
 // an older start, the source released them and answered the copy's next read `need-snapshot`, which failed the
 // copy; it now starts over from the newest snapshot too.
 import { httpTransport, MoveError, moveUser, ship, type Transport, type TransportResponse } from '@homedb/replication'
-import { lookupTable, openDb, schema } from '@homedb/tables'
+import { type Db, lookupTable, openDb, schema } from '@homedb/tables'
 import { describe, expect, it } from 'vitest'
 import { localDeployments } from './support/deployment.js'
 import { tempDirs } from './support/dirs.js'
@@ -21,6 +21,47 @@ const retry = { baseMs: 10, maxMs: 200 }
 
 const deploy = localDeployments(next, ADMIN)
 
+/** A home's refusal as the transport hands it over: `{ error: { code, message } }`. */
+function refusal(status: number, code: string, message: string): TransportResponse {
+  const body = JSON.stringify({ error: { code, message } })
+  return {
+    status,
+    headers: {},
+    body: (async function* () {
+      yield Buffer.from(body)
+    })(),
+  }
+}
+
+type Home = Awaited<ReturnType<typeof deploy>>['homes'][number]
+
+/**
+ * Alice lives on the first of two homes with a writer shipping to it (40 rows); `before` does what the test needs
+ * there, then she is moved to the second, whose way to other homes is `transport`: the move completes, and the writer
+ * goes on at the new home.
+ */
+async function moveThrough(
+  transport: Transport,
+  before: (db: Db<typeof Core>, source: Home) => Promise<void>,
+): Promise<void> {
+  const { directory, homes } = await deploy(2, (i) => (i === 1 ? { transport } : {}))
+  const [a, b] = [homes[0]!, homes[1]!]
+  await a.addUser('alice', { token: TOKEN })
+  const db = await openDb(Core, { dir: next() })
+  const shipper = ship(db, { directory: directory.url, user: 'alice', token: TOKEN, retry })
+  for (let i = 0; i < 40; i++) db.files.insert(`f${i}`, { n: i })
+  await before(db, a)
+  await shipper.flushed()
+  const moved = await moveUser({ directory: directory.url, user: 'alice', to: b.url, adminToken: ADMIN })
+  expect(moved.epoch).toBe(2)
+  db.files.insert('at-the-new-home', { n: 2 })
+  await shipper.flushed()
+  expect(b.service.users().find((u) => u.name === 'alice')).toMatchObject({ state: 'active', epoch: 2 })
+  await shipper.close()
+  await db.close()
+  transport.close?.()
+}
+
 /** The target's way to other homes: its first snapshot download is told `gone`, its second is cut after 10 bytes. */
 function failingSnapshots(): Transport & { failed: number } {
   const http = httpTransport()
@@ -30,16 +71,7 @@ function failingSnapshots(): Transport & { failed: number } {
       const response = await http.request(request)
       if (!request.url.includes('/snapshots/') || transport.failed >= 2) return response
       transport.failed++
-      if (transport.failed === 1) {
-        const body = JSON.stringify({ error: { code: 'gone', message: 'replaced meanwhile' } })
-        return {
-          status: 404,
-          headers: {},
-          body: (async function* () {
-            yield Buffer.from(body)
-          })(),
-        }
-      }
+      if (transport.failed === 1) return refusal(404, 'gone', 'replaced meanwhile')
       return {
         ...response,
         body: (async function* () {
@@ -59,26 +91,12 @@ function failingSnapshots(): Transport & { failed: number } {
 describe('a move whose copy meets a failing snapshot download', () => {
   it('starts the copy over and completes; the writer goes on at the new home', async () => {
     const transport = failingSnapshots()
-    const { directory, homes } = await deploy(2, (i) => (i === 1 ? { transport } : {}))
-    const [a, b] = [homes[0]!, homes[1]!]
-    await a.addUser('alice', { token: TOKEN })
-    const db = await openDb(Core, { dir: next() })
-    const shipper = ship(db, { directory: directory.url, user: 'alice', token: TOKEN, retry })
-    for (let i = 0; i < 40; i++) db.files.insert(`f${i}`, { n: i })
-    await db.compact()
-    db.files.insert('after-compaction', { n: 1 })
-    await shipper.flushed()
-    await expect.poll(async () => (await a.service.users())[0]?.snapshot?.seq ?? 0).toBeGreaterThan(0)
-
-    const moved = await moveUser({ directory: directory.url, user: 'alice', to: b.url, adminToken: ADMIN })
-    expect(moved.epoch).toBe(2)
+    await moveThrough(transport, async (db, source) => {
+      await db.compact()
+      db.files.insert('after-compaction', { n: 1 })
+      await expect.poll(async () => (await source.service.users())[0]?.snapshot?.seq ?? 0).toBeGreaterThan(0)
+    })
     expect(transport.failed).toBe(2)
-    db.files.insert('at-the-new-home', { n: 2 })
-    await shipper.flushed()
-    expect(b.service.users().find((u) => u.name === 'alice')).toMatchObject({ state: 'active', epoch: 2 })
-    await shipper.close()
-    await db.close()
-    transport.close?.()
   })
 })
 
@@ -90,14 +108,7 @@ function releasedFrames(): Transport & { refused: number } {
     async request(request: Parameters<Transport['request']>[0]): Promise<TransportResponse> {
       if (!request.url.includes('/frames?') || transport.refused > 0) return http.request(request)
       transport.refused++
-      const body = JSON.stringify({ error: { code: 'need-snapshot', message: 'the log no longer holds that seq' } })
-      return {
-        status: 409,
-        headers: {},
-        body: (async function* () {
-          yield Buffer.from(body)
-        })(),
-      }
+      return refusal(409, 'need-snapshot', 'the log no longer holds that seq')
     },
     close: () => http.close?.(),
   }
@@ -107,23 +118,8 @@ function releasedFrames(): Transport & { refused: number } {
 describe('a move whose copy is told the commits it needs next were released', () => {
   it('starts the copy over from the newest snapshot and completes', async () => {
     const transport = releasedFrames()
-    const { directory, homes } = await deploy(2, (i) => (i === 1 ? { transport } : {}))
-    const [a, b] = [homes[0]!, homes[1]!]
-    await a.addUser('alice', { token: TOKEN })
-    const db = await openDb(Core, { dir: next() })
-    const shipper = ship(db, { directory: directory.url, user: 'alice', token: TOKEN, retry })
-    for (let i = 0; i < 40; i++) db.files.insert(`f${i}`, { n: i })
-    await shipper.flushed()
-
-    const moved = await moveUser({ directory: directory.url, user: 'alice', to: b.url, adminToken: ADMIN })
-    expect(moved.epoch).toBe(2)
+    await moveThrough(transport, async () => {})
     expect(transport.refused).toBe(1)
-    db.files.insert('at-the-new-home', { n: 2 })
-    await shipper.flushed()
-    expect(b.service.users().find((u) => u.name === 'alice')).toMatchObject({ state: 'active', epoch: 2 })
-    await shipper.close()
-    await db.close()
-    transport.close?.()
   })
 })
 

@@ -15,9 +15,10 @@ export interface FileHandleLike {
   /** Writes `buffer[offset, offset + length)` at `position`; the log may reuse `buffer` once the promise settles. */
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>
   /**
-   * Optional: the same write, done before it returns, on the calling thread. A writable log in `'os'` mode uses it
-   * for batches that only copy bytes into the page cache (see `inlineWrites` of `openLog`); without it every write
-   * goes through {@link write}. A failure throws (fail-stop, like a rejected `write`). Never used for durable writes.
+   * Optional: the same write, done before it returns, on the calling thread (on a `dsync` handle, durable when it
+   * returns). A writable log uses it to write a batch on the event loop where that is cheaper than a threadpool round
+   * trip (see `inlineWrites` of `openLog`); without it every write goes through {@link write}. A failure throws, and
+   * the log fails as for a rejected `write` (fail-stop).
    */
   writeSync?(buffer: Uint8Array, offset: number, length: number, position: number): number
   datasync(): Promise<void>

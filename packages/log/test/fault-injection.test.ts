@@ -30,7 +30,9 @@ const withoutDsync = wrapFileLayer(nodeFileLayer, { open: (path, mode) => nodeFi
 
 /**
  * The two ways 'fsync' mode makes a batch durable, each tested with the same faults (where they apply), and 'os'
- * mode, whose batches are written inline (`writeSync` on the event loop: a fault throws there, not in a promise).
+ * mode. Page-cache writes go inline (`writeSync` on the event loop: a fault throws there, not in a promise): every
+ * batch of 'os' mode and of the layer without O_DSYNC (its fdatasync stays on the threadpool); a durable O_DSYNC
+ * write goes inline when the loop was idle, so that layer meets faults both ways.
  */
 const LAYERS = [
   { name: 'with O_DSYNC', base: nodeFileLayer, dsync: true, durability: 'fsync' },

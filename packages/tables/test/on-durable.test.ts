@@ -26,7 +26,7 @@ function recordingLayer(timeline: string[], dsync: boolean): FileLayer {
       isSegment(path)
         ? {
             write: (b, o, l, p) => recorded(handle.dsync === true ? 'dwrite' : 'write', () => handle.write(b, o, l, p)),
-            // 'os' mode writes batches inline: the same record, made before and after the synchronous call.
+            // A batch written inline (any mode, see inlineWrites): the same record, before and after the call.
             writeSync: (b, o, l, p) => {
               const name = handle.dsync === true ? 'dwrite' : 'write'
               timeline.push(`${name}:start`)

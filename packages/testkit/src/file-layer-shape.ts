@@ -16,7 +16,7 @@ export interface FileHandleLike {
   readonly dsync?: boolean
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>
-  /** Optional: the same write, done before it returns (the log uses it for page-cache writes in 'os' mode). */
+  /** Optional: the same write, done before it returns (the log uses it to write a batch on the event loop). */
   writeSync?(buffer: Uint8Array, offset: number, length: number, position: number): number
   datasync(): Promise<void>
   sync(): Promise<void>

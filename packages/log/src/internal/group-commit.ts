@@ -2,8 +2,9 @@
 // batch, encoded in place into the buffer it is written from (pending-batch.ts) and written with one write; in
 // 'fsync' mode that write is durable when it returns (the active segment is opened with O_DSYNC), or, where the file
 // layer cannot give that, one fdatasync follows it. A batch is written inline, on the event loop, where the policy
-// in inline-writes.ts allows it: a page-cache write, or a durable one while the loop is idle. Every waiter of the batch resolves together. It also seals and
-// rolls segments, and stops for good at the first failed write (fail-stop).
+// in inline-writes.ts allows it: a page-cache write, or a durable one while the loop is idle. Every waiter of the
+// batch resolves together. It also seals and rolls segments, and stops for good at the first failed write
+// (fail-stop).
 //
 // What it may assume: it is the only writer of the active segment (the writer lock), and appends arrive checked (by
 // the facade) and in seq order. What it guarantees: a waiter resolves only after its commit's batch was durably

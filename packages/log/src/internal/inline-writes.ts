@@ -2,7 +2,8 @@
 // threadpool thread. The round trip to a threadpool thread and back costs 30–60 µs on a small VM, paid by every
 // batch: more than a page-cache copy, and a third of a durable write.
 //
-// - Page-cache writes ('os' mode) go inline up to INLINE_MAX_BYTES: they only copy bytes, microseconds.
+// - Page-cache writes ('os' mode, or 'fsync' where no O_DSYNC is given and an fdatasync follows) go inline up to
+//   INLINE_MAX_BYTES: they only copy bytes, microseconds.
 // - Durable writes (O_DSYNC, 'fsync' mode) wait for the disk, ~90 µs here and more on slower disks. They go inline
 //   only while the event loop has little else to do: the share of the last window (LOAD_WINDOW_MS) the loop spent
 //   running code other than inline writes must stay under BUSY_LOOP_SHARE. An idle loop loses nothing by waiting on

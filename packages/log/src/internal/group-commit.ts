@@ -248,7 +248,7 @@ export class GroupCommit implements FrameSink {
       return writeFully(handle, bytes, this.#writtenOffset)
     }
     const startedAt = inline.now()
-    writeFullySync(handle.writeSync.bind(handle), bytes, this.#writtenOffset)
+    writeFullySync(handle, bytes, this.#writtenOffset)
     inline.finished(startedAt, durable)
     return undefined
   }

@@ -25,14 +25,10 @@ export async function writeFully(handle: FileHandleLike, bytes: Uint8Array, posi
   }
 }
 
-/** Writes all of `bytes` at `position` with the handle's synchronous write, however many calls it needs. */
-export function writeFullySync(
-  writeSync: NonNullable<FileHandleLike['writeSync']>,
-  bytes: Uint8Array,
-  position: number,
-): void {
+/** Writes all of `bytes` at `position` with the handle's `writeSync` (it must have one), in as many calls as it takes. */
+export function writeFullySync(handle: FileHandleLike, bytes: Uint8Array, position: number): void {
   let done = 0
-  while (done < bytes.byteLength) done += writeSync(bytes, done, bytes.byteLength - done, position + done)
+  while (done < bytes.byteLength) done += handle.writeSync!(bytes, done, bytes.byteLength - done, position + done)
 }
 
 /** True for the error a file system throws for a name that does not exist. */

@@ -33,6 +33,15 @@ export interface ResolvedOptions {
   readonly mustExist: boolean
 }
 
+/** A boolean option's value, `fallback` if unset; anything else than a boolean is a LogConfigError naming it. */
+function booleanOption(name: string, given: unknown, fallback: boolean): boolean {
+  const value = given ?? fallback
+  if (typeof value !== 'boolean') {
+    throw new LogConfigError(`${name} must be a boolean, got ${JSON.stringify(value)}`, { [name]: value })
+  }
+  return value
+}
+
 /** Checks `options` for `dir`; throws LogConfigError naming the first bad one. */
 export function resolveOptions(dir: string | undefined, options: OpenLogOptions): ResolvedOptions {
   const durability = options.durability ?? 'fsync'
@@ -48,14 +57,8 @@ export function resolveOptions(dir: string | undefined, options: OpenLogOptions)
   if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1024 || segmentBytes > 2 ** 31) {
     throw new LogConfigError(`segmentBytes must be an integer from 1024 to 2^31, got ${segmentBytes}`, { segmentBytes })
   }
-  const preallocate = options.preallocate ?? true
-  if (typeof preallocate !== 'boolean') {
-    throw new LogConfigError(`preallocate must be a boolean, got ${JSON.stringify(preallocate)}`, { preallocate })
-  }
-  const inlineWrites = options.inlineWrites ?? true
-  if (typeof inlineWrites !== 'boolean') {
-    throw new LogConfigError(`inlineWrites must be a boolean, got ${JSON.stringify(inlineWrites)}`, { inlineWrites })
-  }
+  const preallocate = booleanOption('preallocate', options.preallocate, true)
+  const inlineWrites = booleanOption('inlineWrites', options.inlineWrites, true)
   const keepRecentBytes = options.keepRecentBytes ?? DEFAULT_KEEP_RECENT_BYTES
   if (!Number.isSafeInteger(keepRecentBytes) || keepRecentBytes < 0) {
     throw new LogConfigError(`keepRecentBytes must be a non-negative integer, got ${keepRecentBytes}`, {

@@ -48,8 +48,9 @@ export interface OpenDbOptions extends OpenLogOptions {
   onError?: (error: unknown) => void
   /**
    * When to compact on its own: once the log written since the last snapshot exceeds `ratio` × the snapshot's size
-   * (but at least `minBytes`), a compaction starts in the background. Default `{ ratio: 4, minBytes: 4 MiB }`;
-   * `false` turns it off (call `db.compact()` yourself).
+   * (but at least `minBytes`) and a commit since the snapshot replaced or removed data (a log that only grew is what
+   * its snapshot would be: compacting it frees nothing), a compaction starts in the background. Default
+   * `{ ratio: 4, minBytes: 4 MiB }`; `false` turns it off (call `db.compact()` yourself).
    */
   autoCompact?: false | { ratio?: number; minBytes?: number }
   /**

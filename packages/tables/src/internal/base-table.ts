@@ -16,6 +16,11 @@ import { checkKeyAgainst, validateValue } from './standard-schema.js'
 import type { TableCapture } from './state-capture.js'
 import { acceptValue, checkKey, type ValueSite } from './validate.js'
 
+/** Where {@link APPLY} puts its change records: an array, or a sink that only looks at them (dead-weight.ts). */
+export interface ChangeSink {
+  push(change: TableChange): unknown
+}
+
 /**
  * Applies one operation to memory. `out`, when given, receives the change records (old and new values) in order;
  * they also serve as the undo records. `fromLog` means the operation was decoded from the log: its arguments are
@@ -106,7 +111,7 @@ export abstract class BaseTable<Kind extends TableKind = TableKind> {
   }
 
   /** @internal */
-  abstract [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): void
+  abstract [APPLY](op: Op, out: ChangeSink | undefined, fromLog: boolean): void
   /** @internal */
   abstract [UNDO](change: TableChange): void
   /** @internal */

@@ -2,7 +2,8 @@
 // while reads and writes go on. Nothing is copied up front: each table is captured (state-capture.ts), the write path
 // tells the captures about every operation before applying it (beforeApply, rolledBack), and the snapshot is encoded
 // and written in chunks. Also the policy that starts a compaction in the background once the log written since the
-// last snapshot outgrew it, and the notices of each snapshot written (logOf's onSnapshot, for replication).
+// last snapshot outgrew it and holds dead weight (dead-weight.ts), and the notices of each snapshot written (logOf's
+// onSnapshot, for replication).
 import type { Log, SnapshotInfo } from '@homedb/log'
 import type { CompactInfo } from '../database.js'
 import type { TableKind } from '../table-kind.js'
@@ -16,7 +17,10 @@ import type { TableCapture } from './state-capture.js'
 /** Operations per snapshot chunk: small enough that encoding one is a short event-loop block. */
 const OPS_PER_CHUNK = 1024
 
-/** When to compact on its own: once the log since the last snapshot exceeds `ratio` × max(snapshot, `minBytes`). */
+/**
+ * When to compact on its own: once the log since the last snapshot exceeds `ratio` × max(snapshot, `minBytes`) and
+ * a commit since the snapshot replaced or removed data (a log that only grew is what its snapshot would be).
+ */
 export type AutoCompact = false | { readonly ratio: number; readonly minBytes: number }
 
 /** What compaction needs from the db. */
@@ -46,6 +50,8 @@ export class Compactor implements ReplayAccounting {
   /** Payload bytes in the log after the latest snapshot, and that snapshot's size (the automatic policy). */
   #bytesSinceSnapshot = 0
   #snapshotBytes = 0
+  /** Commits since the latest snapshot that replaced or removed data (dead-weight.ts). */
+  #deadWeightCommits = 0
   readonly #snapshotListeners = new Set<(info: SnapshotInfo) => void>()
 
   constructor(deps: CompactorDeps) {
@@ -65,9 +71,13 @@ export class Compactor implements ReplayAccounting {
     if (captures !== undefined) for (const capture of captures.values()) capture.rolledBack(txn)
   }
 
-  /** A commit of `bytes` payload bytes was appended: counts it and starts an automatic compaction if it is due. */
-  appended(bytes: number): void {
+  /**
+   * A commit of `bytes` payload bytes was appended (`deadWeight`: it replaced or removed data): counts it and starts
+   * an automatic compaction if it is due.
+   */
+  appended(bytes: number, deadWeight: boolean): void {
     this.#bytesSinceSnapshot += bytes
+    if (deadWeight) this.#deadWeightCommits++
     const policy = this.#policy
     if (policy !== false && this.#running === undefined) this.#maybeCompact(policy)
   }
@@ -76,8 +86,13 @@ export class Compactor implements ReplayAccounting {
     this.#snapshotBytes = bytes
   }
 
-  replayed(bytes: number): void {
+  replayed(bytes: number, deadWeight: boolean): void {
     this.#bytesSinceSnapshot += bytes
+    if (deadWeight) this.#deadWeightCommits++
+  }
+
+  get deadWeightSeen(): boolean {
+    return this.#deadWeightCommits > 0
   }
 
   /** Runs a compaction, or joins the one running. The db checks first that one may run now. */
@@ -106,6 +121,7 @@ export class Compactor implements ReplayAccounting {
     const started = performance.now()
     const seq = this.#deps.seq()
     const bytesAtStart = this.#bytesSinceSnapshot
+    const deadAtStart = this.#deadWeightCommits
     const captures = captureAll(tables)
     const kinds: Record<string, { kind: TableKind; version: number }> = {}
     for (const name of captures.keys()) {
@@ -125,12 +141,16 @@ export class Compactor implements ReplayAccounting {
     this.#snapshotBytes = info.bytes
     for (const listener of [...this.#snapshotListeners]) listener(info)
     this.#bytesSinceSnapshot = Math.max(0, this.#bytesSinceSnapshot - bytesAtStart)
+    this.#deadWeightCommits = Math.max(0, this.#deadWeightCommits - deadAtStart)
     return { seq, bytes: info.bytes, ops: counter.ops, ms: performance.now() - started }
   }
 
-  /** Starts a compaction in the background if the log outgrew the policy's ratio. */
+  /**
+   * Starts a compaction in the background if the log outgrew the policy's ratio and holds dead weight: without any,
+   * the snapshot would hold the same operations as the log, so it would free nothing and only cost the writes.
+   */
   #maybeCompact(policy: { readonly ratio: number; readonly minBytes: number }): void {
-    if (this.#autoScheduled) return
+    if (this.#autoScheduled || this.#deadWeightCommits === 0) return
     if (this.#bytesSinceSnapshot <= policy.ratio * Math.max(this.#snapshotBytes, policy.minBytes)) return
     this.#autoScheduled = true
     setImmediate(() => {

@@ -20,9 +20,10 @@ import { APPLY, type BaseTable, type LooseChange, type TableHost, UNDO } from '.
 import { encodePayload } from './codec.js'
 import { CommitEvents, type CommitListener, removal } from './commit-events.js'
 import { type AutoCompact, Compactor, captureAll, capturedOps } from './compactor.js'
+import { leavesDeadWeight } from './dead-weight.js'
 import { Follower } from './follower.js'
 import { fromLogError } from './log-errors.js'
-import type { Op } from './opcodes.js'
+import { DB_OP, type Op } from './opcodes.js'
 import { Replay } from './replay.js'
 import { settleOps } from './settle.js'
 import { stateHashOf } from './state-hash.js'
@@ -37,7 +38,10 @@ export interface CoreSettings {
   readonly onError: (error: unknown) => void
   /** Mutations refused (followers); defaults to the log's own `readOnly`. */
   readonly readOnly?: boolean
-  /** Compact when the log since the last snapshot exceeds `ratio` × max(snapshot, `minBytes`); false: never. */
+  /**
+   * Compact when the log since the last snapshot exceeds `ratio` × max(snapshot, `minBytes`) and holds dead weight
+   * (compactor.ts); false: never.
+   */
   readonly autoCompact: AutoCompact
 }
 
@@ -149,7 +153,7 @@ export class DbCore implements TableHost, DatabaseCore {
     table[APPLY](op, out, false)
     let seq: number
     try {
-      seq = this.#append([op], table.name)
+      seq = this.#append([op], table.name, leavesDeadWeight(out))
     } catch (error) {
       for (let i = out.length - 1; i >= 0; i--) table[UNDO](out[i]!)
       this.compactor.rolledBack(solo)
@@ -161,12 +165,15 @@ export class DbCore implements TableHost, DatabaseCore {
 
   /** A finished transaction's operations as one commit, and its event; throws (nothing appended) if refused. */
   #commitTransaction(txn: Transaction): void {
-    const seq = this.#append(txn.ops, txn.singleTable())
+    const seq = this.#append(txn.ops, txn.singleTable(), leavesDeadWeight(txn.changes))
     if (this.events.listening) this.events.commit({ seq, changes: txn.grouped() })
   }
 
-  /** Encodes and appends one commit, which becomes the db's seq; throws a TablesError (nothing appended) if refused. */
-  #append(ops: readonly Op[], table: string | undefined): number {
+  /**
+   * Encodes and appends one commit, which becomes the db's seq; throws a TablesError (nothing appended) if refused.
+   * `deadWeight`: the commit replaced or removed data (the automatic compaction policy counts it).
+   */
+  #append(ops: readonly Op[], table: string | undefined, deadWeight: boolean): number {
     const context = table === undefined ? {} : { table }
     if (this.#closing !== undefined) throw new TablesStateError('TABLES_CLOSED', 'the db is closed', context)
     let payload: Uint8Array
@@ -187,7 +194,7 @@ export class DbCore implements TableHost, DatabaseCore {
       throw fromLogError(error, context)
     }
     this.#seq.advance(seq)
-    this.compactor.appended(payload.byteLength)
+    this.compactor.appended(payload.byteLength, deadWeight)
     return seq
   }
 
@@ -289,7 +296,8 @@ export class DbCore implements TableHost, DatabaseCore {
     // A read-only db writes nothing; the tables `dropTables` names are ignored while following, without onError.
     if (this.readOnly) this.#ignoredTables = dropTables
     if (ops.length === 0 || this.readOnly) return
-    const seq = this.#append(ops, undefined)
+    const dropping = ops.some((op) => op[1] === DB_OP.DROP_TABLES)
+    const seq = this.#append(ops, undefined, dropping)
     this.replay.applyOps(ops, seq, undefined)
     await this.whenDurable()
     if (this.replay.upgraded > 0) await this.compact()

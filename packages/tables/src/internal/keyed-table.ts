@@ -6,7 +6,7 @@
 import type { Key } from '../key.js'
 import type { TableChange } from '../table-change.js'
 import type { TableDef } from '../table-def.js'
-import { BaseTable, RESET, type TableHost } from './base-table.js'
+import { BaseTable, type ChangeSink, RESET, type TableHost } from './base-table.js'
 import { isKey } from './key-checks.js'
 import type { Op } from './opcodes.js'
 import { mapBehind, mapView } from './read-only-view.js'
@@ -146,7 +146,7 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
    * Applies `op` if it is a whole-key operation (see APPLY in base-table.ts); false if it is not one of them.
    * @internal
    */
-  protected applyKeyOp(op: Op, out: TableChange[] | undefined, fromLog: boolean): boolean {
+  protected applyKeyOp(op: Op, out: ChangeSink | undefined, fromLog: boolean): boolean {
     const map = this.#store.map
     const key = op[2] as Key
     const ops = this.#ops

@@ -8,8 +8,9 @@ import { TablesError, TablesReplayError, TablesSchemaError } from '../errors.js'
 import type { TableChange } from '../table-change.js'
 import type { TableDef } from '../table-def.js'
 import type { AppliedSeq } from './applied-seq.js'
-import { APPLY, type BaseTable, RESET } from './base-table.js'
+import { APPLY, type BaseTable, type ChangeSink, RESET } from './base-table.js'
 import { decodePayload } from './codec.js'
+import { DeadWeightSink } from './dead-weight.js'
 import { fromLogError } from './log-errors.js'
 import { DB_OP, kindOfOpcode, type Op, opName, valueArgIndex } from './opcodes.js'
 import { decodeSnapshot, type SnapshotHeader } from './snapshot-codec.js'
@@ -18,12 +19,17 @@ import { acceptValue } from './validate.js'
 /** Change records collected per table while applying (what a follower emits). */
 export type ChangesOut = Record<string, TableChange[]>
 
-/** Told how many payload bytes a load read (the auto-compaction policy counts them). */
+/** Told what a load read (the auto-compaction policy counts it). */
 export interface ReplayAccounting {
   /** The snapshot loaded holds `bytes` of payload. */
   snapshotLoaded(bytes: number): void
-  /** A commit of `bytes` of payload after the snapshot was replayed. */
-  replayed(bytes: number): void
+  /**
+   * A commit of `bytes` of payload after the snapshot was replayed; `deadWeight`: it replaced or removed data
+   * (dead-weight.ts). Only looked for while {@link deadWeightSeen} is false.
+   */
+  replayed(bytes: number, deadWeight: boolean): void
+  /** True once a commit since the snapshot left dead weight: replay stops looking. */
+  readonly deadWeightSeen: boolean
 }
 
 /**
@@ -40,6 +46,7 @@ export class Replay {
   readonly #freeze: boolean
   #upgraded = 0
   #droppedKnown = false
+  readonly #deadWeight = new DeadWeightSink()
 
   constructor(tables: ReadonlyMap<string, BaseTable>, defs: { readonly [name: string]: TableDef }, freeze: boolean) {
     this.#tables = tables
@@ -100,8 +107,9 @@ export class Replay {
     accounting: ReplayAccounting,
   ): void {
     if (commit.seq !== seq.value + 1) throw gapError(commit.seq, seq.value)
-    this.applyCommit(commit.payload, commit.seq, undefined)
-    accounting.replayed(commit.payload.byteLength)
+    const sink = accounting.deadWeightSeen ? undefined : this.#deadWeight.reset()
+    this.applyCommit(commit.payload, commit.seq, undefined, sink)
+    accounting.replayed(commit.payload.byteLength, sink === undefined || sink.found)
     seq.advance(commit.seq)
   }
 
@@ -129,8 +137,11 @@ export class Replay {
     for (const ops of batches) this.applyOps(ops, snapshot.seq, undefined)
   }
 
-  /** Applies one commit payload read from a log. With `out`, change records are collected per table. */
-  applyCommit(payload: Uint8Array, seq: number, out: ChangesOut | undefined): void {
+  /**
+   * Applies one commit payload read from a log. With `out`, change records are collected per table; else, with
+   * `sink`, they all go there.
+   */
+  applyCommit(payload: Uint8Array, seq: number, out: ChangesOut | undefined, sink?: DeadWeightSink): void {
     let ops: unknown
     try {
       ops = decodePayload(payload)
@@ -142,11 +153,11 @@ export class Replay {
       )
     }
     if (!Array.isArray(ops)) throw new TablesReplayError(`commit ${seq} is not an array of operations`, { seq })
-    this.applyOps(ops, seq, out)
+    this.applyOps(ops, seq, out, sink)
   }
 
-  /** Applies decoded operations (of a commit or a snapshot chunk). */
-  applyOps(ops: readonly unknown[], seq: number, out: ChangesOut | undefined): void {
+  /** Applies decoded operations (of a commit or a snapshot chunk); `out` and `sink` as in {@link applyCommit}. */
+  applyOps(ops: readonly unknown[], seq: number, out: ChangesOut | undefined, sink?: DeadWeightSink): void {
     for (let i = 0; i < ops.length; i++) {
       const op: unknown = ops[i]
       if (!Array.isArray(op) || typeof op[0] !== 'string') {
@@ -154,7 +165,7 @@ export class Replay {
       }
       const name = op[0]
       if (name === '') {
-        this.#applyDbOp(op, seq)
+        this.#applyDbOp(op, seq, sink)
         continue
       }
       const table = this.#tables.get(name)
@@ -162,19 +173,20 @@ export class Replay {
         if (!this.unknown.has(name)) this.unknown.set(name, seq)
         continue
       }
-      this.#applyTableOp(table, op as Op, seq, i, out)
+      this.#applyTableOp(table, op as Op, seq, i, out === undefined ? sink : changesOf(out, name))
     }
   }
 
-  /** Applies one operation to its table, upgrading its value first if it was written under an older version. */
-  #applyTableOp(table: BaseTable, op: Op, seq: number, index: number, out: ChangesOut | undefined): void {
+  /**
+   * Applies one operation to its table, upgrading its value first if it was written under an older version; its
+   * change records go to `changes`.
+   */
+  #applyTableOp(table: BaseTable, op: Op, seq: number, index: number, changes: ChangeSink | undefined): void {
     const name = table.name
     const kind = kindOfOpcode(op[1])
     if (kind !== table.kind) throw this.#kindError(table, op, seq, kind)
     const recorded = this.recorded.get(name) ?? 1
     if (recorded !== this.versionOf(name)) op = this.#upgradeOp(name, op, recorded, seq)
-    let changes: TableChange[] | undefined
-    if (out !== undefined) changes = out[name] ??= []
     try {
       table[APPLY](op, changes, true)
     } catch (error) {
@@ -207,7 +219,7 @@ export class Replay {
   }
 
   /** Db-level operations: dropped tables and value versions (see FORMAT.md). */
-  #applyDbOp(op: readonly unknown[], seq: number): void {
+  #applyDbOp(op: readonly unknown[], seq: number, sink: DeadWeightSink | undefined): void {
     switch (op[1]) {
       case DB_OP.DROP_TABLES: {
         const names = op[2]
@@ -215,6 +227,7 @@ export class Replay {
           throw new TablesReplayError(`commit ${seq}: malformed drop-tables operation`, { seq })
         }
         for (const name of names as string[]) this.#dropTable(name)
+        sink?.dropped()
         return
       }
       case DB_OP.TABLE_VERSION: {
@@ -314,4 +327,14 @@ function checkCoverage(source: CommitSource, snapshot: SnapshotSource | undefine
 /** A source that skipped a commit (`what`: the commits read at open, or followed). */
 export function gapError(seq: number, after: number, what = 'commits'): TablesReplayError {
   return new TablesReplayError(`a gap in the ${what}: got seq ${seq} after ${after}`, { seq })
+}
+
+/** The change records collected for table `name` in `out` (an empty list the first time). */
+function changesOf(out: ChangesOut, name: string): TableChange[] {
+  let changes = out[name]
+  if (changes === undefined) {
+    changes = []
+    out[name] = changes
+  }
+  return changes
 }

@@ -1,6 +1,6 @@
 // An ordered list of values, backed by one array (append, pop, remove at an index).
 import { TablesInputError } from '../errors.js'
-import { APPLY, BaseTable, CAPTURE, RESET, type TableHost, UNDO } from '../internal/base-table.js'
+import { APPLY, BaseTable, CAPTURE, type ChangeSink, RESET, type TableHost, UNDO } from '../internal/base-table.js'
 import { isIndex } from '../internal/key-checks.js'
 import { OP, type Op } from '../internal/opcodes.js'
 import { isShared, share } from '../internal/read-only-view.js'
@@ -107,7 +107,7 @@ export class ListTable<V> extends BaseTable<'list'> {
   }
 
   /** @internal */
-  [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): void {
+  [APPLY](op: Op, out: ChangeSink | undefined, fromLog: boolean): void {
     switch (op[1]) {
       case OP.LIST_PUSH: {
         const value = op[2]

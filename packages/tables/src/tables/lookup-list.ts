@@ -1,6 +1,6 @@
 // A key → ordered list table (an edit history per document …), backed by a Map of arrays.
 import { TablesInputError } from '../errors.js'
-import { APPLY, CAPTURE, type TableHost, UNDO } from '../internal/base-table.js'
+import { APPLY, CAPTURE, type ChangeSink, type TableHost, UNDO } from '../internal/base-table.js'
 import { isIndex, isKey } from '../internal/key-checks.js'
 import { type InnerForms, type KeyedStore, KeyedTable } from '../internal/keyed-table.js'
 import { OP, type Op } from '../internal/opcodes.js'
@@ -99,7 +99,7 @@ export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, un
   }
 
   /** @internal */
-  [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): void {
+  [APPLY](op: Op, out: ChangeSink | undefined, fromLog: boolean): void {
     const map = this.#store.map
     const key = op[2] as Key
     switch (op[1]) {

@@ -1,6 +1,6 @@
 // A key → (key2 → value) table (shares of a document per user …), backed by a Map of Maps.
 
-import { APPLY, CAPTURE, type TableHost, UNDO } from '../internal/base-table.js'
+import { APPLY, CAPTURE, type ChangeSink, type TableHost, UNDO } from '../internal/base-table.js'
 import { isKey } from '../internal/key-checks.js'
 import { type InnerForms, type KeyedStore, KeyedTable } from '../internal/keyed-table.js'
 import { notFound } from '../internal/not-found.js'
@@ -125,7 +125,7 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
   }
 
   /** @internal */
-  [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): void {
+  [APPLY](op: Op, out: ChangeSink | undefined, fromLog: boolean): void {
     const map = this.#store.map
     const key = op[2] as Key
     switch (op[1]) {

@@ -1,6 +1,6 @@
 // A key → value table, backed by one Map (reads are a Map lookup; iteration is in insertion order).
 
-import { APPLY, BaseTable, CAPTURE, RESET, type TableHost, UNDO } from '../internal/base-table.js'
+import { APPLY, BaseTable, CAPTURE, type ChangeSink, RESET, type TableHost, UNDO } from '../internal/base-table.js'
 import { isKey } from '../internal/key-checks.js'
 import { notFound } from '../internal/not-found.js'
 import { OP, type Op } from '../internal/opcodes.js'
@@ -143,7 +143,7 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
   }
 
   /** @internal */
-  [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): void {
+  [APPLY](op: Op, out: ChangeSink | undefined, fromLog: boolean): void {
     const map = this.#map
     switch (op[1]) {
       case OP.LT_SET: {

@@ -1,6 +1,6 @@
 // A table holding at most one value (an account, settings …).
 
-import { APPLY, BaseTable, CAPTURE, RESET, type TableHost, UNDO } from '../internal/base-table.js'
+import { APPLY, BaseTable, CAPTURE, type ChangeSink, RESET, type TableHost, UNDO } from '../internal/base-table.js'
 import { notFound } from '../internal/not-found.js'
 import { OP, type Op } from '../internal/opcodes.js'
 import { captureSingle, type TableCapture } from '../internal/state-capture.js'
@@ -64,7 +64,7 @@ export class SingleTable<V> extends BaseTable<'single'> {
   }
 
   /** @internal */
-  [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): void {
+  [APPLY](op: Op, out: ChangeSink | undefined, fromLog: boolean): void {
     switch (op[1]) {
       case OP.SINGLE_SET: {
         const value = op[2]

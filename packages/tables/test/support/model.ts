@@ -68,7 +68,7 @@ const value: fc.Arbitrary<unknown> = fc.oneof(
 )
 const index = fc.integer({ min: -1, max: 3 })
 
-const op: fc.Arbitrary<Op> = fc.oneof(
+export const op: fc.Arbitrary<Op> = fc.oneof(
   value.map((v) => ({ t: 'one.insert' as const, v })),
   fc.constant({ t: 'one.clear' as const }),
   fc.record({ key, v: value }).map((r) => ({ t: 'map.insert' as const, ...r })),

@@ -16,16 +16,13 @@ import { checkKeyAgainst, validateValue } from './standard-schema.js'
 import type { TableCapture } from './state-capture.js'
 import { acceptValue, checkKey, type ValueSite } from './validate.js'
 
-/** Where {@link APPLY} puts its change records: an array, or a sink that only looks at them (dead-weight.ts). */
-export interface ChangeSink {
-  push(change: TableChange): unknown
-}
-
 /**
  * Applies one operation to memory. `out`, when given, receives the change records (old and new values) in order;
  * they also serve as the undo records. `fromLog` means the operation was decoded from the log: its arguments are
  * checked for shape (throwing a TablesReplayError, which replay completes with the seq) and its values frozen if the
- * db freezes.
+ * db freezes. Returns whether the operation only added data: a push, a key or member created, a value set where
+ * none was. False if it replaced, removed or cleared anything, or changed nothing: the log then holds bytes a
+ * snapshot would not (dead weight, which the automatic compaction policy waits for: compactor.ts).
  */
 export const APPLY: unique symbol = Symbol('homedb.tables.apply')
 /** Reverts one change record produced by {@link APPLY} (transactions roll back newest first). */
@@ -111,7 +108,7 @@ export abstract class BaseTable<Kind extends TableKind = TableKind> {
   }
 
   /** @internal */
-  abstract [APPLY](op: Op, out: ChangeSink | undefined, fromLog: boolean): void
+  abstract [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): boolean
   /** @internal */
   abstract [UNDO](change: TableChange): void
   /** @internal */

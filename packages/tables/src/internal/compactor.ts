@@ -2,7 +2,7 @@
 // while reads and writes go on. Nothing is copied up front: each table is captured (state-capture.ts), the write path
 // tells the captures about every operation before applying it (beforeApply, rolledBack), and the snapshot is encoded
 // and written in chunks. Also the policy that starts a compaction in the background once the log written since the
-// last snapshot outgrew it and holds dead weight (dead-weight.ts), and the notices of each snapshot written (logOf's
+// last snapshot outgrew it and holds dead weight (see #maybeCompact), and the notices of each snapshot written (logOf's
 // onSnapshot, for replication).
 import type { Log, SnapshotInfo } from '@homedb/log'
 import type { CompactInfo } from '../database.js'
@@ -50,7 +50,7 @@ export class Compactor implements ReplayAccounting {
   /** Payload bytes in the log after the latest snapshot, and that snapshot's size (the automatic policy). */
   #bytesSinceSnapshot = 0
   #snapshotBytes = 0
-  /** Commits since the latest snapshot that replaced or removed data (dead-weight.ts). */
+  /** Commits since the latest snapshot that left dead weight (see APPLY in base-table.ts). */
   #deadWeightCommits = 0
   readonly #snapshotListeners = new Set<(info: SnapshotInfo) => void>()
 
@@ -91,8 +91,9 @@ export class Compactor implements ReplayAccounting {
     if (deadWeight) this.#deadWeightCommits++
   }
 
-  get deadWeightSeen(): boolean {
-    return this.#deadWeightCommits > 0
+  /** Commits since the latest snapshot that left dead weight, written or replayed (what the policy waits for). */
+  get deadWeightCommits(): number {
+    return this.#deadWeightCommits
   }
 
   /** Runs a compaction, or joins the one running. The db checks first that one may run now. */

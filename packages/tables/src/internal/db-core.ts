@@ -20,7 +20,6 @@ import { APPLY, type BaseTable, type LooseChange, type TableHost, UNDO } from '.
 import { encodePayload } from './codec.js'
 import { CommitEvents, type CommitListener, removal } from './commit-events.js'
 import { type AutoCompact, Compactor, captureAll, capturedOps } from './compactor.js'
-import { leavesDeadWeight } from './dead-weight.js'
 import { Follower } from './follower.js'
 import { fromLogError } from './log-errors.js'
 import { DB_OP, type Op } from './opcodes.js'
@@ -142,7 +141,7 @@ export class DbCore implements TableHost, DatabaseCore {
       const changes = txn.changes
       const from = changes.length
       this.compactor.beforeApply(table, op, txn)
-      table[APPLY](op, changes, false)
+      if (!table[APPLY](op, changes, false)) txn.deadWeight = true
       for (let i = from; i < changes.length; i++) txn.tables.push(table)
       txn.ops.push(op)
       return changes[changes.length - 1]!
@@ -150,10 +149,10 @@ export class DbCore implements TableHost, DatabaseCore {
     const out: TableChange[] = []
     const solo = {}
     this.compactor.beforeApply(table, op, solo)
-    table[APPLY](op, out, false)
+    const onlyAdded = table[APPLY](op, out, false)
     let seq: number
     try {
-      seq = this.#append([op], table.name, leavesDeadWeight(out))
+      seq = this.#append([op], table.name, !onlyAdded)
     } catch (error) {
       for (let i = out.length - 1; i >= 0; i--) table[UNDO](out[i]!)
       this.compactor.rolledBack(solo)
@@ -165,7 +164,7 @@ export class DbCore implements TableHost, DatabaseCore {
 
   /** A finished transaction's operations as one commit, and its event; throws (nothing appended) if refused. */
   #commitTransaction(txn: Transaction): void {
-    const seq = this.#append(txn.ops, txn.singleTable(), leavesDeadWeight(txn.changes))
+    const seq = this.#append(txn.ops, txn.singleTable(), txn.deadWeight)
     if (this.events.listening) this.events.commit({ seq, changes: txn.grouped() })
   }
 
@@ -296,8 +295,11 @@ export class DbCore implements TableHost, DatabaseCore {
     // A read-only db writes nothing; the tables `dropTables` names are ignored while following, without onError.
     if (this.readOnly) this.#ignoredTables = dropTables
     if (ops.length === 0 || this.readOnly) return
-    const dropping = ops.some((op) => op[1] === DB_OP.DROP_TABLES)
-    const seq = this.#append(ops, undefined, dropping)
+    const seq = this.#append(
+      ops,
+      undefined,
+      ops.some((op) => op[1] === DB_OP.DROP_TABLES),
+    )
     this.replay.applyOps(ops, seq, undefined)
     await this.whenDurable()
     if (this.replay.upgraded > 0) await this.compact()

@@ -6,7 +6,7 @@
 import type { Key } from '../key.js'
 import type { TableChange } from '../table-change.js'
 import type { TableDef } from '../table-def.js'
-import { BaseTable, type ChangeSink, RESET, type TableHost } from './base-table.js'
+import { BaseTable, RESET, type TableHost } from './base-table.js'
 import { isKey } from './key-checks.js'
 import type { Op } from './opcodes.js'
 import { mapBehind, mapView } from './read-only-view.js'
@@ -143,10 +143,11 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
   }
 
   /**
-   * Applies `op` if it is a whole-key operation (see APPLY in base-table.ts); false if it is not one of them.
+   * Applies `op`, which must be a whole-key operation (see APPLY in base-table.ts): any other opcode is refused as
+   * unknown to this kind. Returns whether it only added (a key created).
    * @internal
    */
-  protected applyKeyOp(op: Op, out: ChangeSink | undefined, fromLog: boolean): boolean {
+  protected applyKeyOp(op: Op, out: TableChange[] | undefined, fromLog: boolean): boolean {
     const map = this.#store.map
     const key = op[2] as Key
     const ops = this.#ops
@@ -156,25 +157,25 @@ export abstract class KeyedTable<Kind extends KeyedKind, K extends Key, Inner, V
     switch (op[1]) {
       case ops.createKey:
         if (fromLog && (op.length !== 3 || !isKey(key))) this.badOp(op, 'expected [key]')
-        if (map.has(key)) return true
+        if (map.has(key)) return false
         map.set(key, this.#forms.empty())
         record({ op: 'createKey', key })
         return true
       case ops.clearKey: {
         if (fromLog && (op.length !== 3 || !isKey(key))) this.badOp(op, 'expected [key]')
         const previous = map.get(key)
-        if (previous === undefined) return true
+        if (previous === undefined) return false
         map.delete(key)
         record({ op: 'clearKey', key, previous: this.#forms.view(previous) })
-        return true
+        return false
       }
       case ops.clear:
-        if (map.size === 0) return true
+        if (map.size === 0) return false
         this.#store.map = new Map()
         record({ op: 'clear', previous: mapView(map, this.#forms.view as (inner: unknown) => unknown) })
-        return true
-      default:
         return false
+      default:
+        return this.badOp(op, `unknown opcode for a ${this.kind}`)
     }
   }
 

@@ -8,9 +8,8 @@ import { TablesError, TablesReplayError, TablesSchemaError } from '../errors.js'
 import type { TableChange } from '../table-change.js'
 import type { TableDef } from '../table-def.js'
 import type { AppliedSeq } from './applied-seq.js'
-import { APPLY, type BaseTable, type ChangeSink, RESET } from './base-table.js'
+import { APPLY, type BaseTable, RESET } from './base-table.js'
 import { decodePayload } from './codec.js'
-import { DeadWeightSink } from './dead-weight.js'
 import { fromLogError } from './log-errors.js'
 import { DB_OP, kindOfOpcode, type Op, opName, valueArgIndex } from './opcodes.js'
 import { decodeSnapshot, type SnapshotHeader } from './snapshot-codec.js'
@@ -24,12 +23,10 @@ export interface ReplayAccounting {
   /** The snapshot loaded holds `bytes` of payload. */
   snapshotLoaded(bytes: number): void
   /**
-   * A commit of `bytes` of payload after the snapshot was replayed; `deadWeight`: it replaced or removed data
-   * (dead-weight.ts). Only looked for while {@link deadWeightSeen} is false.
+   * A commit of `bytes` of payload after the snapshot was replayed; `deadWeight`: one of its operations replaced,
+   * removed or cleared data, dropped a table, or changed nothing (see APPLY in base-table.ts).
    */
   replayed(bytes: number, deadWeight: boolean): void
-  /** True once a commit since the snapshot left dead weight: replay stops looking. */
-  readonly deadWeightSeen: boolean
 }
 
 /**
@@ -46,7 +43,6 @@ export class Replay {
   readonly #freeze: boolean
   #upgraded = 0
   #droppedKnown = false
-  readonly #deadWeight = new DeadWeightSink()
 
   constructor(tables: ReadonlyMap<string, BaseTable>, defs: { readonly [name: string]: TableDef }, freeze: boolean) {
     this.#tables = tables
@@ -107,9 +103,8 @@ export class Replay {
     accounting: ReplayAccounting,
   ): void {
     if (commit.seq !== seq.value + 1) throw gapError(commit.seq, seq.value)
-    const sink = accounting.deadWeightSeen ? undefined : this.#deadWeight.reset()
-    this.applyCommit(commit.payload, commit.seq, undefined, sink)
-    accounting.replayed(commit.payload.byteLength, sink === undefined || sink.found)
+    const onlyAdded = this.applyCommit(commit.payload, commit.seq, undefined)
+    accounting.replayed(commit.payload.byteLength, !onlyAdded)
     seq.advance(commit.seq)
   }
 
@@ -138,10 +133,10 @@ export class Replay {
   }
 
   /**
-   * Applies one commit payload read from a log. With `out`, change records are collected per table; else, with
-   * `sink`, they all go there.
+   * Applies one commit payload read from a log. With `out`, change records are collected per table. Returns
+   * whether every operation only added data (see APPLY in base-table.ts).
    */
-  applyCommit(payload: Uint8Array, seq: number, out: ChangesOut | undefined, sink?: DeadWeightSink): void {
+  applyCommit(payload: Uint8Array, seq: number, out: ChangesOut | undefined): boolean {
     let ops: unknown
     try {
       ops = decodePayload(payload)
@@ -153,11 +148,15 @@ export class Replay {
       )
     }
     if (!Array.isArray(ops)) throw new TablesReplayError(`commit ${seq} is not an array of operations`, { seq })
-    this.applyOps(ops, seq, out, sink)
+    return this.applyOps(ops, seq, out)
   }
 
-  /** Applies decoded operations (of a commit or a snapshot chunk); `out` and `sink` as in {@link applyCommit}. */
-  applyOps(ops: readonly unknown[], seq: number, out: ChangesOut | undefined, sink?: DeadWeightSink): void {
+  /**
+   * Applies decoded operations (of a commit or a snapshot chunk). Returns whether every one only added data;
+   * operations on undeclared tables (not applied) and value versions count as adding, a drop of tables does not.
+   */
+  applyOps(ops: readonly unknown[], seq: number, out: ChangesOut | undefined): boolean {
+    let onlyAdded = true
     for (let i = 0; i < ops.length; i++) {
       const op: unknown = ops[i]
       if (!Array.isArray(op) || typeof op[0] !== 'string') {
@@ -165,7 +164,7 @@ export class Replay {
       }
       const name = op[0]
       if (name === '') {
-        this.#applyDbOp(op, seq, sink)
+        if (!this.#applyDbOp(op, seq)) onlyAdded = false
         continue
       }
       const table = this.#tables.get(name)
@@ -173,22 +172,25 @@ export class Replay {
         if (!this.unknown.has(name)) this.unknown.set(name, seq)
         continue
       }
-      this.#applyTableOp(table, op as Op, seq, i, out === undefined ? sink : changesOf(out, name))
+      if (!this.#applyTableOp(table, op as Op, seq, i, out)) onlyAdded = false
     }
+    return onlyAdded
   }
 
   /**
-   * Applies one operation to its table, upgrading its value first if it was written under an older version; its
-   * change records go to `changes`.
+   * Applies one operation to its table, upgrading its value first if it was written under an older version.
+   * Returns whether it only added data.
    */
-  #applyTableOp(table: BaseTable, op: Op, seq: number, index: number, changes: ChangeSink | undefined): void {
+  #applyTableOp(table: BaseTable, op: Op, seq: number, index: number, out: ChangesOut | undefined): boolean {
     const name = table.name
     const kind = kindOfOpcode(op[1])
     if (kind !== table.kind) throw this.#kindError(table, op, seq, kind)
     const recorded = this.recorded.get(name) ?? 1
     if (recorded !== this.versionOf(name)) op = this.#upgradeOp(name, op, recorded, seq)
+    let changes: TableChange[] | undefined
+    if (out !== undefined) changes = out[name] ??= []
     try {
-      table[APPLY](op, changes, true)
+      return table[APPLY](op, changes, true)
     } catch (error) {
       const where = { seq, table: name, op: opName(op[1]), opIndex: index }
       if (error instanceof TablesError) {
@@ -218,8 +220,11 @@ export class Replay {
     )
   }
 
-  /** Db-level operations: dropped tables and value versions (see FORMAT.md). */
-  #applyDbOp(op: readonly unknown[], seq: number, sink: DeadWeightSink | undefined): void {
+  /**
+   * Db-level operations: dropped tables and value versions (see FORMAT.md). Returns false for a drop (its tables'
+   * data is now dead weight in the log).
+   */
+  #applyDbOp(op: readonly unknown[], seq: number): boolean {
     switch (op[1]) {
       case DB_OP.DROP_TABLES: {
         const names = op[2]
@@ -227,8 +232,7 @@ export class Replay {
           throw new TablesReplayError(`commit ${seq}: malformed drop-tables operation`, { seq })
         }
         for (const name of names as string[]) this.#dropTable(name)
-        sink?.dropped()
-        return
+        return false
       }
       case DB_OP.TABLE_VERSION: {
         const [, , name, version] = op
@@ -239,7 +243,7 @@ export class Replay {
           throw this.#versionAhead(name, version as number, seq)
         }
         this.recorded.set(name, version as number)
-        return
+        return true
       }
       default:
         throw new TablesReplayError(`commit ${seq} holds a db-level operation this version does not know`, { seq })
@@ -327,14 +331,4 @@ function checkCoverage(source: CommitSource, snapshot: SnapshotSource | undefine
 /** A source that skipped a commit (`what`: the commits read at open, or followed). */
 export function gapError(seq: number, after: number, what = 'commits'): TablesReplayError {
   return new TablesReplayError(`a gap in the ${what}: got seq ${seq} after ${after}`, { seq })
-}
-
-/** The change records collected for table `name` in `out` (an empty list the first time). */
-function changesOf(out: ChangesOut, name: string): TableChange[] {
-  let changes = out[name]
-  if (changes === undefined) {
-    changes = []
-    out[name] = changes
-  }
-  return changes
 }

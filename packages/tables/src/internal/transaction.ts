@@ -21,6 +21,8 @@ export class Transaction {
   /** Change records, in order; `tables[i]` is the table of `changes[i]`. Undo walks them backwards. */
   readonly changes: TableChange[] = []
   readonly tables: BaseTable[] = []
+  /** Set once an operation replaced, removed or cleared data, or changed nothing (see APPLY in base-table.ts). */
+  deadWeight = false
   /** Set when a nested transaction threw: the whole transaction will roll back and rethrow this error. */
   abort: { readonly error: unknown } | undefined
   #state: 'open' | 'committed' | 'rolled back' = 'open'

@@ -1,6 +1,6 @@
 // An ordered list of values, backed by one array (append, pop, remove at an index).
 import { TablesInputError } from '../errors.js'
-import { APPLY, BaseTable, CAPTURE, type ChangeSink, RESET, type TableHost, UNDO } from '../internal/base-table.js'
+import { APPLY, BaseTable, CAPTURE, RESET, type TableHost, UNDO } from '../internal/base-table.js'
 import { isIndex } from '../internal/key-checks.js'
 import { OP, type Op } from '../internal/opcodes.js'
 import { isShared, share } from '../internal/read-only-view.js'
@@ -107,7 +107,7 @@ export class ListTable<V> extends BaseTable<'list'> {
   }
 
   /** @internal */
-  [APPLY](op: Op, out: ChangeSink | undefined, fromLog: boolean): void {
+  [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): boolean {
     switch (op[1]) {
       case OP.LIST_PUSH: {
         const value = op[2]
@@ -117,7 +117,7 @@ export class ListTable<V> extends BaseTable<'list'> {
         }
         const index = this.#writable().push(value) - 1
         out?.push({ op: 'push', index, value } satisfies Change)
-        return
+        return true
       }
       case OP.LIST_REMOVE: {
         const items = this.#writable()
@@ -128,17 +128,17 @@ export class ListTable<V> extends BaseTable<'list'> {
         const i = index as number
         const previous = i === items.length - 1 ? items.pop() : items.splice(i, 1)[0]
         out?.push({ op: 'remove', index: i, previous } satisfies Change)
-        return
+        return false
       }
       case OP.LIST_CLEAR: {
         const items = this.#items
-        if (items.length === 0) return
+        if (items.length === 0) return false
         this.#items = []
         out?.push({ op: 'clear', previous: share(items) } satisfies Change)
-        return
+        return false
       }
       default:
-        this.badOp(op, 'unknown opcode for a list')
+        return this.badOp(op, 'unknown opcode for a list')
     }
   }
 

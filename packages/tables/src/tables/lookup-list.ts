@@ -1,6 +1,6 @@
 // A key → ordered list table (an edit history per document …), backed by a Map of arrays.
 import { TablesInputError } from '../errors.js'
-import { APPLY, CAPTURE, type ChangeSink, type TableHost, UNDO } from '../internal/base-table.js'
+import { APPLY, CAPTURE, type TableHost, UNDO } from '../internal/base-table.js'
 import { isIndex, isKey } from '../internal/key-checks.js'
 import { type InnerForms, type KeyedStore, KeyedTable } from '../internal/keyed-table.js'
 import { OP, type Op } from '../internal/opcodes.js'
@@ -99,7 +99,7 @@ export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, un
   }
 
   /** @internal */
-  [APPLY](op: Op, out: ChangeSink | undefined, fromLog: boolean): void {
+  [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): boolean {
     const map = this.#store.map
     const key = op[2] as Key
     switch (op[1]) {
@@ -117,7 +117,7 @@ export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, un
         }
         const index = list.push(value) - 1
         out?.push({ op: 'push', key, index, value } satisfies Change)
-        return
+        return true
       }
       case OP.LL_REMOVE: {
         const list = this.#writable(key)
@@ -129,10 +129,10 @@ export class LookupList<K extends Key, V> extends KeyedTable<'lookupList', K, un
         const i = index as number
         const previous = i === l.length - 1 ? l.pop() : l.splice(i, 1)[0]
         out?.push({ op: 'remove', key, index: i, previous } satisfies Change)
-        return
+        return false
       }
       default:
-        if (!this.applyKeyOp(op, out, fromLog)) this.badOp(op, 'unknown opcode for a lookupList')
+        return this.applyKeyOp(op, out, fromLog)
     }
   }
 

@@ -1,6 +1,6 @@
 // A key → (key2 → value) table (shares of a document per user …), backed by a Map of Maps.
 
-import { APPLY, CAPTURE, type ChangeSink, type TableHost, UNDO } from '../internal/base-table.js'
+import { APPLY, CAPTURE, type TableHost, UNDO } from '../internal/base-table.js'
 import { isKey } from '../internal/key-checks.js'
 import { type InnerForms, type KeyedStore, KeyedTable } from '../internal/keyed-table.js'
 import { notFound } from '../internal/not-found.js'
@@ -125,7 +125,7 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
   }
 
   /** @internal */
-  [APPLY](op: Op, out: ChangeSink | undefined, fromLog: boolean): void {
+  [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): boolean {
     const map = this.#store.map
     const key = op[2] as Key
     switch (op[1]) {
@@ -147,20 +147,20 @@ export class LookupMap<K extends Key, K2 extends Key, V> extends KeyedTable<
         const previous = inner.get(key2)
         inner.set(key2, value)
         out?.push({ op: 'set', key, key2, value, previous } satisfies Change)
-        return
+        return previous === undefined
       }
       case OP.LM_REMOVE: {
         const key2 = op[3] as Key
         if (fromLog && (op.length !== 4 || !isKey(key) || !isKey(key2))) this.badOp(op, 'expected [key, key2]')
         const inner = map.get(key)
         const previous = inner?.get(key2)
-        if (previous === undefined) return
+        if (previous === undefined) return false
         inner!.delete(key2)
         out?.push({ op: 'remove', key, key2, previous } satisfies Change)
-        return
+        return false
       }
       default:
-        if (!this.applyKeyOp(op, out, fromLog)) this.badOp(op, 'unknown opcode for a lookupMap')
+        return this.applyKeyOp(op, out, fromLog)
     }
   }
 

@@ -1,7 +1,7 @@
 // A key → set of members table (children of a folder …), backed by a Map of Sets. Members are keys (string or
 // number), so membership survives a reopen (object members would lose their identity).
 
-import { APPLY, CAPTURE, type ChangeSink, type TableHost, UNDO } from '../internal/base-table.js'
+import { APPLY, CAPTURE, type TableHost, UNDO } from '../internal/base-table.js'
 import { isKey } from '../internal/key-checks.js'
 import { type InnerForms, type KeyedStore, KeyedTable } from '../internal/keyed-table.js'
 import { OP, type Op } from '../internal/opcodes.js'
@@ -91,7 +91,7 @@ export class LookupSet<K extends Key, V extends Key> extends KeyedTable<'lookupS
   }
 
   /** @internal */
-  [APPLY](op: Op, out: ChangeSink | undefined, fromLog: boolean): void {
+  [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): boolean {
     const map = this.#store.map
     const key = op[2] as Key
     switch (op[1]) {
@@ -104,20 +104,20 @@ export class LookupSet<K extends Key, V extends Key> extends KeyedTable<'lookupS
           map.set(key, set)
           out?.push({ op: 'createKey', key } satisfies Change)
         }
-        if (set.has(value)) return
+        if (set.has(value)) return false
         set.add(value)
         out?.push({ op: 'insert', key, value } satisfies Change)
-        return
+        return true
       }
       case OP.LS_REMOVE: {
         const value = op[3] as Key
         if (fromLog && (op.length !== 4 || !isKey(key) || !isKey(value))) this.badOp(op, 'expected [key, member]')
-        if (!map.get(key)?.delete(value)) return
+        if (!map.get(key)?.delete(value)) return false
         out?.push({ op: 'remove', key, value } satisfies Change)
-        return
+        return false
       }
       default:
-        if (!this.applyKeyOp(op, out, fromLog)) this.badOp(op, 'unknown opcode for a lookupSet')
+        return this.applyKeyOp(op, out, fromLog)
     }
   }
 

@@ -1,6 +1,6 @@
 // A key → value table, backed by one Map (reads are a Map lookup; iteration is in insertion order).
 
-import { APPLY, BaseTable, CAPTURE, type ChangeSink, RESET, type TableHost, UNDO } from '../internal/base-table.js'
+import { APPLY, BaseTable, CAPTURE, RESET, type TableHost, UNDO } from '../internal/base-table.js'
 import { isKey } from '../internal/key-checks.js'
 import { notFound } from '../internal/not-found.js'
 import { OP, type Op } from '../internal/opcodes.js'
@@ -143,7 +143,7 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
   }
 
   /** @internal */
-  [APPLY](op: Op, out: ChangeSink | undefined, fromLog: boolean): void {
+  [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): boolean {
     const map = this.#map
     switch (op[1]) {
       case OP.LT_SET: {
@@ -156,25 +156,25 @@ export class LookupTable<K extends Key, V> extends BaseTable<'lookupTable'> {
         const previous = map.get(key)
         map.set(key, value)
         out?.push({ op: 'set', key, value, previous } satisfies Change)
-        return
+        return previous === undefined
       }
       case OP.LT_REMOVE: {
         const key = op[2] as Key
         if (fromLog && (op.length !== 3 || !isKey(key))) this.badOp(op, 'expected [key]')
         const previous = map.get(key)
-        if (previous === undefined) return
+        if (previous === undefined) return false
         map.delete(key)
         out?.push({ op: 'remove', key, previous } satisfies Change)
-        return
+        return false
       }
       case OP.LT_CLEAR: {
-        if (map.size === 0) return
+        if (map.size === 0) return false
         this.#map = new Map()
         out?.push({ op: 'clear', previous: mapView(map) } satisfies Change)
-        return
+        return false
       }
       default:
-        this.badOp(op, 'unknown opcode for a lookupTable')
+        return this.badOp(op, 'unknown opcode for a lookupTable')
     }
   }
 

@@ -1,6 +1,6 @@
 // A table holding at most one value (an account, settings …).
 
-import { APPLY, BaseTable, CAPTURE, type ChangeSink, RESET, type TableHost, UNDO } from '../internal/base-table.js'
+import { APPLY, BaseTable, CAPTURE, RESET, type TableHost, UNDO } from '../internal/base-table.js'
 import { notFound } from '../internal/not-found.js'
 import { OP, type Op } from '../internal/opcodes.js'
 import { captureSingle, type TableCapture } from '../internal/state-capture.js'
@@ -64,7 +64,7 @@ export class SingleTable<V> extends BaseTable<'single'> {
   }
 
   /** @internal */
-  [APPLY](op: Op, out: ChangeSink | undefined, fromLog: boolean): void {
+  [APPLY](op: Op, out: TableChange[] | undefined, fromLog: boolean): boolean {
     switch (op[1]) {
       case OP.SINGLE_SET: {
         const value = op[2]
@@ -75,17 +75,17 @@ export class SingleTable<V> extends BaseTable<'single'> {
         const previous = this.#value
         this.#value = value
         out?.push({ op: 'set', value, previous } satisfies Change)
-        return
+        return previous === undefined
       }
       case OP.SINGLE_CLEAR: {
         const previous = this.#value
-        if (previous === undefined) return
+        if (previous === undefined) return false
         this.#value = undefined
         out?.push({ op: 'clear', previous } satisfies Change)
-        return
+        return false
       }
       default:
-        this.badOp(op, 'unknown opcode for a single table')
+        return this.badOp(op, 'unknown opcode for a single table')
     }
   }
 

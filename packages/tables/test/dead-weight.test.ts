@@ -33,7 +33,8 @@ function onlyAdds(change: TableChange): boolean {
 const runs = Number(process.env.HOMEDB_FC_RUNS ?? 100)
 const seedEnv = process.env.HOMEDB_FC_SEED
 
-const same = (a: unknown, b: unknown): boolean => stringify(a) === stringify(b)
+/** A value that stayed is the same stored value (frozen, never copied), so identity is what is compared. */
+const same = Object.is
 type Entries = [unknown, unknown][]
 
 /** Whether every entry of `before` is in `after` with a value that `inner` says still holds the old one. */
@@ -66,24 +67,32 @@ function holdsAll(name: string, before: unknown, after: unknown): boolean {
   }
 }
 
-const stringify = (value: unknown): string =>
-  JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
+/** Runs `group` as one commit (one operation alone, several in a transaction); its changes, if it committed. */
+function commitOf(db: D, group: readonly Parameters<typeof run>[1][]): TableChange[] | undefined {
+  let changes: TableChange[] | undefined
+  const off = db.onCommit((event) => {
+    changes = Object.values(event.changes as Record<string, TableChange[]>).flat()
+  })
+  if (group.length === 1) outcome(() => run(db, group[0]!))
+  else {
+    db.transactionSync(() => {
+      for (const o of group) outcome(() => run(db, o))
+    })
+  }
+  off()
+  return changes
+}
 
 describe('dead weight', () => {
   it('a commit whose changes only add leaves every value the state held where it was', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 60 }), async (ops) => {
         const db = await openDb(S, { durability: 'memory' })
-        let changes: TableChange[] = []
-        db.onCommit((event) => {
-          changes = Object.values(event.changes as Record<string, TableChange[]>).flat()
-        })
         try {
           for (const o of ops) {
             const before = dump(db)
-            changes = []
-            outcome(() => run(db, o))
-            if (changes.length === 0 || !changes.every(onlyAdds)) continue
+            const changes = commitOf(db, [o])
+            if (changes === undefined || changes.length === 0 || !changes.every(onlyAdds)) continue
             const after = dump(db)
             for (const name of Object.keys(before)) {
               expect([o.t, name, holdsAll(name, before[name], after[name])]).toEqual([o.t, name, true])
@@ -111,22 +120,6 @@ function insertNew(
   count: number,
 ) {
   for (let i = from; i < from + count; i++) db.rows.insert(`k${i}`, row(i))
-}
-
-/** Runs `group` as one commit (one operation alone, several in a transaction); its changes, if it committed. */
-function commitOf(db: D, group: readonly Parameters<typeof run>[1][]): TableChange[] | undefined {
-  let changes: TableChange[] | undefined
-  const off = db.onCommit((event) => {
-    changes = Object.values(event.changes as Record<string, TableChange[]>).flat()
-  })
-  if (group.length === 1) outcome(() => run(db, group[0]!))
-  else {
-    db.transactionSync(() => {
-      for (const o of group) outcome(() => run(db, o))
-    })
-  }
-  off()
-  return changes
 }
 
 const commitGroup = fc.oneof(
